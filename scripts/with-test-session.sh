@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs a command inside a throwaway desktop session, the way the tests need it:
+# a virtual X display (Xvfb), a private D-Bus session bus and an unlocked
+# gnome-keyring Secret Service, in a private kernel keyring. XDG_DATA_HOME and
+# XDG_RUNTIME_DIR point into a temp dir, so the user's real keychain, display and
+# data are never touched. HOME is left alone (cargo and rustup live there).
+#
+#   scripts/with-test-session.sh cargo test --workspace
+set -euo pipefail
+
+if [[ ${KAITO_TEST_SESSION:-} != inner ]]; then
+  session_dir=$(mktemp -d "${TMPDIR:-/tmp}/kaito-test-session.XXXXXX")
+  mkdir -p "$session_dir/data" "$session_dir/runtime"
+  chmod 700 "$session_dir/runtime"
+  status=0
+  KAITO_TEST_SESSION=inner XDG_DATA_HOME="$session_dir/data" XDG_RUNTIME_DIR="$session_dir/runtime" \
+    keyctl session kaito-tests \
+    xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24 -nolisten tcp" \
+    dbus-run-session -- \
+    "$0" "$@" || status=$?
+  rm -rf "$session_dir"
+  exit "$status"
+fi
+
+# Inside the session: start the keyring, unlocked with a throwaway password.
+printf %s "kaito-test-keyring" \
+  | gnome-keyring-daemon --foreground --unlock --components=secrets >"$XDG_RUNTIME_DIR/keyring.log" 2>&1 &
+keyring_pid=$!
+trap 'kill "$keyring_pid" 2>/dev/null || true' EXIT
+
+# Wait until the Secret Service answers on the bus, so the first test does not race it.
+for _ in $(seq 100); do
+  if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; then
+    break
+  fi
+  sleep 0.1
+done
+
+"$@"

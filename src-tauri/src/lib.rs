@@ -1,0 +1,41 @@
+//! The desktop shell: windows, tray and IPC commands. Each command is a thin adapter
+//! over the crates; nothing here decides domain behaviour.
+
+mod commands;
+mod error;
+mod paths;
+mod tray;
+
+use tauri::Manager;
+
+pub use error::IpcError;
+
+/// Starts the app and blocks until it quits.
+pub fn run() {
+    init_logging();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let data_dir = paths::DataDir::resolve(app.handle())?;
+            tracing::info!(data_dir = %data_dir.path().display(), "starting Kaito");
+            app.manage(data_dir);
+            // A desktop without a tray host (bare X servers, some Wayland shells) must
+            // still get a working window, so a tray failure is only logged.
+            if let Err(error) = tray::install(app.handle()) {
+                tracing::warn!(%error, "no system tray available; continuing without it");
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(error) = result {
+        tracing::error!(%error, "Kaito stopped with an error");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAITO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // try_init: a second call (tests) must not panic.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,203 @@
+//! Harness for end-to-end tests: starts `tauri-driver` (which starts WebKitWebDriver,
+//! which starts the real `kaito` binary) and hands the test a WebDriver client.
+//!
+//! Needs a display (`DISPLAY`, e.g. Xvfb) and, for vault tests, an unlocked Secret
+//! Service: run through `scripts/with-test-session.sh`, as `make test` does.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// One running app under WebDriver, with its own empty data directory.
+#[derive(Debug)]
+pub struct AppSession {
+    pub client: Client,
+    pub data_dir: tempfile::TempDir,
+    driver: Child,
+}
+
+/// Workspace root, from this crate's manifest dir (`tests/e2e`).
+#[must_use]
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// The app binary under test: `KAITO_E2E_APP`, else the workspace's debug build.
+#[must_use]
+pub fn app_binary() -> PathBuf {
+    let path = std::env::var_os("KAITO_E2E_APP")
+        .map_or_else(|| target_dir().join("debug").join(format!("kaito{}", std::env::consts::EXE_SUFFIX)), PathBuf::from);
+    assert!(
+        path.is_file(),
+        "the app binary {} does not exist: build it first (`make test` does: it builds the UI, then `cargo build -p kaito`)",
+        path.display()
+    );
+    path
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(path);
+    }
+    let in_cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|home| home.join("bin").join("tauri-driver"));
+    match in_cargo_home {
+        Some(path) if path.is_file() => path,
+        _ => PathBuf::from("tauri-driver"),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|listener| listener.local_addr()).expect("a free loopback port").port()
+}
+
+fn wait_for_port(port: u16, driver: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = driver.try_wait() {
+            panic!("tauri-driver exited early with {status}; is WebKitWebDriver installed (webkit2gtk-driver)?");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("tauri-driver did not listen on port {port} within 30 s");
+}
+
+impl AppSession {
+    /// Launches the app with a fresh data directory and extra environment.
+    pub async fn start(extra_env: &[(&str, &str)]) -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
+            "no display: run the end-to-end tests through scripts/with-test-session.sh (it starts Xvfb)"
+        );
+        let app = app_binary();
+        let data_dir = tempfile::Builder::new().prefix("kaito-e2e-").tempdir().expect("temp dir");
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new(tauri_driver());
+        command
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("KAITO_DATA_DIR", data_dir.path())
+            .stdin(Stdio::null());
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let mut driver = command.spawn().unwrap_or_else(|error| {
+            panic!("cannot start tauri-driver ({error}); install it with `cargo install tauri-driver --locked` (make test does)")
+        });
+        wait_for_port(port, &mut driver);
+        let capabilities = serde_json::json!({
+            "tauri:options": { "application": app },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        let client = ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with the app");
+        Self { client, data_dir, driver }
+    }
+
+    /// Waits (up to 20 s) for an element and returns its text.
+    pub async fn text_of(&self, css: &str) -> String {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("element {css:?} never appeared: {error}"));
+        element.text().await.expect("element text")
+    }
+
+    /// Waits until the element's text is non-empty and different from `not`.
+    pub async fn wait_for_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.text().await.unwrap_or_default();
+                if accept(&last) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("element {css:?} never had the expected text; last seen: {last:?}");
+    }
+
+    /// Saves a PNG of the window into `target/e2e-screenshots/NAME.png` and returns
+    /// its path. Waits for two animation frames first: WebKitWebDriver snapshots the
+    /// last painted frame, which otherwise can predate the DOM the test just checked.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .expect("waiting for a painted frame");
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the WebDriver screenshot is not a PNG");
+        let dir = target_dir().join("e2e-screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, &png).expect("write screenshot");
+        assert!(
+            distinct_colours(&png) >= 32,
+            "screenshot {} is (nearly) blank: the window did not paint",
+            path.display()
+        );
+        path
+    }
+
+    /// Evaluates a JavaScript expression in the app's page and returns its value.
+    pub async fn eval(&self, expression: &str) -> serde_json::Value {
+        self.client
+            .execute(&format!("return ({expression});"), vec![])
+            .await
+            .unwrap_or_else(|error| panic!("evaluating {expression:?} failed: {error}"))
+    }
+
+    /// Ends the WebDriver session (closing the app) and stops the driver.
+    pub async fn finish(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Number of distinct RGBA values in a PNG: a blank or single-colour window has a few,
+/// rendered text and icons have hundreds.
+fn distinct_colours(png: &[u8]) -> usize {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("a decodable PNG");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("PNG size fits in memory")];
+    let info = reader.next_frame(&mut buffer).expect("PNG frame");
+    let bytes = &buffer[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    bytes.chunks_exact(channels).collect::<std::collections::HashSet<_>>().len()
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        // A failed test must not leave the driver (and the app) running.
+        let _ = self.driver.kill();
+    }
+}
