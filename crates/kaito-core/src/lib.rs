@@ -1,9 +1,18 @@
 //! Kaito's pure core. Bytes and strings in, values out: no file, network, clock or
 //! keychain access happens here, so the app, the server and the fuzzers share one
-//! behaviour. Callers pass the current time in.
+//! behaviour. Callers pass the current time (and, for encryption, random bytes) in.
 
+pub mod backup;
+pub mod export;
+pub mod import;
+pub mod migration;
+pub mod otp;
 pub mod secret;
 pub mod token;
+pub mod uri;
 
+pub use import::{Format, ImportError, ImportReport, detect_and_import};
+pub use otp::{Code, CodeGenerator, TotpWindow};
 pub use secret::{Secret, SecretError};
 pub use token::{Algorithm, OtpKind, Token, TokenError};
+pub use uri::{ParsedUri, UriError};

@@ -12,6 +12,38 @@ pub enum Algorithm {
     Sha512,
 }
 
+impl Algorithm {
+    /// Canonical name as `otpauth://` URIs write it ("SHA1", "SHA256", "SHA512").
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha1 => "SHA1",
+            Self::Sha256 => "SHA256",
+            Self::Sha512 => "SHA512",
+        }
+    }
+
+    /// Parses the names exporters actually write: any case, with or without a dash or
+    /// underscore, optionally prefixed "Hmac" (`sha-256`, `HmacSHA1`). MD5 and anything
+    /// else are refused: no `HMAC-MD5` token can produce the codes its service expects
+    /// from Kaito's generator, so accepting one would only show wrong codes.
+    pub fn from_name(name: &str) -> Result<Self, TokenError> {
+        let mut compact = String::with_capacity(name.len());
+        for character in name.trim().chars() {
+            if !matches!(character, '-' | '_' | ' ') {
+                compact.push(character.to_ascii_uppercase());
+            }
+        }
+        let compact = compact.strip_prefix("HMAC").unwrap_or(&compact);
+        match compact {
+            "SHA1" => Ok(Self::Sha1),
+            "SHA256" => Ok(Self::Sha256),
+            "SHA512" => Ok(Self::Sha512),
+            _ => Err(TokenError::Algorithm { name: name.trim().to_owned() }),
+        }
+    }
+}
+
 /// How the moving factor is derived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -22,6 +54,17 @@ pub enum OtpKind {
     Hotp { counter: u64 },
     /// Steam Guard: TOTP (SHA1, 30 s) rendered as 5 characters of Steam's alphabet.
     Steam { period: u32 },
+}
+
+impl OtpKind {
+    /// Seconds per code for time-based kinds; `None` for HOTP.
+    #[must_use]
+    pub fn period(self) -> Option<u32> {
+        match self {
+            Self::Totp { period } | Self::Steam { period } => Some(period),
+            Self::Hotp { .. } => None,
+        }
+    }
 }
 
 /// Why a token's parameters are unusable.
