@@ -46,5 +46,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets
 
+# The vault benchmark opens a real keychain, so it runs inside the test session.
 bench:
 	$(CARGO) bench -p kaito-core
+	scripts/with-test-session.sh $(CARGO) bench -p kaito-vault

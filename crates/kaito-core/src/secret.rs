@@ -12,7 +12,9 @@ pub enum SecretError {
     Empty,
     /// Only the position is kept: even one character of a secret does not belong in
     /// an error message or a log.
-    #[error("the secret is not valid base32: the character at position {position} is not A–Z or 2–7")]
+    #[error(
+        "the secret is not valid base32: the character at position {position} is not A–Z or 2–7"
+    )]
     InvalidBase32 { position: usize },
     #[error("the secret is not valid base32: its length leaves {bits} dangling bits")]
     BadLength { bits: usize },
@@ -39,7 +41,9 @@ impl Secret {
         for (position, character) in text.chars().enumerate() {
             match character {
                 ' ' | '\t' | '\n' | '\r' | '-' | '=' => {}
-                'a'..='z' | 'A'..='Z' | '2'..='7' => normalized.push(character.to_ascii_uppercase()),
+                'a'..='z' | 'A'..='Z' | '2'..='7' => {
+                    normalized.push(character.to_ascii_uppercase())
+                }
                 _ => return Err(SecretError::InvalidBase32 { position }),
             }
         }
@@ -53,7 +57,9 @@ impl Secret {
         }
         let decoded = data_encoding::BASE32_NOPAD
             .decode(normalized.as_bytes())
-            .map_err(|error| SecretError::InvalidBase32 { position: error.position })?;
+            .map_err(|error| SecretError::InvalidBase32 {
+                position: error.position,
+            })?;
         Self::from_bytes(decoded)
     }
 
@@ -109,7 +115,10 @@ mod tests {
             Err(SecretError::InvalidBase32 { position: 4 })
         );
         assert_eq!(Secret::from_base32(" = "), Err(SecretError::Empty));
-        assert!(matches!(Secret::from_base32("A"), Err(SecretError::BadLength { .. })));
+        assert!(matches!(
+            Secret::from_base32("A"),
+            Err(SecretError::BadLength { .. })
+        ));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use crate::secret::Secret;
 
 /// HMAC hash of a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Algorithm {
     #[default]
@@ -39,7 +41,9 @@ impl Algorithm {
             "SHA1" => Ok(Self::Sha1),
             "SHA256" => Ok(Self::Sha256),
             "SHA512" => Ok(Self::Sha512),
-            _ => Err(TokenError::Algorithm { name: name.trim().to_owned() }),
+            _ => Err(TokenError::Algorithm {
+                name: name.trim().to_owned(),
+            }),
         }
     }
 }

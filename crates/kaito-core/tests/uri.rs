@@ -251,8 +251,14 @@ fn error_messages_never_contain_the_secret() {
     let uri = "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=12";
     let message = parse(uri).unwrap_err().to_string();
     assert!(!message.contains("JBSWY3DP"), "{message}");
-    let long = format!("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm={}", "A".repeat(10_000));
-    assert!(parse(&long).unwrap_err().to_string().len() < 200, "user input is echoed only briefly");
+    let long = format!(
+        "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm={}",
+        "A".repeat(10_000)
+    );
+    assert!(
+        parse(&long).unwrap_err().to_string().len() < 200,
+        "user input is echoed only briefly"
+    );
     let message = parse("otpauth://totp/x?secret=JBSWY3DPEHPK3PX!")
         .unwrap_err()
         .to_string();

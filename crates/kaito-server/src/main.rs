@@ -7,7 +7,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!("kaito-server {}: the team server is not built yet; only --version works.", kaito_server::VERSION);
+            eprintln!(
+                "kaito-server {}: the team server is not built yet; only --version works.",
+                kaito_server::VERSION
+            );
             ExitCode::from(2)
         }
     }

@@ -1,2 +1,51 @@
-//! The local store behind the desktop app: vault key in the OS keychain, seeds sealed
-//! in SQLite, and the audit outbox. (Being built under its own issue.)
+//! The local store behind the desktop app.
+//!
+//! - The 256-bit vault key lives in the OS keychain ([`KeychainKeyStore`]), namespaced
+//!   by build channel and profile; a missing key for an existing vault is an error
+//!   ([`VaultError::VaultKeyMissing`]), never a fresh empty vault.
+//! - Seeds are sealed with AES-256-GCM in a `SQLite` file (WAL, foreign keys on); the
+//!   rest of each token is plain metadata so listing and search need no decryption.
+//! - Every sensitive action writes a hash-chained audit event in the same
+//!   transaction ([`audit`]), drained by a sync client via [`Vault::pending`].
+//! - An optional passphrase (Argon2id) wraps the vault key; while it is set the key
+//!   is kept only in wrapped form in the database and the keychain entry is removed,
+//!   so the lock protects the seeds and is not merely cosmetic.
+
+pub mod audit;
+mod backup;
+pub mod clock;
+mod crypto;
+mod error;
+pub mod keystore;
+mod vault;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use audit::{Acknowledgement, AuditAction, AuditEvent, ChainReport};
+pub use backup::ImportReport;
+pub use clock::{Clock, SystemClock};
+pub use crypto::{PassphraseParams, SEAL_VERSION};
+pub use error::VaultError;
+pub use keystore::{Channel, KeyNamespace, KeyStore, KeychainKeyStore, VaultKey};
+pub use vault::{CodeUse, StoredToken, TokenEdit, TokenExtras, UndoHandle, Vault, VaultOptions};
+
+/// Identifies a token in the vault (and in audit events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(pub uuid::Uuid);
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for TokenId {
+    type Err = uuid::Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(text).map(Self)
+    }
+}
