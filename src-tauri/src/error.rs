@@ -13,6 +13,25 @@ pub struct IpcError {
 
 impl IpcError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into() }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<kaito_vault::VaultError> for IpcError {
+    fn from(error: kaito_vault::VaultError) -> Self {
+        Self::new(error.code(), error.to_string())
+    }
+}
+
+impl From<kaito_core::UriError> for IpcError {
+    fn from(error: kaito_core::UriError) -> Self {
+        // The message never contains the secret (kaito-core guarantees it).
+        Self::new(
+            "uri.invalid",
+            format!("This is not a usable otpauth:// link: {error}."),
+        )
     }
 }

@@ -4,7 +4,9 @@
 mod commands;
 mod error;
 mod paths;
+mod state;
 mod tray;
+mod views;
 
 use tauri::Manager;
 
@@ -14,9 +16,12 @@ pub use error::IpcError;
 pub fn run() {
     init_logging();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let data_dir = paths::DataDir::resolve(app.handle())?;
             tracing::info!(data_dir = %data_dir.path().display(), "starting Kaito");
+            let state = tauri::async_runtime::block_on(state::AppState::open(data_dir.path()));
+            app.manage(state);
             app.manage(data_dir);
             // A desktop without a tray host (bare X servers, some Wayland shells) must
             // still get a working window, so a tray failure is only logged.
@@ -25,7 +30,17 @@ pub fn run() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_tokens,
+            commands::stage_uri,
+            commands::pending_code,
+            commands::confirm_pending,
+            commands::discard_pending,
+            commands::copy_code,
+            commands::delete_token,
+            commands::undo_delete,
+        ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
         tracing::error!(%error, "Kaito stopped with an error");
@@ -37,5 +52,8 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KAITO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // try_init: a second call (tests) must not panic.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -15,8 +15,12 @@ impl DataDir {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
             _ => app.path().app_data_dir()?,
         };
-        std::fs::create_dir_all(&path)
-            .map_err(|error| format!("cannot create the data directory {}: {error}", path.display()))?;
+        std::fs::create_dir_all(&path).map_err(|error| {
+            format!(
+                "cannot create the data directory {}: {error}",
+                path.display()
+            )
+        })?;
         Ok(Self(path))
     }
 

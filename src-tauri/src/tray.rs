@@ -15,7 +15,10 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let separator = PredefinedMenuItem::separator(app)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&show, &separator, &quit])?;
-    let mut builder = TrayIconBuilder::with_id("kaito").tooltip("Kaito").menu(&menu).on_menu_event(on_menu_event);
+    let mut builder = TrayIconBuilder::with_id("kaito")
+        .tooltip("Kaito")
+        .menu(&menu)
+        .on_menu_event(on_menu_event);
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
@@ -23,6 +26,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
+#[allow(clippy::needless_pass_by_value)] // the signature Tauri calls
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     match event.id().as_ref() {
         SHOW => show_main_window(app),
@@ -34,7 +38,11 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         // Each step can fail on exotic window managers; the others still help.
-        if let Err(error) = window.unminimize().and_then(|()| window.show()).and_then(|()| window.set_focus()) {
+        if let Err(error) = window
+            .unminimize()
+            .and_then(|()| window.show())
+            .and_then(|()| window.set_focus())
+        {
             tracing::warn!(%error, "could not bring the main window forward");
         }
     }

@@ -4,6 +4,9 @@
 //! Needs a display (`DISPLAY`, e.g. Xvfb) and, for vault tests, an unlocked Secret
 //! Service: run through `scripts/with-test-session.sh`, as `make test` does.
 
+// Test support: a failed step must panic with a message, so these lints do not apply.
+#![allow(clippy::expect_used, clippy::missing_panics_doc, clippy::doc_markdown)]
+
 use std::{
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
@@ -24,18 +27,28 @@ pub struct AppSession {
 /// Workspace root, from this crate's manifest dir (`tests/e2e`).
 #[must_use]
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root exists")
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
 /// The app binary under test: `KAITO_E2E_APP`, else the workspace's debug build.
 #[must_use]
 pub fn app_binary() -> PathBuf {
-    let path = std::env::var_os("KAITO_E2E_APP")
-        .map_or_else(|| target_dir().join("debug").join(format!("kaito{}", std::env::consts::EXE_SUFFIX)), PathBuf::from);
+    let path = std::env::var_os("KAITO_E2E_APP").map_or_else(
+        || {
+            target_dir()
+                .join("debug")
+                .join(format!("kaito{}", std::env::consts::EXE_SUFFIX))
+        },
+        PathBuf::from,
+    );
     assert!(
         path.is_file(),
         "the app binary {} does not exist: build it first (`make test` does: it builds the UI, then `cargo build -p kaito`)",
@@ -59,7 +72,10 @@ fn tauri_driver() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|listener| listener.local_addr()).expect("a free loopback port").port()
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
 }
 
 fn wait_for_port(port: u16, driver: &mut Child) {
@@ -70,7 +86,9 @@ fn wait_for_port(port: u16, driver: &mut Child) {
             return;
         }
         if let Ok(Some(status)) = driver.try_wait() {
-            panic!("tauri-driver exited early with {status}; is WebKitWebDriver installed (webkit2gtk-driver)?");
+            panic!(
+                "tauri-driver exited early with {status}; is WebKitWebDriver installed (webkit2gtk-driver)?"
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -85,12 +103,20 @@ impl AppSession {
             "no display: run the end-to-end tests through scripts/with-test-session.sh (it starts Xvfb)"
         );
         let app = app_binary();
-        let data_dir = tempfile::Builder::new().prefix("kaito-e2e-").tempdir().expect("temp dir");
+        let data_dir = tempfile::Builder::new()
+            .prefix("kaito-e2e-")
+            .tempdir()
+            .expect("temp dir");
         let port = free_port();
         let native_port = free_port();
         let mut command = Command::new(tauri_driver());
         command
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("KAITO_DATA_DIR", data_dir.path())
             .stdin(Stdio::null());
         for (key, value) in extra_env {
@@ -103,14 +129,23 @@ impl AppSession {
         let capabilities = serde_json::json!({
             "tauri:options": { "application": app },
         });
-        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
-        let client = ClientBuilder::rustls()
-            .expect("rustls client")
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        // Bounded: an app that crashes on start must fail the test, not hang CI.
+        let mut builder = ClientBuilder::rustls().expect("rustls client");
+        builder.capabilities(capabilities);
+        let url = format!("http://127.0.0.1:{port}");
+        let connect = builder.connect(&url);
+        let client = tokio::time::timeout(Duration::from_secs(60), connect)
             .await
+            .expect("the app opened a WebDriver session within 60 s")
             .expect("a WebDriver session with the app");
-        Self { client, data_dir, driver }
+        Self {
+            client,
+            data_dir,
+            driver,
+        }
     }
 
     /// Waits (up to 20 s) for an element and returns its text.
@@ -154,7 +189,10 @@ impl AppSession {
             .await
             .expect("waiting for a painted frame");
         let png = self.client.screenshot().await.expect("screenshot");
-        assert!(png.starts_with(b"\x89PNG"), "the WebDriver screenshot is not a PNG");
+        assert!(
+            png.starts_with(b"\x89PNG"),
+            "the WebDriver screenshot is not a PNG"
+        );
         let dir = target_dir().join("e2e-screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));
@@ -188,11 +226,19 @@ impl AppSession {
 fn distinct_colours(png: &[u8]) -> usize {
     let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().expect("a decodable PNG");
-    let mut buffer = vec![0; reader.output_buffer_size().expect("PNG size fits in memory")];
+    let mut buffer = vec![
+        0;
+        reader
+            .output_buffer_size()
+            .expect("PNG size fits in memory")
+    ];
     let info = reader.next_frame(&mut buffer).expect("PNG frame");
     let bytes = &buffer[..info.buffer_size()];
     let channels = info.color_type.samples();
-    bytes.chunks_exact(channels).collect::<std::collections::HashSet<_>>().len()
+    bytes
+        .chunks_exact(channels)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 impl Drop for AppSession {

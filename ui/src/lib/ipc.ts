@@ -1,6 +1,9 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { IpcError } from '../bindings/IpcError';
 import type { AppInfo } from '../bindings/AppInfo';
+import type { DeletedToken } from '../bindings/DeletedToken';
+import type { PendingTokenView } from '../bindings/PendingTokenView';
+import type { TokenView } from '../bindings/TokenView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -41,4 +44,12 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const commands = {
   appInfo: () => call<AppInfo>('app_info'),
+  listTokens: () => call<TokenView[]>('list_tokens'),
+  stageUri: (uri: string) => call<PendingTokenView>('stage_uri', { uri }),
+  pendingCode: (pendingId: string) => call<PendingTokenView>('pending_code', { pendingId }),
+  confirmPending: (pendingId: string) => call<TokenView>('confirm_pending', { pendingId }),
+  discardPending: (pendingId: string) => call<void>('discard_pending', { pendingId }),
+  copyCode: (id: string) => call<string>('copy_code', { id }),
+  deleteToken: (id: string) => call<DeletedToken>('delete_token', { id }),
+  undoDelete: (id: string, deletedAtMs: number) => call<void>('undo_delete', { id, deletedAtMs }),
 };

@@ -1,0 +1,232 @@
+//! The app's state: the open vault, a cache of keyed code generators, and tokens
+//! waiting for their first-code check. Passed to commands through Tauri's state.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kaito_core::{CodeGenerator, Token};
+use kaito_vault::{
+    CodeUse, KeyNamespace, KeychainKeyStore, TokenExtras, TokenId, UndoHandle, Vault,
+};
+
+use crate::IpcError;
+use crate::views::{self, DeletedToken, PendingTokenView, TokenView};
+
+/// How long a copied code stays on the clipboard by default.
+pub const DEFAULT_CLIPBOARD_CLEAR: Duration = Duration::from_secs(30);
+
+pub struct AppState {
+    /// The vault, or why it could not be opened (shown by every command, so the UI
+    /// can explain a missing keychain instead of showing an empty list).
+    vault: Result<Arc<Vault>, IpcError>,
+    /// Keyed generators: building one decrypts the seed, so it happens once per
+    /// token, not once per refresh.
+    generators: Mutex<HashMap<TokenId, CodeGenerator>>,
+    pending: Mutex<HashMap<String, Token>>,
+    pub clipboard_clear_after: Duration,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("vault_open", &self.vault.is_ok())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere must not take the whole app down with poisoned state; the
+    // maps hold no invariants a half-finished update could break.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn parse_id(id: &str) -> Result<TokenId, IpcError> {
+    id.parse()
+        .map_err(|_| IpcError::new("token.bad_id", format!("{id:?} is not a token id")))
+}
+
+impl AppState {
+    /// Opens (or creates) the vault in `data_dir` with its key in the OS keychain.
+    pub async fn open(data_dir: &Path) -> Self {
+        let vault = Self::open_vault(data_dir).await.map(Arc::new);
+        if let Err(error) = &vault {
+            tracing::error!(code = %error.code, %error, "the vault could not be opened");
+        }
+        Self {
+            vault,
+            generators: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            clipboard_clear_after: DEFAULT_CLIPBOARD_CLEAR,
+        }
+    }
+
+    async fn open_vault(data_dir: &Path) -> Result<Vault, IpcError> {
+        let store = KeychainKeyStore::native(KeyNamespace::current(keychain_profile(data_dir)))?;
+        Ok(Vault::open(data_dir.join("vault.sqlite"), Arc::new(store)).await?)
+    }
+
+    fn vault(&self) -> Result<&Arc<Vault>, IpcError> {
+        self.vault.as_ref().map_err(Clone::clone)
+    }
+
+    /// Every live token with its codes at `unix_secs`.
+    pub async fn list(&self, unix_secs: u64) -> Result<Vec<TokenView>, IpcError> {
+        let vault = self.vault()?;
+        let tokens = vault.list().await?;
+        let missing = {
+            let generators = lock(&self.generators);
+            tokens
+                .iter()
+                .any(|token| !generators.contains_key(&token.id))
+        };
+        let mut failures = HashMap::new();
+        if missing {
+            let secrets = vault.secrets().await?;
+            let mut generators = lock(&self.generators);
+            for (token, (id, secret)) in tokens.iter().zip(secrets) {
+                debug_assert_eq!(token.id, id, "list() and secrets() share one order");
+                match secret {
+                    Ok(secret) => {
+                        generators.insert(id, CodeGenerator::new(&with_secret(token, secret)));
+                    }
+                    Err(error) => {
+                        failures.insert(id, error.to_string());
+                    }
+                }
+            }
+        }
+        let generators = lock(&self.generators);
+        Ok(tokens
+            .iter()
+            .map(|token| {
+                let code = match (generators.get(&token.id), failures.remove(&token.id)) {
+                    (_, Some(error)) => Err(error),
+                    (Some(generator), None) => Ok(views::code_view(generator, unix_secs)),
+                    (None, None) => Err("the secret of this token could not be read".to_owned()),
+                };
+                views::token_view(token, code)
+            })
+            .collect())
+    }
+
+    /// Parses an `otpauth://` URI into a token awaiting its first-code check.
+    pub fn stage_uri(&self, uri: &str, unix_secs: u64) -> Result<PendingTokenView, IpcError> {
+        let token = kaito_core::uri::parse(uri.trim())?;
+        Ok(self.stage(token, unix_secs))
+    }
+
+    fn stage(&self, token: Token, unix_secs: u64) -> PendingTokenView {
+        let pending_id = uuid::Uuid::new_v4().to_string();
+        let view = views::pending_view(&pending_id, &token, unix_secs);
+        lock(&self.pending).insert(pending_id, token);
+        view
+    }
+
+    /// The pending token's code again (the user waits for the next period).
+    pub fn pending_code(
+        &self,
+        pending_id: &str,
+        unix_secs: u64,
+    ) -> Result<PendingTokenView, IpcError> {
+        let pending = lock(&self.pending);
+        let token = pending.get(pending_id).ok_or_else(pending_gone)?;
+        Ok(views::pending_view(pending_id, token, unix_secs))
+    }
+
+    /// The user confirmed the service accepted the code: store the token.
+    pub async fn confirm(&self, pending_id: &str, unix_secs: u64) -> Result<TokenView, IpcError> {
+        let vault = self.vault()?;
+        let token = lock(&self.pending)
+            .get(pending_id)
+            .cloned()
+            .ok_or_else(pending_gone)?;
+        let stored = vault.add(&token, TokenExtras::default()).await?;
+        // Only forget the pending token once it is safely stored.
+        lock(&self.pending).remove(pending_id);
+        let generator = CodeGenerator::new(&token);
+        let view = views::token_view(&stored, Ok(views::code_view(&generator, unix_secs)));
+        lock(&self.generators).insert(stored.id, generator);
+        Ok(view)
+    }
+
+    pub fn discard_pending(&self, pending_id: &str) {
+        lock(&self.pending).remove(pending_id);
+    }
+
+    /// The code to copy, computed now (never a stale one from the list), audited.
+    pub async fn code_for_copy(&self, id: &str) -> Result<String, IpcError> {
+        let id = parse_id(id)?;
+        let vault = self.vault()?;
+        let stored = vault.get(id).await?;
+        let secret = vault.secret_for_code(id, CodeUse::Copy).await?;
+        let generator = CodeGenerator::new(&with_secret(&stored, secret));
+        if let kaito_core::OtpKind::Hotp { .. } = stored.kind {
+            let counter = vault.next_hotp_counter(id).await?;
+            return Ok(generator.hotp(counter).to_string());
+        }
+        Ok(generator.code_at(views::unix_now()).to_string())
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<DeletedToken, IpcError> {
+        let id = parse_id(id)?;
+        let handle = self.vault()?.delete(id).await?;
+        lock(&self.generators).remove(&id);
+        #[allow(clippy::cast_precision_loss)] // epoch millis stay below 2^53 for 285,000 years
+        let deleted_at_ms = handle
+            .deleted_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |since| since.as_millis() as f64);
+        Ok(DeletedToken {
+            id: id.to_string(),
+            deleted_at_ms,
+        })
+    }
+
+    pub async fn undo_delete(&self, id: &str, deleted_at_ms: f64) -> Result<(), IpcError> {
+        let id = parse_id(id)?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        // millis from our own DeletedToken
+        let deleted_at: SystemTime =
+            UNIX_EPOCH + Duration::from_millis(deleted_at_ms.max(0.0) as u64);
+        self.vault()?
+            .undo_delete(UndoHandle { id, deleted_at })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The full token: stored metadata plus its decrypted secret.
+fn with_secret(stored: &kaito_vault::StoredToken, secret: kaito_core::Secret) -> Token {
+    Token {
+        issuer: stored.issuer.clone(),
+        account: stored.account.clone(),
+        kind: stored.kind,
+        algorithm: stored.algorithm,
+        digits: stored.digits,
+        secret,
+        group: stored.group.clone(),
+    }
+}
+
+fn pending_gone() -> IpcError {
+    IpcError::new(
+        "token.pending_gone",
+        "This token is no longer waiting to be added; start again.",
+    )
+}
+
+/// Keychain profile: "default" for the standard data directory, otherwise one per
+/// directory, so a test's or portable install's vault never reuses another's key.
+fn keychain_profile(data_dir: &Path) -> String {
+    if std::env::var_os("KAITO_DATA_DIR").is_none() {
+        return "default".to_owned();
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a: stable across runs and builds
+    for byte in data_dir.as_os_str().as_encoded_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("dir-{hash:016x}")
+}

@@ -1,0 +1,233 @@
+//! The token flows a user goes through in the real window: add by URI with the
+//! first-code check, a live code that rolls over, copy to the clipboard, search,
+//! delete and undo, and a clear error for a broken link.
+
+// Test steps panic with a message on failure; that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fantoccini::Locator;
+use kaito_core::{CodeGenerator, uri};
+use kaito_e2e::AppSession;
+
+// A 160-bit test secret ("12345678901234567890", the RFC 4226 key).
+const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+const EXAMPLE_URI: &str = "otpauth://totp/Example:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example&period=5";
+const GITHUB_URI: &str =
+    "otpauth://totp/GitHub:bob?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Codes valid one step either side of now: what the screen may legitimately show
+/// given the time between reading it and computing here.
+fn plausible_codes(uri_text: &str) -> Vec<String> {
+    let generator = CodeGenerator::new(&uri::parse(uri_text).unwrap());
+    let t = now();
+    [t.saturating_sub(5), t, t + 5, t.saturating_sub(30), t + 30]
+        .into_iter()
+        .map(|at| generator.code_at(at).to_string())
+        .collect()
+}
+
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).collect()
+}
+
+fn clipboard() -> String {
+    let output = std::process::Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .expect("xclip is installed (make test installs it)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn click(session: &AppSession, css: &str) {
+    session
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
+}
+
+async fn type_into(session: &AppSession, css: &str, text: &str) {
+    let element = session
+        .client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect("input exists");
+    element.clear().await.expect("clear input");
+    element.send_keys(text).await.expect("typing");
+}
+
+async fn add_by_uri(session: &AppSession, uri_text: &str, screenshot: Option<&str>) {
+    click(session, "[data-testid=add-token]").await;
+    type_into(session, "[data-testid=add-uri]", uri_text).await;
+    click(session, "[data-testid=add-continue]").await;
+    // The first-code check shows the code the service should accept.
+    let shown = digits(&session.text_of("[data-testid=verify-code]").await);
+    assert!(
+        plausible_codes(uri_text).contains(&shown),
+        "verify step showed {shown}, not a valid code"
+    );
+    if let Some(name) = screenshot {
+        session.screenshot(name).await;
+    }
+    click(session, "[data-testid=verify-confirm]").await;
+}
+
+/// Issuer names in list order. Read through `textContent`: WebKitWebDriver reports
+/// an empty visible text for these ellipsis-clipped spans although they render (the
+/// screenshots show them).
+async fn issuers(session: &AppSession) -> Vec<String> {
+    let names = session
+        .eval("Array.from(document.querySelectorAll('[data-testid=token-issuer]'), (e) => e.textContent.trim())")
+        .await;
+    serde_json::from_value(names).expect("a list of names")
+}
+
+/// Waits (up to 10 s) until the list shows exactly these issuers, in this order.
+async fn expect_issuers(session: &AppSession, expected: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = issuers(session).await;
+        if shown == expected {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let shot = session.screenshot("failure-list").await;
+            panic!(
+                "the list shows {shown:?}, expected {expected:?} (see {})",
+                shot.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn add_verify_copy_search_delete_and_undo() {
+    let session = AppSession::start(&[]).await;
+    session.text_of("[data-testid=empty-state]").await;
+
+    add_by_uri(&session, EXAMPLE_URI, Some("add-dialog-verify")).await;
+    let row_code = "[data-token-id] [data-testid=token-code]";
+    let first = digits(&session.text_of(row_code).await);
+    assert!(
+        plausible_codes(EXAMPLE_URI).contains(&first),
+        "list showed {first}"
+    );
+    expect_issuers(&session, &["Example"]).await;
+
+    // Period 5 s: the code must roll over by itself, to the right new value.
+    let deadline = Instant::now() + Duration::from_secs(12);
+    let rolled = loop {
+        let shown = digits(&session.text_of(row_code).await);
+        if shown != first {
+            break shown;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the code never changed at the period boundary"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        plausible_codes(EXAMPLE_URI).contains(&rolled),
+        "rolled over to {rolled}, not a valid code"
+    );
+
+    // Click copies the code computed at click time.
+    click(&session, "[data-token-id] button.copy").await;
+    let toast = session
+        .wait_for_text("[data-testid=toast]", |text| text.starts_with("Copied"))
+        .await;
+    let copied = clipboard();
+    assert!(
+        plausible_codes(EXAMPLE_URI).contains(&copied),
+        "clipboard held {copied:?}"
+    );
+    assert!(
+        toast.contains(&copied[..3]),
+        "toast {toast:?} does not show the copied code"
+    );
+
+    add_by_uri(&session, GITHUB_URI, None).await;
+    expect_issuers(&session, &["Example", "GitHub"]).await;
+    session.screenshot("main-window-tokens").await;
+
+    type_into(&session, "[data-testid=search]", "git").await;
+    expect_issuers(&session, &["GitHub"]).await;
+    type_into(&session, "[data-testid=search]", "nothing-like-this").await;
+    session
+        .wait_for_text("[data-testid=no-matches]", |text| {
+            text.contains("nothing-like-this")
+        })
+        .await;
+    session.client.execute("document.querySelector('[data-testid=search]').value='';document.querySelector('[data-testid=search]').dispatchEvent(new Event('input'));", vec![]).await.unwrap();
+
+    // Delete, then undo from the toast.
+    click(&session, "button[aria-label='Delete Example']").await;
+    session
+        .wait_for_text("[data-testid=toast]", |text| {
+            text.contains("Deleted Example")
+        })
+        .await;
+    expect_issuers(&session, &["GitHub"]).await;
+    click(&session, "[data-testid=undo]").await;
+    expect_issuers(&session, &["Example", "GitHub"]).await;
+
+    // The seed is in the vault file only sealed.
+    for entry in std::fs::read_dir(session.data_dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for needle in [SECRET_B32.as_bytes(), b"12345678901234567890"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|window| window == needle),
+                "a seed is on disk in clear"
+            );
+        }
+    }
+
+    session.finish().await;
+}
+
+#[tokio::test]
+async fn a_broken_link_gets_a_specific_error_and_adds_nothing() {
+    let session = AppSession::start(&[]).await;
+    session.text_of("[data-testid=empty-state]").await;
+    click(&session, "[data-testid=add-token]").await;
+    type_into(
+        &session,
+        "[data-testid=add-uri]",
+        "otpauth://totp/Broken?secret=NOT-BASE32-!!&issuer=Broken",
+    )
+    .await;
+    click(&session, "[data-testid=add-continue]").await;
+    let error = session.text_of("[data-testid=add-error]").await;
+    assert!(error.contains("base32"), "error was {error:?}");
+    assert!(
+        !error.contains("NOT-BASE32"),
+        "the error repeats the secret: {error:?}"
+    );
+    session
+        .client
+        .find(Locator::Css("[data-testid=add-uri]"))
+        .await
+        .unwrap()
+        .send_keys("\u{e00c}")
+        .await
+        .unwrap(); // Escape
+    session.text_of("[data-testid=empty-state]").await;
+    session.finish().await;
+}
