@@ -83,17 +83,20 @@ impl AppState {
         };
         let mut failures = HashMap::new();
         if missing {
-            let secrets = vault.secrets().await?;
+            // Matched by id: list() and secrets() are separate queries, so a token added
+            // in between must not shift every seed onto its neighbour's metadata.
+            let mut secrets: HashMap<_, _> = vault.secrets().await?.into_iter().collect();
             let mut generators = lock(&self.generators);
-            for (token, (id, secret)) in tokens.iter().zip(secrets) {
-                debug_assert_eq!(token.id, id, "list() and secrets() share one order");
-                match secret {
-                    Ok(secret) => {
-                        generators.insert(id, CodeGenerator::new(&with_secret(token, secret)));
+            for token in &tokens {
+                match secrets.remove(&token.id) {
+                    Some(Ok(secret)) => {
+                        generators
+                            .insert(token.id, CodeGenerator::new(&with_secret(token, secret)));
                     }
-                    Err(error) => {
-                        failures.insert(id, error.to_string());
+                    Some(Err(error)) => {
+                        failures.insert(token.id, error.to_string());
                     }
+                    None => {}
                 }
             }
         }
