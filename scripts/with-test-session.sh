@@ -8,6 +8,13 @@
 #   scripts/with-test-session.sh cargo test --workspace
 set -euo pipefail
 
+release_document_portal() {
+  local mount=$1
+  if [[ -d $mount ]]; then
+    fusermount3 -u -z "$mount" 2>/dev/null || fusermount -u -z "$mount" 2>/dev/null || true
+  fi
+}
+
 if [[ ${KAITO_TEST_SESSION:-} != inner ]]; then
   session_dir=$(mktemp -d "${TMPDIR:-/tmp}/kaito-test-session.XXXXXX")
   mkdir -p "$session_dir/data" "$session_dir/runtime"
@@ -18,7 +25,10 @@ if [[ ${KAITO_TEST_SESSION:-} != inner ]]; then
     xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24 -nolisten tcp" \
     dbus-run-session -- \
     "$0" "$@" || status=$?
-  rm -rf "$session_dir"
+  # GTK may have auto-started xdg-document-portal, which FUSE-mounts runtime/doc;
+  # a leftover mount must not turn a green run red.
+  release_document_portal "$session_dir/runtime/doc"
+  rm -rf "$session_dir" 2>/dev/null || echo "warning: could not remove $session_dir" >&2
   exit "$status"
 fi
 
@@ -26,7 +36,7 @@ fi
 printf %s "kaito-test-keyring" \
   | gnome-keyring-daemon --foreground --unlock --components=secrets >"$XDG_RUNTIME_DIR/keyring.log" 2>&1 &
 keyring_pid=$!
-trap 'kill "$keyring_pid" 2>/dev/null || true' EXIT
+trap 'kill "$keyring_pid" 2>/dev/null || true; release_document_portal "$XDG_RUNTIME_DIR/doc"' EXIT
 
 # Wait until the Secret Service answers on the bus, so the first test does not race it.
 for _ in $(seq 100); do
