@@ -3,6 +3,7 @@
 
 use kaito_core::TokenError;
 use kaito_core::backup::BackupError;
+use kaito_core::directory::DirectoryError;
 
 use crate::TokenId;
 
@@ -79,6 +80,9 @@ pub enum VaultError {
     /// Token parameters (digits, period) are invalid.
     #[error(transparent)]
     InvalidToken(#[from] TokenError),
+    /// A downloaded 2FA directory did not parse; the cached copy was kept.
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
     /// Backup could not be written or opened.
     #[error(transparent)]
     Backup(#[from] BackupError),
@@ -126,6 +130,7 @@ impl VaultError {
             Self::AuditChainBroken { .. } => "vault.audit_chain_broken",
             Self::InvalidToken(_) => "vault.invalid_token",
             Self::Backup(error) => error.code(),
+            Self::Directory(error) => error.code(),
             Self::Randomness { .. } => "vault.randomness",
             Self::KdfParams { .. } => "vault.kdf_params",
             Self::Migration(_) => "vault.migration",

@@ -30,7 +30,10 @@ pub use clock::{Clock, SystemClock};
 pub use crypto::{PassphraseParams, SEAL_VERSION};
 pub use error::VaultError;
 pub use keystore::{Channel, KeyNamespace, KeyStore, KeychainKeyStore, VaultKey};
-pub use vault::{CodeUse, StoredToken, TokenEdit, TokenExtras, UndoHandle, Vault, VaultOptions};
+pub use vault::{
+    CachedDirectory, CodeUse, DirectoryDownload, StoredToken, TokenEdit, TokenExtras, UndoHandle,
+    Vault, VaultOptions,
+};
 
 /// Identifies a token in the vault (and in audit events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
