@@ -2,11 +2,14 @@
 //! over the crates; nothing here decides domain behaviour.
 
 mod commands;
+mod directory;
 mod error;
 mod paths;
 mod state;
 mod tray;
 mod views;
+
+use std::sync::Arc;
 
 use tauri::Manager;
 
@@ -17,11 +20,20 @@ pub fn run() {
     init_logging();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let data_dir = paths::DataDir::resolve(app.handle())?;
             tracing::info!(data_dir = %data_dir.path().display(), "starting Kaito");
-            let state = tauri::async_runtime::block_on(state::AppState::open(data_dir.path()));
+            let directory = Arc::new(directory::DirectoryState::from_env());
+            let state = tauri::async_runtime::block_on(state::AppState::open(
+                data_dir.path(),
+                directory.clone(),
+            ));
+            if let Ok(vault) = state.vault() {
+                directory::start_schedule(app.handle().clone(), directory.clone(), vault.clone());
+            }
             app.manage(state);
+            app.manage(directory);
             app.manage(data_dir);
             // A desktop without a tray host (bare X servers, some Wayland shells) must
             // still get a working window, so a tray failure is only logged.
@@ -40,6 +52,11 @@ pub fn run() {
             commands::copy_code,
             commands::delete_token,
             commands::undo_delete,
+            commands::directory_status,
+            commands::directory_search,
+            commands::directory_match,
+            commands::directory_refresh,
+            commands::open_link,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

@@ -12,6 +12,7 @@ use kaito_vault::{
 };
 
 use crate::IpcError;
+use crate::directory::DirectoryState;
 use crate::views::{self, DeletedToken, PendingTokenView, TokenView};
 
 /// How long a copied code stays on the clipboard by default.
@@ -26,6 +27,8 @@ pub struct AppState {
     generators: Mutex<HashMap<TokenId, CodeGenerator>>,
     pending: Mutex<HashMap<String, Token>>,
     pub clipboard_clear_after: Duration,
+    /// The 2FA directory, to name each token's service.
+    directory: Arc<DirectoryState>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -49,7 +52,7 @@ fn parse_id(id: &str) -> Result<TokenId, IpcError> {
 
 impl AppState {
     /// Opens (or creates) the vault in `data_dir` with its key in the OS keychain.
-    pub async fn open(data_dir: &Path) -> Self {
+    pub async fn open(data_dir: &Path, directory: Arc<DirectoryState>) -> Self {
         let vault = Self::open_vault(data_dir).await.map(Arc::new);
         if let Err(error) = &vault {
             tracing::error!(code = %error.code, %error, "the vault could not be opened");
@@ -59,6 +62,7 @@ impl AppState {
             generators: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             clipboard_clear_after: DEFAULT_CLIPBOARD_CLEAR,
+            directory,
         }
     }
 
@@ -67,7 +71,7 @@ impl AppState {
         Ok(Vault::open(data_dir.join("vault.sqlite"), Arc::new(store)).await?)
     }
 
-    fn vault(&self) -> Result<&Arc<Vault>, IpcError> {
+    pub fn vault(&self) -> Result<&Arc<Vault>, IpcError> {
         self.vault.as_ref().map_err(Clone::clone)
     }
 
@@ -109,7 +113,9 @@ impl AppState {
                     (Some(generator), None) => Ok(views::code_view(generator, unix_secs)),
                     (None, None) => Err("the secret of this token could not be read".to_owned()),
                 };
-                views::token_view(token, code)
+                let mut view = views::token_view(token, code);
+                view.service = self.directory.brief_for(token);
+                view
             })
             .collect())
     }
@@ -149,7 +155,8 @@ impl AppState {
         // Only forget the pending token once it is safely stored.
         lock(&self.pending).remove(pending_id);
         let generator = CodeGenerator::new(&token);
-        let view = views::token_view(&stored, Ok(views::code_view(&generator, unix_secs)));
+        let mut view = views::token_view(&stored, Ok(views::code_view(&generator, unix_secs)));
+        view.service = self.directory.brief_for(&stored);
         lock(&self.generators).insert(stored.id, generator);
         Ok(view)
     }

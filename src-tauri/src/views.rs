@@ -3,6 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use kaito_core::directory::{Method, Service};
 use kaito_core::{Algorithm, CodeGenerator, OtpKind, Token};
 use kaito_vault::StoredToken;
 use serde::Serialize;
@@ -46,6 +47,8 @@ pub struct TokenView {
     /// Absent when the seed could not be decrypted; `code_error` says why.
     pub code: Option<CodeView>,
     pub code_error: Option<String>,
+    /// The token's service in the 2FA directory, when its issuer is recognised.
+    pub service: Option<ServiceBrief>,
 }
 
 /// A token parsed from a URI or form and waiting for the "verify the first code" step.
@@ -126,6 +129,7 @@ pub fn token_view(stored: &StoredToken, code: Result<CodeView, String>) -> Token
         favorite: stored.favorite,
         code,
         code_error,
+        service: None,
     }
 }
 
@@ -140,4 +144,119 @@ pub fn pending_view(pending_id: &str, token: &Token, unix_secs: u64) -> PendingT
         code: code_view(&CodeGenerator::new(token), unix_secs),
         secret_bits: u32::try_from(token.secret.bits()).unwrap_or(u32::MAX),
     }
+}
+
+/// A 2FA method: `id` for styling (`totp`, `sms`, `email`, `call`, `u2f`,
+/// `custom-software`, `custom-hardware`, or the directory's own name), `label` to show.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct MethodView {
+    pub id: String,
+    pub label: String,
+}
+
+impl From<&Method> for MethodView {
+    fn from(method: &Method) -> Self {
+        let id = match method {
+            Method::Totp => "totp",
+            Method::Sms => "sms",
+            Method::Email => "email",
+            Method::Call => "call",
+            Method::U2f => "u2f",
+            Method::CustomSoftware => "custom-software",
+            Method::CustomHardware => "custom-hardware",
+            Method::Other(name) => name,
+        };
+        Self {
+            id: id.to_owned(),
+            label: method.label().to_owned(),
+        }
+    }
+}
+
+/// A service from the 2FA directory, everything the directory page and token detail show.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServiceView {
+    pub name: String,
+    /// Main domain first.
+    pub domains: Vec<String>,
+    pub methods: Vec<MethodView>,
+    /// "Supports 2FA via TOTP, SMS" or "No 2FA — ask them".
+    pub verdict: String,
+    pub supports_2fa: bool,
+    pub custom_software: Vec<String>,
+    pub custom_hardware: Vec<String>,
+    pub documentation: Option<String>,
+    pub recovery: Option<String>,
+    pub notes: Option<String>,
+    pub regions: Vec<String>,
+    /// Set when the service offers TOTP next to SMS, email or calls.
+    pub totp_suggestion: Option<String>,
+}
+
+impl From<&Service> for ServiceView {
+    fn from(service: &Service) -> Self {
+        Self {
+            name: service.name.clone(),
+            domains: service.domains.clone(),
+            methods: service.methods.iter().map(MethodView::from).collect(),
+            verdict: service.verdict(),
+            supports_2fa: service.supports_2fa(),
+            custom_software: service.custom_software.clone(),
+            custom_hardware: service.custom_hardware.clone(),
+            documentation: service.documentation.clone(),
+            recovery: service.recovery.clone(),
+            notes: service.notes.clone(),
+            regions: service.regions.clone(),
+            totp_suggestion: service.totp_suggestion(),
+        }
+    }
+}
+
+/// What a token row shows of its service.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServiceBrief {
+    pub name: String,
+    pub domain: String,
+    pub verdict: String,
+}
+
+impl From<&Service> for ServiceBrief {
+    fn from(service: &Service) -> Self {
+        Self {
+            name: service.name.clone(),
+            domain: service.domain().to_owned(),
+            verdict: service.verdict(),
+        }
+    }
+}
+
+/// The directory's freshness and source, for the directory page's status line.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DirectoryStatus {
+    /// 0 until a first download succeeded.
+    pub services: u32,
+    /// When this device last downloaded (or confirmed) the data, ms since the epoch.
+    pub fetched_at_ms: Option<f64>,
+    /// The data's own date (the server's Last-Modified), ms since the epoch.
+    pub data_date_ms: Option<f64>,
+    pub source_url: String,
+    pub updating: bool,
+    /// Why the last update failed; the cached data stays in use.
+    pub last_error: Option<crate::IpcError>,
+    /// The MIT attribution to show with the data.
+    pub attribution: String,
+}
+
+/// Milliseconds since the Unix epoch, as JavaScript dates want them.
+#[allow(clippy::cast_precision_loss)] // epoch millis stay below 2^53 for 285,000 years
+pub fn millis(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_millis() as f64)
 }

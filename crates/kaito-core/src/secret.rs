@@ -42,7 +42,7 @@ impl Secret {
             match character {
                 ' ' | '\t' | '\n' | '\r' | '-' | '=' => {}
                 'a'..='z' | 'A'..='Z' | '2'..='7' => {
-                    normalized.push(character.to_ascii_uppercase())
+                    normalized.push(character.to_ascii_uppercase());
                 }
                 _ => return Err(SecretError::InvalidBase32 { position }),
             }

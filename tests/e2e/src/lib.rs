@@ -20,7 +20,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 #[derive(Debug)]
 pub struct AppSession {
     pub client: Client,
-    pub data_dir: tempfile::TempDir,
+    /// Shared so a test can restart the app on the same data (`start_in`).
+    pub data_dir: std::sync::Arc<tempfile::TempDir>,
     driver: Child,
 }
 
@@ -98,15 +99,23 @@ fn wait_for_port(port: u16, driver: &mut Child) {
 impl AppSession {
     /// Launches the app with a fresh data directory and extra environment.
     pub async fn start(extra_env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::Builder::new()
+            .prefix("kaito-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        Self::start_in(std::sync::Arc::new(data_dir), extra_env).await
+    }
+
+    /// Launches the app on an existing data directory (a restart).
+    pub async fn start_in(
+        data_dir: std::sync::Arc<tempfile::TempDir>,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
         assert!(
             std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
             "no display: run the end-to-end tests through scripts/with-test-session.sh (it starts Xvfb)"
         );
         let app = app_binary();
-        let data_dir = tempfile::Builder::new()
-            .prefix("kaito-e2e-")
-            .tempdir()
-            .expect("temp dir");
         let port = free_port();
         let native_port = free_port();
         let mut command = Command::new(tauri_driver());

@@ -1,9 +1,12 @@
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { IpcError } from '../bindings/IpcError';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { DeletedToken } from '../bindings/DeletedToken';
 import type { PendingTokenView } from '../bindings/PendingTokenView';
 import type { TokenView } from '../bindings/TokenView';
+import type { DirectoryStatus } from '../bindings/DirectoryStatus';
+import type { ServiceView } from '../bindings/ServiceView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -52,4 +55,14 @@ export const commands = {
   copyCode: (id: string) => call<string>('copy_code', { id }),
   deleteToken: (id: string) => call<DeletedToken>('delete_token', { id }),
   undoDelete: (id: string, deletedAtMs: number) => call<void>('undo_delete', { id, deletedAtMs }),
+  directoryStatus: () => call<DirectoryStatus>('directory_status'),
+  directorySearch: (query: string, limit?: number) => call<ServiceView[]>('directory_search', { query, limit }),
+  directoryMatch: (issuer: string) => call<ServiceView | null>('directory_match', { issuer }),
+  directoryRefresh: () => call<DirectoryStatus>('directory_refresh'),
+  openLink: (url: string) => call<void>('open_link', { url }),
 };
+
+/** Calls `handler` whenever the 2FA directory was (re)loaded or an update failed. */
+export function onDirectoryUpdated(handler: () => void): Promise<UnlistenFn> {
+  return listen('directory-updated', handler).catch(() => () => {});
+}

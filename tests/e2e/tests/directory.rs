@@ -1,0 +1,247 @@
+//! The 2FA directory in the real app, downloading over real HTTP from a local server
+//! that serves a fixture in the API v4 shape: search with a typo, plain verdicts, the
+//! token detail's service info, conditional re-download, and a broken download that
+//! leaves the cached copy (and offline searching) intact after a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use kaito_e2e::{AppSession, workspace_root};
+
+const ETAG: &str = "\"fixture-1\"";
+const LAST_MODIFIED: &str = "Wed, 05 Aug 2026 02:17:11 GMT";
+const GITHUB_URI: &str =
+    "otpauth://totp/GitHub:bob?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub";
+
+/// A one-file HTTP/1.1 server: the fixture with an ETag (304 when it matches), or a
+/// truncated body once `broken` is set. Records each request's headers.
+struct DirectoryServer {
+    url: String,
+    broken: Arc<AtomicBool>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl DirectoryServer {
+    fn start() -> Self {
+        let body = std::fs::read(
+            workspace_root().join("crates/kaito-core/tests/fixtures/directory/all-v4.json"),
+        )
+        .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v4/all.json", listener.local_addr().unwrap());
+        let broken = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (broken_flag, log) = (broken.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut head = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                log.lock().unwrap().push(head.clone());
+                let conditional = head.lines().any(|l| {
+                    l.to_ascii_lowercase().starts_with("if-none-match:") && l.contains(ETAG)
+                });
+                let response: Vec<u8> = if broken_flag.load(Ordering::SeqCst) {
+                    let half = &body[..body.len() / 2];
+                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", half.len()).into_bytes();
+                    r.extend_from_slice(half);
+                    r
+                } else if conditional {
+                    format!(
+                        "HTTP/1.1 304 Not Modified\r\nETag: {ETAG}\r\nConnection: close\r\n\r\n"
+                    )
+                    .into_bytes()
+                } else {
+                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: {ETAG}\r\nLast-Modified: {LAST_MODIFIED}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                    r.extend_from_slice(&body);
+                    r
+                };
+                let _ = stream.write_all(&response);
+            }
+        });
+        Self {
+            url,
+            broken,
+            requests,
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn click(session: &AppSession, css: &str) {
+    session
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
+}
+
+async fn type_into(session: &AppSession, css: &str, text: &str) {
+    let element = session
+        .client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect("input exists");
+    element.clear().await.expect("clear input");
+    element.send_keys(text).await.expect("typing");
+}
+
+/// `textContent` of the first match (WebKitWebDriver's visible text misses clipped spans).
+async fn content(session: &AppSession, css: &str) -> String {
+    let value = session
+        .eval(&format!(
+            "document.querySelector({css:?})?.textContent ?? ''"
+        ))
+        .await;
+    value.as_str().unwrap_or_default().trim().to_owned()
+}
+
+async fn wait_content(session: &AppSession, css: &str, accept: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = content(session, css).await;
+        if accept(&text) {
+            return text;
+        }
+        if Instant::now() >= deadline {
+            let shot = session.screenshot("failure-directory").await;
+            panic!(
+                "{css:?} never matched; last {text:?} (see {})",
+                shot.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn directory_downloads_searches_enriches_tokens_and_survives_a_bad_update() {
+    let server = DirectoryServer::start();
+    let env = [("KAITO_DIRECTORY_URL", server.url.as_str())];
+    let session = AppSession::start(&env).await;
+
+    // First start: the app downloads the directory by itself.
+    click(&session, "[data-testid=nav-directory]").await;
+    let status = wait_content(&session, "[data-testid=directory-status]", |t| {
+        t.contains("7 services")
+    })
+    .await;
+    assert!(status.contains("data of 2026-08-05"), "{status}");
+    assert!(
+        content(&session, "[data-testid=directory-attribution]")
+            .await
+            .contains("MIT")
+    );
+    assert_eq!(server.requests().len(), 1);
+
+    // A typo still finds the service; a single hit opens with its verdict.
+    type_into(&session, "[data-testid=directory-search]", "githb").await;
+    wait_content(&session, "[data-testid=directory-result-name]", |t| {
+        t == "github.com"
+    })
+    .await;
+    let verdict = wait_content(&session, "[data-testid=service-verdict]", |t| !t.is_empty()).await;
+    assert_eq!(
+        verdict,
+        "Supports 2FA via TOTP, SMS, hardware key (U2F), custom app"
+    );
+    session.screenshot("directory-search").await;
+
+    type_into(&session, "[data-testid=directory-search]", "nocode bakery").await;
+    wait_content(&session, "[data-testid=service-verdict]", |t| {
+        t == "No 2FA — ask them"
+    })
+    .await;
+
+    // "Update now" asks conditionally; the server's 304 keeps the data and clears errors.
+    click(&session, "[data-testid=directory-refresh]").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.requests().len() < 2 {
+        assert!(Instant::now() < deadline, "no second request");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        server.requests()[1]
+            .to_ascii_lowercase()
+            .contains("if-none-match: \"fixture-1\"")
+    );
+    wait_content(&session, "[data-testid=directory-status]", |t| {
+        t.contains("7 services") && !t.contains("updating")
+    })
+    .await;
+    assert_eq!(content(&session, "[data-testid=directory-error]").await, "");
+
+    // A new token is matched to its service: on the first-code check and in its details.
+    click(&session, "[data-testid=nav-tokens]").await;
+    click(&session, "[data-testid=add-token]").await;
+    type_into(&session, "[data-testid=add-uri]", GITHUB_URI).await;
+    click(&session, "[data-testid=add-continue]").await;
+    wait_content(&session, "[data-testid=add-service]", |t| {
+        t.contains("Supports 2FA via TOTP, SMS")
+    })
+    .await;
+    let suggestion = content(&session, "[data-testid=totp-suggestion]").await;
+    assert!(suggestion.contains("switch from SMS"), "{suggestion}");
+    click(&session, "[data-testid=verify-confirm]").await;
+    click(&session, "[data-testid=token-details]").await;
+    let detail = wait_content(&session, "[data-testid=token-detail]", |t| {
+        t.contains("Supports 2FA via")
+    })
+    .await;
+    assert!(
+        detail.contains("github.com in the 2FA directory"),
+        "{detail}"
+    );
+    session.screenshot("token-detail-service").await;
+
+    // Restart with a server now sending a truncated body: the update fails with a
+    // clear error, and the cached directory still answers (offline use).
+    let data_dir = session.data_dir.clone();
+    session.finish().await;
+    server.broken.store(true, Ordering::SeqCst);
+    let session = AppSession::start_in(data_dir, &env).await;
+    click(&session, "[data-testid=nav-directory]").await;
+    wait_content(&session, "[data-testid=directory-status]", |t| {
+        t.contains("7 services")
+    })
+    .await;
+    let before = server.requests().len();
+    assert_eq!(before, 2, "a fresh cache is not downloaded again at start");
+    click(&session, "[data-testid=directory-refresh]").await;
+    let error = wait_content(&session, "[data-testid=directory-error]", |t| !t.is_empty()).await;
+    assert!(error.contains("not valid JSON"), "{error}");
+    type_into(&session, "[data-testid=directory-search]", "paypal").await;
+    wait_content(&session, "[data-testid=service-notes]", |t| {
+        t.contains("not available in every country")
+    })
+    .await;
+    assert!(
+        content(&session, "[data-testid=directory-status]")
+            .await
+            .contains("7 services")
+    );
+    session.screenshot("directory-offline").await;
+    session.finish().await;
+}
