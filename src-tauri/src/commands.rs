@@ -16,7 +16,8 @@ use crate::directory::DirectoryState;
 use crate::paths::DataDir;
 use crate::state::AppState;
 use crate::views::{
-    DeletedToken, DirectoryStatus, PendingTokenView, ServiceView, TokenView, unix_now,
+    DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, ManualEntryForm,
+    PendingTokenView, ServiceView, TokenView, unix_now,
 };
 
 /// What the About line of the UI shows.
@@ -169,4 +170,44 @@ pub fn open_link<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), IpcEr
                 format!("Could not open the browser: {error}"),
             )
         })
+}
+
+#[tauri::command]
+pub fn validate_manual(entry: ManualEntryForm) -> Vec<FieldErrorView> {
+    kaito_core::manual::build(&entry.into())
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(FieldErrorView::from)
+        .collect()
+}
+
+#[tauri::command]
+pub fn stage_manual(
+    state: State<'_, AppState>,
+    entry: ManualEntryForm,
+) -> Result<PendingTokenView, IpcError> {
+    state.stage_manual(&entry.into(), unix_now())
+}
+
+#[tauri::command]
+pub async fn preview_import(
+    state: State<'_, AppState>,
+    bytes: Vec<u8>,
+    password: Option<String>,
+) -> Result<ImportPreview, IpcError> {
+    state.preview_import(bytes, password, unix_now()).await
+}
+
+#[tauri::command]
+pub async fn commit_import(
+    state: State<'_, AppState>,
+    import_id: String,
+) -> Result<ImportOutcome, IpcError> {
+    state.commit_import(&import_id).await
+}
+
+#[tauri::command]
+pub fn discard_import(state: State<'_, AppState>, import_id: String) {
+    state.discard_import(&import_id);
 }

@@ -35,3 +35,9 @@ impl From<kaito_core::UriError> for IpcError {
         )
     }
 }
+
+impl From<kaito_core::ImportError> for IpcError {
+    fn from(error: kaito_core::ImportError) -> Self {
+        Self::new(error.code(), format!("Import failed: {error}."))
+    }
+}

@@ -57,6 +57,11 @@ pub fn run() {
             commands::directory_match,
             commands::directory_refresh,
             commands::open_link,
+            commands::validate_manual,
+            commands::stage_manual,
+            commands::preview_import,
+            commands::commit_import,
+            commands::discard_import,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

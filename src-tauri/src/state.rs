@@ -6,6 +6,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use kaito_core::import::EntrySkip;
+use kaito_core::manual::ManualEntry;
 use kaito_core::{CodeGenerator, Token};
 use kaito_vault::{
     CodeUse, KeyNamespace, KeychainKeyStore, TokenExtras, TokenId, UndoHandle, Vault,
@@ -13,7 +15,7 @@ use kaito_vault::{
 
 use crate::IpcError;
 use crate::directory::DirectoryState;
-use crate::views::{self, DeletedToken, PendingTokenView, TokenView};
+use crate::views::{self, DeletedToken, ImportOutcome, ImportPreview, PendingTokenView, TokenView};
 
 /// How long a copied code stays on the clipboard by default.
 pub const DEFAULT_CLIPBOARD_CLEAR: Duration = Duration::from_secs(30);
@@ -26,6 +28,8 @@ pub struct AppState {
     /// token, not once per refresh.
     generators: Mutex<HashMap<TokenId, CodeGenerator>>,
     pending: Mutex<HashMap<String, Token>>,
+    /// Files read and previewed, waiting for "Import".
+    imports: Mutex<HashMap<String, PendingImport>>,
     pub clipboard_clear_after: Duration,
     /// The 2FA directory, to name each token's service.
     directory: Arc<DirectoryState>,
@@ -61,6 +65,7 @@ impl AppState {
             vault,
             generators: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
+            imports: Mutex::new(HashMap::new()),
             clipboard_clear_after: DEFAULT_CLIPBOARD_CLEAR,
             directory,
         }
@@ -124,6 +129,90 @@ impl AppState {
     pub fn stage_uri(&self, uri: &str, unix_secs: u64) -> Result<PendingTokenView, IpcError> {
         let token = kaito_core::uri::parse(uri.trim())?;
         Ok(self.stage(token, unix_secs))
+    }
+
+    /// Builds a token from the manual-entry form, ready for its first-code check.
+    pub fn stage_manual(
+        &self,
+        entry: &ManualEntry,
+        unix_secs: u64,
+    ) -> Result<PendingTokenView, IpcError> {
+        let token = kaito_core::manual::build(entry).map_err(|errors| {
+            let first = errors
+                .first()
+                .map_or_else(String::new, |e| e.message.clone());
+            IpcError::new("manual.invalid", first)
+        })?;
+        Ok(self.stage(token, unix_secs))
+    }
+
+    /// Reads an export file (any supported format) and says what importing it would do.
+    pub async fn preview_import(
+        &self,
+        bytes: Vec<u8>,
+        password: Option<String>,
+        unix_secs: u64,
+    ) -> Result<ImportPreview, IpcError> {
+        let vault = self.vault()?;
+        // Encrypted formats run a slow KDF (scrypt, PBKDF2): off the async runtime.
+        let report = tokio::task::spawn_blocking(move || {
+            kaito_core::detect_and_import(&bytes, password.as_deref())
+        })
+        .await
+        .map_err(|error| IpcError::new("import.task", error.to_string()))??;
+        let duplicates = vault.existing_duplicates(&report.tokens).await?;
+        let import_id = uuid::Uuid::new_v4().to_string();
+        let preview = ImportPreview {
+            import_id: import_id.clone(),
+            format: report.format.map_or("export", |f| f.name()).to_owned(),
+            entries: report
+                .tokens
+                .iter()
+                .zip(&duplicates)
+                .map(|(token, duplicate)| {
+                    views::import_entry_view(token, duplicate.is_some(), unix_secs)
+                })
+                .collect(),
+            skipped: report.skipped.iter().map(views::skip_view).collect(),
+            incomplete: report.incomplete.iter().map(ToString::to_string).collect(),
+        };
+        lock(&self.imports).insert(
+            import_id,
+            PendingImport {
+                tokens: report.tokens,
+                skipped: report.skipped,
+            },
+        );
+        Ok(preview)
+    }
+
+    /// Imports a previewed file; entries already in the vault are skipped.
+    pub async fn commit_import(&self, import_id: &str) -> Result<ImportOutcome, IpcError> {
+        let vault = self.vault()?;
+        let pending = lock(&self.imports)
+            .get(import_id)
+            .map(|p| (p.tokens.clone(), p.skipped.clone()))
+            .ok_or_else(|| {
+                IpcError::new(
+                    "import.gone",
+                    "This import is no longer waiting; open the file again.",
+                )
+            })?;
+        let report = vault.import_tokens(&pending.0, pending.1).await?;
+        lock(&self.imports).remove(import_id);
+        Ok(ImportOutcome {
+            added: u32::try_from(report.added.len()).unwrap_or(u32::MAX),
+            duplicates: report
+                .duplicates
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect(),
+            unusable: report.unusable.iter().map(views::skip_view).collect(),
+        })
+    }
+
+    pub fn discard_import(&self, import_id: &str) {
+        lock(&self.imports).remove(import_id);
     }
 
     fn stage(&self, token: Token, unix_secs: u64) -> PendingTokenView {
@@ -218,6 +307,12 @@ fn with_secret(stored: &kaito_vault::StoredToken, secret: kaito_core::Secret) ->
         secret,
         group: stored.group.clone(),
     }
+}
+
+/// A previewed import: the tokens read and the entries that could not be.
+struct PendingImport {
+    tokens: Vec<Token>,
+    skipped: Vec<EntrySkip>,
 }
 
 fn pending_gone() -> IpcError {

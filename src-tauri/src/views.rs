@@ -9,7 +9,7 @@ use kaito_vault::StoredToken;
 use serde::Serialize;
 
 /// "totp" | "hotp" | "steam".
-#[derive(Debug, Clone, Copy, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum TokenKind {
@@ -259,4 +259,129 @@ pub struct DirectoryStatus {
 pub fn millis(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0.0, |since| since.as_millis() as f64)
+}
+
+/// A form field's problem, shown next to the input as the user types.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct FieldErrorView {
+    /// "name" | "secret" | "kind" | "algorithm" | "digits" | "period".
+    pub field: String,
+    pub message: String,
+}
+
+impl From<&kaito_core::manual::FieldError> for FieldErrorView {
+    fn from(error: &kaito_core::manual::FieldError) -> Self {
+        let field = serde_json::to_value(error.field)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Self {
+            field,
+            message: error.message.clone(),
+        }
+    }
+}
+
+/// One token an import file holds, with its current code so the user can compare it
+/// with the old app before importing (the first-code check for a whole file).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ImportEntryView {
+    pub issuer: String,
+    pub account: String,
+    pub kind: TokenKind,
+    pub group: Option<String>,
+    pub code: CodeView,
+    /// Already in the vault (same issuer, account and secret): will be skipped.
+    pub duplicate: bool,
+}
+
+/// An entry of the file that cannot be imported, and why.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ImportSkipView {
+    pub label: String,
+    pub reason: String,
+}
+
+/// What a file would add, before anything is stored.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ImportPreview {
+    pub import_id: String,
+    /// "Aegis vault", "2FAS backup", …
+    pub format: String,
+    pub entries: Vec<ImportEntryView>,
+    pub skipped: Vec<ImportSkipView>,
+    /// Missing parts of multi-QR Google exports ("QR code 2 of 3 missing …").
+    pub incomplete: Vec<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ImportOutcome {
+    pub added: u32,
+    /// Names of entries that were already in the vault.
+    pub duplicates: Vec<String>,
+    pub unusable: Vec<ImportSkipView>,
+}
+
+pub fn import_entry_view(token: &Token, duplicate: bool, unix_secs: u64) -> ImportEntryView {
+    ImportEntryView {
+        issuer: token.issuer.clone(),
+        account: token.account.clone(),
+        kind: kind_of(token.kind),
+        group: token.group.clone(),
+        code: code_view(&CodeGenerator::new(token), unix_secs),
+        duplicate,
+    }
+}
+
+pub fn skip_view(skip: &kaito_core::import::EntrySkip) -> ImportSkipView {
+    ImportSkipView {
+        label: skip.label.clone(),
+        reason: skip.reason.to_string(),
+    }
+}
+
+/// The manual-entry form as the UI sends it.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ManualEntryForm {
+    pub issuer: String,
+    pub account: String,
+    pub secret: String,
+    pub kind: TokenKind,
+    /// "SHA1" | "SHA256" | "SHA512".
+    pub algorithm: String,
+    pub digits: u32,
+    pub period: u32,
+    /// Starting counter for HOTP. A JavaScript number: exact up to 2^53.
+    #[ts(type = "number")]
+    pub counter: u64,
+}
+
+impl From<ManualEntryForm> for kaito_core::manual::ManualEntry {
+    fn from(form: ManualEntryForm) -> Self {
+        Self {
+            issuer: form.issuer,
+            account: form.account,
+            secret: form.secret,
+            kind: match form.kind {
+                TokenKind::Totp => "totp",
+                TokenKind::Hotp => "hotp",
+                TokenKind::Steam => "steam",
+            }
+            .to_owned(),
+            algorithm: form.algorithm,
+            digits: form.digits,
+            period: form.period,
+            counter: form.counter,
+        }
+    }
 }

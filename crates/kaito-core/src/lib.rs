@@ -6,6 +6,7 @@ pub mod backup;
 pub mod directory;
 pub mod export;
 pub mod import;
+pub mod manual;
 pub mod migration;
 pub mod otp;
 pub mod secret;

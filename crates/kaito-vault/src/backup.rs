@@ -171,3 +171,66 @@ impl Vault {
         Ok(report)
     }
 }
+
+impl Vault {
+    /// Adds tokens read from another authenticator's export in one transaction with
+    /// one `Import` audit event. Entries already in the vault are reported, not added
+    /// twice; `unusable` (entries the importer could not read) is passed through to
+    /// the report so the user sees every entry's fate in one place.
+    pub async fn import_tokens(
+        &self,
+        tokens: &[Token],
+        unusable: Vec<EntrySkip>,
+    ) -> Result<ImportReport, VaultError> {
+        let keys = self.unlocked_keys()?;
+        let now = self.now();
+        let mut report = ImportReport {
+            unusable,
+            ..ImportReport::default()
+        };
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        for token in tokens {
+            match self
+                .insert_token(&mut tx, &keys, token, &TokenExtras::default(), now)
+                .await?
+            {
+                Inserted::New(id) => report.added.push(id),
+                Inserted::Duplicate(existing) => {
+                    report.duplicates.push((token.display_name(), existing));
+                }
+            }
+        }
+        let detail = format!(
+            "{} added, {} duplicates, {} unusable",
+            report.added.len(),
+            report.duplicates.len(),
+            report.unusable.len()
+        );
+        audit::append(
+            &mut tx,
+            self.device_id(),
+            now,
+            AuditAction::Import,
+            None,
+            Some(detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// For each token, the live vault token it duplicates (same issuer, account and
+    /// secret), if any: lets an import preview mark what will be skipped.
+    pub async fn existing_duplicates(
+        &self,
+        tokens: &[Token],
+    ) -> Result<Vec<Option<TokenId>>, VaultError> {
+        let keys = self.unlocked_keys()?;
+        let mut conn = self.pool().acquire().await?;
+        let mut found = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            found.push(self.duplicate_of(&mut conn, &keys, token).await?);
+        }
+        Ok(found)
+    }
+}

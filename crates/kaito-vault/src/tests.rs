@@ -1084,3 +1084,49 @@ async fn directory_cache_survives_reopen_and_a_broken_download_keeps_it() {
         touched
     );
 }
+
+#[tokio::test]
+async fn importing_tokens_skips_duplicates_and_audits_once() {
+    let fx = Fixture::new();
+    let vault = fx.open().await.unwrap();
+    vault
+        .add(&totp("GitHub", "alice", SEED_A), TokenExtras::default())
+        .await
+        .unwrap();
+    let incoming = vec![
+        totp("github", "Alice ", SEED_A),
+        totp("GitLab", "alice", SEED_B),
+        totp("AWS", "root", SEED_C),
+    ];
+    let marks = vault.existing_duplicates(&incoming).await.unwrap();
+    assert_eq!(
+        marks.iter().map(Option::is_some).collect::<Vec<_>>(),
+        [true, false, false]
+    );
+    let before = vault.pending(1000).await.unwrap().len();
+
+    let report = vault.import_tokens(&incoming, Vec::new()).await.unwrap();
+    assert_eq!(report.added.len(), 2);
+    assert_eq!(report.duplicates.len(), 1);
+    let issuers: Vec<String> = vault
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.issuer)
+        .collect();
+    assert_eq!(issuers, ["GitHub", "GitLab", "AWS"]);
+    let events = vault.pending(1000).await.unwrap();
+    assert_eq!(
+        events.len(),
+        before + 3,
+        "an Add per new token and one Import"
+    );
+    assert_eq!(events.last().unwrap().action, AuditAction::Import);
+
+    // Importing the same file again adds nothing.
+    let again = vault.import_tokens(&incoming, Vec::new()).await.unwrap();
+    assert!(again.added.is_empty());
+    assert_eq!(again.duplicates.len(), 3);
+    assert_eq!(vault.list().await.unwrap().len(), 3);
+}

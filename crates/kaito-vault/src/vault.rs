@@ -693,6 +693,17 @@ impl Vault {
     // ----- tokens -----------------------------------------------------------------
 
     /// Inserts inside the caller's transaction; duplicates are reported, not added.
+    /// The live token `token` duplicates, if any.
+    pub(crate) async fn duplicate_of(
+        &self,
+        conn: &mut SqliteConnection,
+        keys: &VaultKeys,
+        token: &Token,
+    ) -> Result<Option<TokenId>, VaultError> {
+        let fingerprint = keys.fingerprint(token.secret.expose());
+        find_duplicate(conn, &fingerprint, &token.issuer, &token.account, None).await
+    }
+
     pub(crate) async fn insert_token(
         &self,
         conn: &mut SqliteConnection,

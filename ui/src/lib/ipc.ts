@@ -7,6 +7,10 @@ import type { PendingTokenView } from '../bindings/PendingTokenView';
 import type { TokenView } from '../bindings/TokenView';
 import type { DirectoryStatus } from '../bindings/DirectoryStatus';
 import type { ServiceView } from '../bindings/ServiceView';
+import type { FieldErrorView } from '../bindings/FieldErrorView';
+import type { ImportOutcome } from '../bindings/ImportOutcome';
+import type { ImportPreview } from '../bindings/ImportPreview';
+import type { ManualEntryForm } from '../bindings/ManualEntryForm';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -60,6 +64,12 @@ export const commands = {
   directoryMatch: (issuer: string) => call<ServiceView | null>('directory_match', { issuer }),
   directoryRefresh: () => call<DirectoryStatus>('directory_refresh'),
   openLink: (url: string) => call<void>('open_link', { url }),
+  validateManual: (entry: ManualEntryForm) => call<FieldErrorView[]>('validate_manual', { entry }),
+  stageManual: (entry: ManualEntryForm) => call<PendingTokenView>('stage_manual', { entry }),
+  previewImport: (bytes: Uint8Array, password?: string) =>
+    call<ImportPreview>('preview_import', { bytes: Array.from(bytes), password: password || null }),
+  commitImport: (importId: string) => call<ImportOutcome>('commit_import', { importId }),
+  discardImport: (importId: string) => call<void>('discard_import', { importId }),
 };
 
 /** Calls `handler` whenever the 2FA directory was (re)loaded or an update failed. */
