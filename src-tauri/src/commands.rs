@@ -17,7 +17,7 @@ use crate::paths::DataDir;
 use crate::state::AppState;
 use crate::views::{
     DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, ManualEntryForm,
-    PendingTokenView, ServiceView, TokenView, unix_now,
+    PendingTokenView, ServiceView, TokenEditForm, TokenView, unix_now,
 };
 
 /// What the About line of the UI shows.
@@ -210,4 +210,27 @@ pub async fn commit_import(
 #[tauri::command]
 pub fn discard_import(state: State<'_, AppState>, import_id: String) {
     state.discard_import(&import_id);
+}
+
+#[tauri::command]
+pub async fn edit_token(
+    state: State<'_, AppState>,
+    id: String,
+    edit: TokenEditForm,
+) -> Result<TokenView, IpcError> {
+    state.edit(&id, edit).await
+}
+
+#[tauri::command]
+pub async fn move_token(
+    state: State<'_, AppState>,
+    id: String,
+    before: Option<String>,
+) -> Result<(), IpcError> {
+    state.move_before(&id, before.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn list_groups(state: State<'_, AppState>) -> Result<Vec<String>, IpcError> {
+    state.groups().await
 }

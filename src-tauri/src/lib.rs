@@ -62,6 +62,9 @@ pub fn run() {
             commands::preview_import,
             commands::commit_import,
             commands::discard_import,
+            commands::edit_token,
+            commands::move_token,
+            commands::list_groups,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

@@ -10,12 +10,14 @@ use kaito_core::import::EntrySkip;
 use kaito_core::manual::ManualEntry;
 use kaito_core::{CodeGenerator, Token};
 use kaito_vault::{
-    CodeUse, KeyNamespace, KeychainKeyStore, TokenExtras, TokenId, UndoHandle, Vault,
+    CodeUse, KeyNamespace, KeychainKeyStore, TokenEdit, TokenExtras, TokenId, UndoHandle, Vault,
 };
 
 use crate::IpcError;
 use crate::directory::DirectoryState;
-use crate::views::{self, DeletedToken, ImportOutcome, ImportPreview, PendingTokenView, TokenView};
+use crate::views::{
+    self, DeletedToken, ImportOutcome, ImportPreview, PendingTokenView, TokenEditForm, TokenView,
+};
 
 /// How long a copied code stays on the clipboard by default.
 pub const DEFAULT_CLIPBOARD_CLEAR: Duration = Duration::from_secs(30);
@@ -266,6 +268,55 @@ impl AppState {
             return Ok(generator.hotp(counter).to_string());
         }
         Ok(generator.code_at(views::unix_now()).to_string())
+    }
+
+    /// Renames, regroups or (un)favourites a token; empty group means none.
+    pub async fn edit(&self, id: &str, edit: TokenEditForm) -> Result<TokenView, IpcError> {
+        let id = parse_id(id)?;
+        let vault = self.vault()?;
+        let group = edit
+            .group
+            .map(|g| Some(g.trim().to_owned()).filter(|g| !g.is_empty()));
+        let stored = vault
+            .edit(
+                id,
+                TokenEdit {
+                    issuer: edit.issuer,
+                    account: edit.account,
+                    group,
+                    favorite: edit.favorite,
+                    ..TokenEdit::default()
+                },
+            )
+            .await?;
+        // The generator keeps its seed; only names changed.
+        let code = lock(&self.generators)
+            .get(&id)
+            .map(|generator| views::code_view(generator, views::unix_now()))
+            .ok_or_else(|| "the code will show after the next refresh".to_owned());
+        let mut view = views::token_view(&stored, code);
+        view.service = self.directory.brief_for(&stored);
+        Ok(view)
+    }
+
+    /// Moves a token in front of `before` (or to the end), as a drag and drop does.
+    pub async fn move_before(&self, id: &str, before: Option<&str>) -> Result<(), IpcError> {
+        let id = parse_id(id)?;
+        let before = before.map(parse_id).transpose()?;
+        let vault = self.vault()?;
+        let mut order = vault.list().await?;
+        order.sort_by_key(|token| (token.sort_order, token.created_at));
+        order.retain(|token| token.id != id);
+        let position = before
+            .and_then(|before| order.iter().position(|token| token.id == before))
+            .unwrap_or(order.len());
+        vault.move_to(id, position).await?;
+        Ok(())
+    }
+
+    /// Every group name, for the group picker and filter.
+    pub async fn groups(&self) -> Result<Vec<String>, IpcError> {
+        Ok(self.vault()?.groups().await?)
     }
 
     pub async fn delete(&self, id: &str) -> Result<DeletedToken, IpcError> {

@@ -385,3 +385,19 @@ impl From<ManualEntryForm> for kaito_core::manual::ManualEntry {
         }
     }
 }
+
+/// Changes to a token's names, group or favourite flag; absent fields stay as they are.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TokenEditForm {
+    #[ts(optional)]
+    pub issuer: Option<String>,
+    #[ts(optional)]
+    pub account: Option<String>,
+    /// Empty string: no group.
+    #[ts(optional)]
+    pub group: Option<String>,
+    #[ts(optional)]
+    pub favorite: Option<bool>,
+}

@@ -11,6 +11,7 @@ import type { FieldErrorView } from '../bindings/FieldErrorView';
 import type { ImportOutcome } from '../bindings/ImportOutcome';
 import type { ImportPreview } from '../bindings/ImportPreview';
 import type { ManualEntryForm } from '../bindings/ManualEntryForm';
+import type { TokenEditForm } from '../bindings/TokenEditForm';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -70,6 +71,9 @@ export const commands = {
     call<ImportPreview>('preview_import', { bytes: Array.from(bytes), password: password || null }),
   commitImport: (importId: string) => call<ImportOutcome>('commit_import', { importId }),
   discardImport: (importId: string) => call<void>('discard_import', { importId }),
+  editToken: (id: string, edit: TokenEditForm) => call<TokenView>('edit_token', { id, edit }),
+  moveToken: (id: string, before: string | null) => call<void>('move_token', { id, before }),
+  listGroups: () => call<string[]>('list_groups'),
 };
 
 /** Calls `handler` whenever the 2FA directory was (re)loaded or an update failed. */
