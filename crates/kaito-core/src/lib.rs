@@ -9,6 +9,8 @@ pub mod import;
 pub mod manual;
 pub mod migration;
 pub mod otp;
+#[cfg(feature = "qr")]
+pub mod qr;
 pub mod secret;
 pub mod token;
 pub mod uri;
