@@ -16,8 +16,9 @@ use crate::directory::DirectoryState;
 use crate::paths::DataDir;
 use crate::state::AppState;
 use crate::views::{
-    DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, ManualEntryForm,
-    PendingTokenView, ServiceView, TokenEditForm, TokenView, unix_now,
+    DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, LockStatus,
+    ManualEntryForm, PendingTokenView, ServiceView, SettingsView, TokenEditForm, TokenView,
+    unix_now,
 };
 
 /// What the About line of the UI shows.
@@ -83,7 +84,10 @@ pub async fn copy_code<R: Runtime>(
                 format!("Could not copy to the clipboard: {error}"),
             )
         })?;
-    schedule_clipboard_clear(app, code.clone(), state.clipboard_clear_after);
+    state.touch();
+    if let Some(delay) = state.clipboard_clear_after() {
+        schedule_clipboard_clear(app, code.clone(), delay);
+    }
     Ok(code)
 }
 
@@ -234,3 +238,73 @@ pub async fn move_token(
 pub async fn list_groups(state: State<'_, AppState>) -> Result<Vec<String>, IpcError> {
     state.groups().await
 }
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> SettingsView {
+    state.settings().into()
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    settings: SettingsView,
+) -> Result<SettingsView, IpcError> {
+    Ok(state.save_settings(settings.into()).await?.into())
+}
+
+#[tauri::command]
+pub async fn lock_status(state: State<'_, AppState>) -> Result<LockStatus, IpcError> {
+    state.lock_status().await
+}
+
+#[tauri::command]
+pub async fn lock_now<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<LockStatus, IpcError> {
+    let status = state.lock().await?;
+    let _ = app.emit(LOCKED_EVENT, ());
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn unlock(
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> Result<LockStatus, IpcError> {
+    state.unlock(&passphrase).await
+}
+
+#[tauri::command]
+pub async fn set_passphrase(
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> Result<LockStatus, IpcError> {
+    state.set_passphrase(&passphrase).await
+}
+
+#[tauri::command]
+pub async fn change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    new: String,
+) -> Result<LockStatus, IpcError> {
+    state.change_passphrase(&current, &new).await
+}
+
+#[tauri::command]
+pub async fn remove_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+) -> Result<LockStatus, IpcError> {
+    state.remove_passphrase(&current).await
+}
+
+/// The user is active (key or pointer): restarts the auto-lock countdown.
+#[tauri::command]
+pub fn touch(state: State<'_, AppState>) {
+    state.touch();
+}
+
+/// Event the UI listens to, to show the lock screen at once.
+pub const LOCKED_EVENT: &str = "vault-locked";

@@ -29,18 +29,40 @@ pub fn run() {
                 data_dir.path(),
                 directory.clone(),
             ));
+            tauri::async_runtime::block_on(state.load_settings());
             if let Ok(vault) = state.vault() {
                 directory::start_schedule(app.handle().clone(), directory.clone(), vault.clone());
             }
             app.manage(state);
             app.manage(directory);
+            start_auto_lock(app.handle().clone());
             app.manage(data_dir);
             // A desktop without a tray host (bare X servers, some Wayland shells) must
             // still get a working window, so a tray failure is only logged.
-            if let Err(error) = tray::install(app.handle()) {
-                tracing::warn!(%error, "no system tray available; continuing without it");
-            }
+            let tray = match tray::install(app.handle()) {
+                Ok(()) => TrayPresence(true),
+                Err(error) => {
+                    tracing::warn!(%error, "no system tray available; continuing without it");
+                    TrayPresence(false)
+                }
+            };
+            app.manage(tray);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // With "minimize to tray" on, closing hides the window; Quit is in the tray.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let app = window.app_handle();
+                let in_tray = app.state::<TrayPresence>().0
+                    && app.state::<state::AppState>().settings().minimize_to_tray
+                    && std::env::var_os("KAITO_CLOSE_QUITS").is_none();
+                if in_tray {
+                    api.prevent_close();
+                    if let Err(error) = window.hide() {
+                        tracing::warn!(%error, "could not hide the window");
+                    }
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -65,12 +87,39 @@ pub fn run() {
             commands::edit_token,
             commands::move_token,
             commands::list_groups,
+            commands::get_settings,
+            commands::save_settings,
+            commands::lock_status,
+            commands::lock_now,
+            commands::unlock,
+            commands::set_passphrase,
+            commands::change_passphrase,
+            commands::remove_passphrase,
+            commands::touch,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
         tracing::error!(%error, "Kaito stopped with an error");
         std::process::exit(1);
     }
+}
+
+/// Whether the tray icon exists, so closing the window never strands the app.
+#[derive(Debug, Clone, Copy)]
+struct TrayPresence(bool);
+
+/// Checks idleness every few seconds and locks (with the UI told) when due.
+fn start_auto_lock<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    use tauri::Emitter;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            if app.state::<state::AppState>().lock_if_idle() {
+                tracing::info!("locked after the idle period");
+                let _ = app.emit(commands::LOCKED_EVENT, ());
+            }
+        }
+    });
 }
 
 fn init_logging() {

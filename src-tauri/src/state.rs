@@ -10,17 +10,16 @@ use kaito_core::import::EntrySkip;
 use kaito_core::manual::ManualEntry;
 use kaito_core::{CodeGenerator, Token};
 use kaito_vault::{
-    CodeUse, KeyNamespace, KeychainKeyStore, TokenEdit, TokenExtras, TokenId, UndoHandle, Vault,
+    CodeUse, KeyNamespace, KeychainKeyStore, Settings, TokenEdit, TokenExtras, TokenId, UndoHandle,
+    Vault,
 };
 
 use crate::IpcError;
 use crate::directory::DirectoryState;
 use crate::views::{
-    self, DeletedToken, ImportOutcome, ImportPreview, PendingTokenView, TokenEditForm, TokenView,
+    self, DeletedToken, ImportOutcome, ImportPreview, LockStatus, PendingTokenView, TokenEditForm,
+    TokenView,
 };
-
-/// How long a copied code stays on the clipboard by default.
-pub const DEFAULT_CLIPBOARD_CLEAR: Duration = Duration::from_secs(30);
 
 pub struct AppState {
     /// The vault, or why it could not be opened (shown by every command, so the UI
@@ -32,7 +31,8 @@ pub struct AppState {
     pending: Mutex<HashMap<String, Token>>,
     /// Files read and previewed, waiting for "Import".
     imports: Mutex<HashMap<String, PendingImport>>,
-    pub clipboard_clear_after: Duration,
+    /// Preferences, cached from the vault (the close handler reads them synchronously).
+    settings: std::sync::RwLock<Settings>,
     /// The 2FA directory, to name each token's service.
     directory: Arc<DirectoryState>,
 }
@@ -68,8 +68,138 @@ impl AppState {
             generators: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             imports: Mutex::new(HashMap::new()),
-            clipboard_clear_after: DEFAULT_CLIPBOARD_CLEAR,
+            settings: std::sync::RwLock::new(Settings::default()),
             directory,
+        }
+    }
+
+    /// Loads the stored preferences and applies the auto-lock delay.
+    pub async fn load_settings(&self) {
+        let Ok(vault) = self.vault() else { return };
+        match vault.settings().await {
+            Ok(settings) => {
+                self.apply(vault, &settings).await;
+                *self
+                    .settings
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = settings;
+            }
+            Err(error) => tracing::warn!(%error, "preferences could not be read; using defaults"),
+        }
+    }
+
+    async fn apply(&self, vault: &Vault, settings: &Settings) {
+        // Auto-lock only means something behind a passphrase: without one the key
+        // comes straight back from the keychain.
+        let protected = vault.has_passphrase().await.unwrap_or(false);
+        vault.set_auto_lock(
+            settings
+                .auto_lock_minutes
+                .filter(|_| protected)
+                .map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
+        );
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub async fn save_settings(&self, settings: Settings) -> Result<Settings, IpcError> {
+        let vault = self.vault()?;
+        vault.save_settings(&settings).await?;
+        self.apply(vault, &settings).await;
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = settings.clone();
+        Ok(settings)
+    }
+
+    /// When copied codes leave the clipboard, if ever.
+    pub fn clipboard_clear_after(&self) -> Option<Duration> {
+        self.settings()
+            .clipboard_clear_secs
+            .map(|secs| Duration::from_secs(u64::from(secs)))
+    }
+
+    pub async fn lock_status(&self) -> Result<LockStatus, IpcError> {
+        let vault = self.vault()?;
+        Ok(LockStatus {
+            locked: vault.is_locked(),
+            has_passphrase: vault.has_passphrase().await?,
+        })
+    }
+
+    /// Locks now; only with a passphrase set (otherwise anyone could unlock).
+    pub async fn lock(&self) -> Result<LockStatus, IpcError> {
+        let vault = self.vault()?;
+        if !vault.has_passphrase().await? {
+            return Err(IpcError::new(
+                "vault.no_passphrase",
+                "Set a passphrase first: without one, locking would not keep anyone out.",
+            ));
+        }
+        vault.lock();
+        self.forget_secrets();
+        self.lock_status().await
+    }
+
+    /// Locks if idle for the auto-lock delay; says whether it did.
+    pub fn lock_if_idle(&self) -> bool {
+        let Ok(vault) = self.vault() else {
+            return false;
+        };
+        let locked = vault.lock_if_idle(std::time::Instant::now());
+        if locked {
+            self.forget_secrets();
+        }
+        locked
+    }
+
+    /// Drops everything derived from seeds: keyed generators, tokens waiting for their
+    /// code check, previewed imports.
+    fn forget_secrets(&self) {
+        lock(&self.generators).clear();
+        lock(&self.pending).clear();
+        lock(&self.imports).clear();
+    }
+
+    pub async fn unlock(&self, passphrase: &str) -> Result<LockStatus, IpcError> {
+        let vault = self.vault()?;
+        vault.unlock(passphrase).await?;
+        self.lock_status().await
+    }
+
+    pub async fn set_passphrase(&self, passphrase: &str) -> Result<LockStatus, IpcError> {
+        let vault = self.vault()?;
+        vault.set_passphrase(passphrase).await?;
+        self.apply(vault, &self.settings()).await;
+        self.lock_status().await
+    }
+
+    pub async fn change_passphrase(
+        &self,
+        current: &str,
+        new: &str,
+    ) -> Result<LockStatus, IpcError> {
+        self.vault()?.change_passphrase(current, new).await?;
+        self.lock_status().await
+    }
+
+    pub async fn remove_passphrase(&self, current: &str) -> Result<LockStatus, IpcError> {
+        let vault = self.vault()?;
+        vault.remove_passphrase(current).await?;
+        self.apply(vault, &self.settings()).await;
+        self.lock_status().await
+    }
+
+    /// The user did something: restarts the auto-lock countdown.
+    pub fn touch(&self) {
+        if let Ok(vault) = self.vault() {
+            vault.touch();
         }
     }
 

@@ -401,3 +401,65 @@ pub struct TokenEditForm {
     #[ts(optional)]
     pub favorite: Option<bool>,
 }
+
+/// Whether the vault is locked, and whether it can be (a passphrase is set).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct LockStatus {
+    pub locked: bool,
+    pub has_passphrase: bool,
+}
+
+/// "system" | "light" | "dark".
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum ThemeView {
+    System,
+    Light,
+    Dark,
+}
+
+/// The preferences as the settings page edits them.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SettingsView {
+    /// Idle minutes before locking (with a passphrase); null: never.
+    pub auto_lock_minutes: Option<u32>,
+    /// Seconds before a copied code is cleared; null: never.
+    pub clipboard_clear_secs: Option<u32>,
+    pub theme: ThemeView,
+    pub minimize_to_tray: bool,
+}
+
+impl From<kaito_vault::Settings> for SettingsView {
+    fn from(settings: kaito_vault::Settings) -> Self {
+        Self {
+            auto_lock_minutes: settings.auto_lock_minutes,
+            clipboard_clear_secs: settings.clipboard_clear_secs,
+            theme: match settings.theme {
+                kaito_vault::Theme::System => ThemeView::System,
+                kaito_vault::Theme::Light => ThemeView::Light,
+                kaito_vault::Theme::Dark => ThemeView::Dark,
+            },
+            minimize_to_tray: settings.minimize_to_tray,
+        }
+    }
+}
+
+impl From<SettingsView> for kaito_vault::Settings {
+    fn from(view: SettingsView) -> Self {
+        Self {
+            auto_lock_minutes: view.auto_lock_minutes,
+            clipboard_clear_secs: view.clipboard_clear_secs,
+            theme: match view.theme {
+                ThemeView::System => kaito_vault::Theme::System,
+                ThemeView::Light => kaito_vault::Theme::Light,
+                ThemeView::Dark => kaito_vault::Theme::Dark,
+            },
+            minimize_to_tray: view.minimize_to_tray,
+        }
+    }
+}

@@ -83,6 +83,9 @@ pub enum VaultError {
     /// A downloaded 2FA directory did not parse; the cached copy was kept.
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    /// A preference outside what the app can honour; nothing was saved.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
     /// Backup could not be written or opened.
     #[error(transparent)]
     Backup(#[from] BackupError),
@@ -131,6 +134,7 @@ impl VaultError {
             Self::InvalidToken(_) => "vault.invalid_token",
             Self::Backup(error) => error.code(),
             Self::Directory(error) => error.code(),
+            Self::Settings(error) => error.code(),
             Self::Randomness { .. } => "vault.randomness",
             Self::KdfParams { .. } => "vault.kdf_params",
             Self::Migration(_) => "vault.migration",

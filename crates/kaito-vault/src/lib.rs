@@ -17,6 +17,7 @@ pub mod clock;
 mod crypto;
 mod error;
 pub mod keystore;
+mod settings;
 mod vault;
 
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub use clock::{Clock, SystemClock};
 pub use crypto::{PassphraseParams, SEAL_VERSION};
 pub use error::VaultError;
 pub use keystore::{Channel, KeyNamespace, KeyStore, KeychainKeyStore, VaultKey};
+pub use settings::{Settings, SettingsError, Theme};
 pub use vault::{
     CachedDirectory, CodeUse, DirectoryDownload, StoredToken, TokenEdit, TokenExtras, UndoHandle,
     Vault, VaultOptions,

@@ -1130,3 +1130,45 @@ async fn importing_tokens_skips_duplicates_and_audits_once() {
     assert_eq!(again.duplicates.len(), 3);
     assert_eq!(vault.list().await.unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn settings_default_persist_validate_and_read_while_locked() {
+    let fx = Fixture::new();
+    let vault = fx.open().await.unwrap();
+    assert_eq!(vault.settings().await.unwrap(), Settings::default());
+    let chosen = Settings {
+        auto_lock_minutes: Some(15),
+        clipboard_clear_secs: None,
+        theme: Theme::Dark,
+        minimize_to_tray: false,
+    };
+    vault.save_settings(&chosen).await.unwrap();
+
+    // Out-of-range values are refused and the stored ones stay.
+    let error = vault
+        .save_settings(&Settings {
+            auto_lock_minutes: Some(0),
+            ..chosen.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "settings.auto_lock");
+    let error = vault
+        .save_settings(&Settings {
+            clipboard_clear_secs: Some(2),
+            ..chosen.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "settings.clipboard_clear");
+
+    vault.lock();
+    assert_eq!(
+        vault.settings().await.unwrap(),
+        chosen,
+        "readable while locked"
+    );
+    vault.close().await;
+    let vault = fx.open().await.unwrap();
+    assert_eq!(vault.settings().await.unwrap(), chosen);
+}

@@ -173,6 +173,13 @@ fn migrator() -> Migrator {
             sqlx::SqlStr::from_static(include_str!("../migrations/0002_directory_cache.sql")),
             false,
         ),
+        Migration::new(
+            3,
+            Cow::Borrowed("settings"),
+            MigrationType::Simple,
+            sqlx::SqlStr::from_static(include_str!("../migrations/0003_settings.sql")),
+            false,
+        ),
     ])
 }
 

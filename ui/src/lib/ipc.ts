@@ -12,6 +12,8 @@ import type { ImportOutcome } from '../bindings/ImportOutcome';
 import type { ImportPreview } from '../bindings/ImportPreview';
 import type { ManualEntryForm } from '../bindings/ManualEntryForm';
 import type { TokenEditForm } from '../bindings/TokenEditForm';
+import type { LockStatus } from '../bindings/LockStatus';
+import type { SettingsView } from '../bindings/SettingsView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -74,7 +76,27 @@ export const commands = {
   editToken: (id: string, edit: TokenEditForm) => call<TokenView>('edit_token', { id, edit }),
   moveToken: (id: string, before: string | null) => call<void>('move_token', { id, before }),
   listGroups: () => call<string[]>('list_groups'),
+  getSettings: () => call<SettingsView>('get_settings'),
+  saveSettings: (settings: SettingsView) => call<SettingsView>('save_settings', { settings }),
+  lockStatus: () => call<LockStatus>('lock_status'),
+  lockNow: () => call<LockStatus>('lock_now'),
+  unlock: (passphrase: string) => call<LockStatus>('unlock', { passphrase }),
+  setPassphrase: (passphrase: string) => call<LockStatus>('set_passphrase', { passphrase }),
+  changePassphrase: (current: string, next: string) => call<LockStatus>('change_passphrase', { current, new: next }),
+  removePassphrase: (current: string) => call<LockStatus>('remove_passphrase', { current }),
+  touch: () => call<void>('touch'),
 };
+
+/** Calls `handler` when the vault locks (on demand or after the idle period). */
+export function onVaultLocked(handler: () => void): Promise<UnlistenFn> {
+  return listen('vault-locked', handler).catch(() => () => {});
+}
+
+/** Applies a theme preference to the page ("system" follows the desktop). */
+export function applyTheme(theme: SettingsView['theme']) {
+  if (theme === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+}
 
 /** Calls `handler` whenever the 2FA directory was (re)loaded or an update failed. */
 export function onDirectoryUpdated(handler: () => void): Promise<UnlistenFn> {

@@ -1,0 +1,184 @@
+//! The app lock and settings: set a passphrase, lock, a wrong passphrase refused, unlock;
+//! a restart opens locked; the theme setting applies and persists.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use kaito_e2e::AppSession;
+
+const URI: &str =
+    "otpauth://totp/Vaulted:carol?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Vaulted";
+const PASSPHRASE: &str = "correct horse battery staple";
+
+async fn click(session: &AppSession, css: &str) {
+    session
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
+}
+
+async fn type_into(session: &AppSession, css: &str, text: &str) {
+    let element = session
+        .client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .expect("input exists");
+    element.clear().await.expect("clear input");
+    element.send_keys(text).await.expect("typing");
+}
+
+async fn wait_js(session: &AppSession, expression: &str, what: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = session.eval(expression).await;
+        if !value.is_null() && value != serde_json::Value::Bool(false) && value != "" {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            let shot = session.screenshot("failure-lock").await;
+            panic!("{what} never happened (see {})", shot.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn select(session: &AppSession, css: &str, value: &str) {
+    session
+        .client
+        .find(Locator::Css(&format!("{css} option[value='{value}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn passphrase_lock_unlock_restart_and_theme() {
+    let session = AppSession::start(&[]).await;
+    click(&session, "[data-testid=add-token]").await;
+    type_into(&session, "[data-testid=add-uri]", URI).await;
+    click(&session, "[data-testid=add-continue]").await;
+    click(&session, "[data-testid=verify-confirm]").await;
+    wait_js(
+        &session,
+        "document.querySelector('[data-testid=token-code]')?.textContent",
+        "the token's code",
+    )
+    .await;
+
+    // Set a passphrase in Settings.
+    click(&session, "[data-testid=nav-settings]").await;
+    type_into(&session, "[data-testid=passphrase-new]", PASSPHRASE).await;
+    type_into(
+        &session,
+        "[data-testid=passphrase-repeat]",
+        "something else",
+    )
+    .await;
+    click(&session, "[data-testid=passphrase-save]").await;
+    let error = wait_js(
+        &session,
+        "document.querySelector('[data-testid=passphrase-error]')?.textContent",
+        "mismatch error",
+    )
+    .await;
+    assert!(error.as_str().unwrap().contains("differ"), "{error}");
+    type_into(&session, "[data-testid=passphrase-repeat]", PASSPHRASE).await;
+    click(&session, "[data-testid=passphrase-save]").await;
+    wait_js(
+        &session,
+        "document.querySelector('[data-testid=lock-now]')",
+        "the Lock now button",
+    )
+    .await;
+
+    // Dark theme applies at once.
+    select(&session, "[data-testid=theme]", "dark").await;
+    wait_js(
+        &session,
+        "document.documentElement.dataset.theme === 'dark'",
+        "dark theme",
+    )
+    .await;
+    session.screenshot("settings-dark").await;
+
+    // Lock: the lock screen replaces everything and no code stays in the page.
+    click(&session, "[data-testid=lock-now]").await;
+    wait_js(
+        &session,
+        "document.querySelector('[data-testid=lock-screen]')",
+        "the lock screen",
+    )
+    .await;
+    assert_eq!(
+        session
+            .eval("document.querySelectorAll('[data-testid=token-code]').length")
+            .await,
+        0
+    );
+    session.screenshot("locked").await;
+
+    // A wrong passphrase is refused; the right one brings the codes back.
+    type_into(&session, "[data-testid=unlock-passphrase]", "wrong horse").await;
+    click(&session, "[data-testid=unlock-submit]").await;
+    let error = wait_js(
+        &session,
+        "document.querySelector('[data-testid=unlock-error]')?.textContent",
+        "wrong passphrase error",
+    )
+    .await;
+    assert!(
+        error.as_str().unwrap().contains("Wrong passphrase"),
+        "{error}"
+    );
+    type_into(&session, "[data-testid=unlock-passphrase]", PASSPHRASE).await;
+    click(&session, "[data-testid=unlock-submit]").await;
+    click(&session, "[data-testid=nav-tokens]").await;
+    wait_js(
+        &session,
+        "document.querySelector('[data-testid=token-code]')?.textContent",
+        "codes after unlock",
+    )
+    .await;
+
+    restart_opens_locked(session).await;
+}
+
+/// A restart opens locked (the key is no longer in the keychain), in the dark theme.
+async fn restart_opens_locked(session: AppSession) {
+    let data_dir = session.data_dir.clone();
+    session.finish().await;
+    let session = AppSession::start_in(data_dir, &[]).await;
+    wait_js(
+        &session,
+        "document.querySelector('[data-testid=lock-screen]')",
+        "the lock screen after restart",
+    )
+    .await;
+    wait_js(
+        &session,
+        "document.documentElement.dataset.theme === 'dark'",
+        "dark theme after restart",
+    )
+    .await;
+    type_into(&session, "[data-testid=unlock-passphrase]", PASSPHRASE).await;
+    click(&session, "[data-testid=unlock-submit]").await;
+    let issuer = wait_js(
+        &session,
+        "document.querySelector('[data-testid=token-issuer]')?.textContent",
+        "the token after unlock",
+    )
+    .await;
+    assert_eq!(issuer.as_str().unwrap().trim(), "Vaulted");
+    session.finish().await;
+}
