@@ -17,8 +17,8 @@ use crate::paths::DataDir;
 use crate::state::AppState;
 use crate::views::{
     DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, LockStatus,
-    ManualEntryForm, PendingTokenView, ServiceView, SettingsView, TokenEditForm, TokenView,
-    unix_now,
+    ManualEntryForm, PendingTokenView, ScanResultView, ServiceView, SettingsView, TokenEditForm,
+    TokenView, unix_now,
 };
 
 /// What the About line of the UI shows.
@@ -308,3 +308,42 @@ pub fn touch(state: State<'_, AppState>) {
 
 /// Event the UI listens to, to show the lock screen at once.
 pub const LOCKED_EVENT: &str = "vault-locked";
+
+#[tauri::command]
+pub async fn scan_image(
+    state: State<'_, AppState>,
+    bytes: Vec<u8>,
+) -> Result<ScanResultView, IpcError> {
+    state.scan_image(bytes, unix_now()).await
+}
+
+/// Scans the image on the clipboard (a screenshot of a setup page, say).
+#[tauri::command]
+pub async fn scan_clipboard<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<ScanResultView, IpcError> {
+    // Off the main thread: reading the clipboard there can deadlock on Linux.
+    let reader = app.clone();
+    let image = tauri::async_runtime::spawn_blocking(move || {
+        reader
+            .clipboard()
+            .read_image()
+            .map(|image| (image.width(), image.height(), image.rgba().to_vec()))
+    })
+    .await
+    .map_err(|error| IpcError::new("clipboard.unavailable", error.to_string()))?
+    .map_err(|_| {
+        IpcError::new(
+            "clipboard.no_image",
+            "The clipboard holds no image. Copy a screenshot of the QR code first.",
+        )
+    })?;
+    let frame = kaito_core::qr::Frame::from_rgba8(image.0, image.1, &image.2)?;
+    state.scan_frame(frame, unix_now()).await
+}
+
+#[tauri::command]
+pub fn reset_scan(state: State<'_, AppState>) {
+    state.reset_scan();
+}

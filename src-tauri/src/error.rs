@@ -41,3 +41,9 @@ impl From<kaito_core::ImportError> for IpcError {
         Self::new(error.code(), format!("Import failed: {error}."))
     }
 }
+
+impl From<kaito_core::qr::QrError> for IpcError {
+    fn from(error: kaito_core::qr::QrError) -> Self {
+        Self::new(error.code(), error.to_string())
+    }
+}

@@ -96,6 +96,9 @@ pub fn run() {
             commands::change_passphrase,
             commands::remove_passphrase,
             commands::touch,
+            commands::scan_image,
+            commands::scan_clipboard,
+            commands::reset_scan,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kaito_core::import::EntrySkip;
 use kaito_core::manual::ManualEntry;
+use kaito_core::qr::{Effort, Frame, ScanOutcome, ScanSession, ScanStep};
 use kaito_core::{CodeGenerator, Token};
 use kaito_vault::{
     CodeUse, KeyNamespace, KeychainKeyStore, Settings, TokenEdit, TokenExtras, TokenId, UndoHandle,
@@ -17,8 +18,8 @@ use kaito_vault::{
 use crate::IpcError;
 use crate::directory::DirectoryState;
 use crate::views::{
-    self, DeletedToken, ImportOutcome, ImportPreview, LockStatus, PendingTokenView, TokenEditForm,
-    TokenView,
+    self, DeletedToken, ImportOutcome, ImportPreview, LockStatus, PendingTokenView, ScanResultView,
+    TokenEditForm, TokenView,
 };
 
 pub struct AppState {
@@ -31,6 +32,9 @@ pub struct AppState {
     pending: Mutex<HashMap<String, Token>>,
     /// Files read and previewed, waiting for "Import".
     imports: Mutex<HashMap<String, PendingImport>>,
+    /// The QR scan in progress: collects the codes of a multi-code export across
+    /// images. `None` while a decode runs.
+    scan: Mutex<Option<ScanSession>>,
     /// Preferences, cached from the vault (the close handler reads them synchronously).
     settings: std::sync::RwLock<Settings>,
     /// The 2FA directory, to name each token's service.
@@ -68,6 +72,7 @@ impl AppState {
             generators: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             imports: Mutex::new(HashMap::new()),
+            scan: Mutex::new(Some(ScanSession::with_effort(Effort::Still))),
             settings: std::sync::RwLock::new(Settings::default()),
             directory,
         }
@@ -162,6 +167,7 @@ impl AppState {
     /// Drops everything derived from seeds: keyed generators, tokens waiting for their
     /// code check, previewed imports.
     fn forget_secrets(&self) {
+        self.reset_scan();
         lock(&self.generators).clear();
         lock(&self.pending).clear();
         lock(&self.imports).clear();
@@ -285,19 +291,44 @@ impl AppState {
         password: Option<String>,
         unix_secs: u64,
     ) -> Result<ImportPreview, IpcError> {
-        let vault = self.vault()?;
+        self.vault()?;
         // Encrypted formats run a slow KDF (scrypt, PBKDF2): off the async runtime.
         let report = tokio::task::spawn_blocking(move || {
             kaito_core::detect_and_import(&bytes, password.as_deref())
         })
         .await
         .map_err(|error| IpcError::new("import.task", error.to_string()))??;
-        let duplicates = vault.existing_duplicates(&report.tokens).await?;
+        let format = report.format.map_or("export", |f| f.name());
+        let skipped = report.skipped.iter().map(views::skip_view).collect();
+        let incomplete = report.incomplete.iter().map(ToString::to_string).collect();
+        self.stage_import(
+            format,
+            PendingImport {
+                tokens: report.tokens,
+                skipped: report.skipped,
+            },
+            skipped,
+            incomplete,
+            unix_secs,
+        )
+        .await
+    }
+
+    /// Keeps tokens read from a file or QR codes until the user confirms the import.
+    async fn stage_import(
+        &self,
+        format: &str,
+        pending: PendingImport,
+        skipped: Vec<views::ImportSkipView>,
+        incomplete: Vec<String>,
+        unix_secs: u64,
+    ) -> Result<ImportPreview, IpcError> {
+        let duplicates = self.vault()?.existing_duplicates(&pending.tokens).await?;
         let import_id = uuid::Uuid::new_v4().to_string();
         let preview = ImportPreview {
             import_id: import_id.clone(),
-            format: report.format.map_or("export", |f| f.name()).to_owned(),
-            entries: report
+            format: format.to_owned(),
+            entries: pending
                 .tokens
                 .iter()
                 .zip(&duplicates)
@@ -305,17 +336,91 @@ impl AppState {
                     views::import_entry_view(token, duplicate.is_some(), unix_secs)
                 })
                 .collect(),
-            skipped: report.skipped.iter().map(views::skip_view).collect(),
-            incomplete: report.incomplete.iter().map(ToString::to_string).collect(),
+            skipped,
+            incomplete,
         };
-        lock(&self.imports).insert(
-            import_id,
-            PendingImport {
-                tokens: report.tokens,
-                skipped: report.skipped,
-            },
-        );
+        lock(&self.imports).insert(import_id, pending);
         Ok(preview)
+    }
+
+    /// Looks for a 2FA QR code in an image file's bytes (PNG or JPEG).
+    pub async fn scan_image(
+        &self,
+        bytes: Vec<u8>,
+        unix_secs: u64,
+    ) -> Result<ScanResultView, IpcError> {
+        let frame = tokio::task::spawn_blocking(move || Frame::from_image_bytes(&bytes))
+            .await
+            .map_err(|error| IpcError::new("qr.task", error.to_string()))??;
+        self.scan_frame(frame, unix_secs).await
+    }
+
+    /// Decodes one frame into the current scan: a token, a finished export, or the
+    /// export's progress so far.
+    pub async fn scan_frame(
+        &self,
+        frame: Frame,
+        unix_secs: u64,
+    ) -> Result<ScanResultView, IpcError> {
+        let mut session = lock(&self.scan)
+            .take()
+            .unwrap_or_else(|| ScanSession::with_effort(Effort::Still));
+        // Decoding takes milliseconds to tens of them: off the async runtime.
+        let (session, step) = tokio::task::spawn_blocking(move || {
+            let step = session.feed(&frame);
+            (session, step)
+        })
+        .await
+        .map_err(|error| IpcError::new("qr.task", error.to_string()))?;
+        let missing = session.missing_batches();
+        *lock(&self.scan) = Some(session);
+        match step? {
+            ScanStep::NothingFound => Err(kaito_core::qr::QrError::NoQrCode.into()),
+            ScanStep::Batch { progress, .. } => Ok(ScanResultView::Progress {
+                scanned: progress.scanned,
+                total: progress.total,
+                missing,
+            }),
+            ScanStep::Done(ScanOutcome::Token(parsed)) => Ok(ScanResultView::Token {
+                pending: self.stage(parsed.token, unix_secs),
+            }),
+            ScanStep::Done(ScanOutcome::Migration(scan)) => {
+                let mut tokens = Vec::new();
+                let mut skipped = Vec::new();
+                for entry in scan.entries {
+                    match entry {
+                        Ok(token) => tokens.push(token),
+                        Err(error) => skipped.push(views::ImportSkipView {
+                            label: if error.name.is_empty() {
+                                format!("entry {}", error.position + 1)
+                            } else {
+                                error.name.clone()
+                            },
+                            reason: error.problem.to_string(),
+                        }),
+                    }
+                }
+                let pending = PendingImport {
+                    tokens,
+                    skipped: Vec::new(),
+                };
+                let preview = self
+                    .stage_import(
+                        "Google Authenticator export (QR)",
+                        pending,
+                        skipped,
+                        Vec::new(),
+                        unix_secs,
+                    )
+                    .await?;
+                Ok(ScanResultView::Import { preview })
+            }
+        }
+    }
+
+    /// Forgets a half-scanned export (the user starts over or closes the dialog).
+    pub fn reset_scan(&self) {
+        *lock(&self.scan) = Some(ScanSession::with_effort(Effort::Still));
     }
 
     /// Imports a previewed file; entries already in the vault are skipped.

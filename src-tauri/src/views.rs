@@ -463,3 +463,20 @@ impl From<SettingsView> for kaito_vault::Settings {
         }
     }
 }
+
+/// What scanning a QR code led to.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export)]
+pub enum ScanResultView {
+    /// One `otpauth://` code: straight to its first-code check.
+    Token { pending: PendingTokenView },
+    /// A complete Google Authenticator export: preview it like an import.
+    Import { preview: ImportPreview },
+    /// Part of a multi-code export: scan the codes still missing (numbered from 1).
+    Progress {
+        scanned: u32,
+        total: u32,
+        missing: Vec<u32>,
+    },
+}

@@ -14,6 +14,7 @@ import type { ManualEntryForm } from '../bindings/ManualEntryForm';
 import type { TokenEditForm } from '../bindings/TokenEditForm';
 import type { LockStatus } from '../bindings/LockStatus';
 import type { SettingsView } from '../bindings/SettingsView';
+import type { ScanResultView } from '../bindings/ScanResultView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -85,6 +86,9 @@ export const commands = {
   changePassphrase: (current: string, next: string) => call<LockStatus>('change_passphrase', { current, new: next }),
   removePassphrase: (current: string) => call<LockStatus>('remove_passphrase', { current }),
   touch: () => call<void>('touch'),
+  scanImage: (bytes: Uint8Array) => call<ScanResultView>('scan_image', { bytes: Array.from(bytes) }),
+  scanClipboard: () => call<ScanResultView>('scan_clipboard'),
+  resetScan: () => call<void>('reset_scan'),
 };
 
 /** Calls `handler` when the vault locks (on demand or after the idle period). */
