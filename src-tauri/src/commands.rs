@@ -17,8 +17,8 @@ use crate::paths::DataDir;
 use crate::state::AppState;
 use crate::views::{
     DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, LockStatus,
-    ManualEntryForm, PendingTokenView, ScanResultView, ServiceView, SettingsView, TokenEditForm,
-    TokenView, unix_now,
+    ManualEntryForm, PendingTokenView, RevealedSecret, ScanResultView, ServiceView, SettingsView,
+    TokenEditForm, TokenView, unix_now,
 };
 
 /// What the About line of the UI shows.
@@ -39,8 +39,13 @@ pub fn app_info(data_dir: State<'_, DataDir>) -> Result<AppInfo, IpcError> {
 }
 
 #[tauri::command]
-pub async fn list_tokens(state: State<'_, AppState>) -> Result<Vec<TokenView>, IpcError> {
-    state.list(unix_now()).await
+pub async fn list_tokens<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Vec<TokenView>, IpcError> {
+    let listed = state.list(unix_now()).await;
+    crate::tray::sync(&app, listed.as_deref()).await;
+    listed
 }
 
 #[tauri::command]
@@ -93,7 +98,11 @@ pub async fn copy_code<R: Runtime>(
 
 /// Clears the clipboard after `delay`, but only if it still holds `code`: whatever
 /// the user copied since is theirs and stays.
-fn schedule_clipboard_clear<R: Runtime>(app: AppHandle<R>, code: String, delay: Duration) {
+pub(crate) fn schedule_clipboard_clear<R: Runtime>(
+    app: AppHandle<R>,
+    code: String,
+    delay: Duration,
+) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(delay).await;
         let clipboard = app.clipboard();
@@ -264,6 +273,7 @@ pub async fn lock_now<R: Runtime>(
 ) -> Result<LockStatus, IpcError> {
     let status = state.lock().await?;
     let _ = app.emit(LOCKED_EVENT, ());
+    crate::tray::refresh(&app, &[], true, true);
     Ok(status)
 }
 
@@ -346,4 +356,13 @@ pub async fn scan_clipboard<R: Runtime>(
 #[tauri::command]
 pub fn reset_scan(state: State<'_, AppState>) {
     state.reset_scan();
+}
+
+#[tauri::command]
+pub async fn reveal_secret(
+    state: State<'_, AppState>,
+    id: String,
+    passphrase: Option<String>,
+) -> Result<RevealedSecret, IpcError> {
+    state.reveal(&id, passphrase.as_deref()).await
 }

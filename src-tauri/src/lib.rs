@@ -47,6 +47,7 @@ pub fn run() {
                 }
             };
             app.manage(tray);
+            app.manage(tray::TrayModelState::default());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -99,6 +100,7 @@ pub fn run() {
             commands::scan_image,
             commands::scan_clipboard,
             commands::reset_scan,
+            commands::reveal_secret,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
@@ -120,6 +122,7 @@ fn start_auto_lock<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
             if app.state::<state::AppState>().lock_if_idle() {
                 tracing::info!("locked after the idle period");
                 let _ = app.emit(commands::LOCKED_EVENT, ());
+                tray::refresh(&app, &[], true, true);
             }
         }
     });

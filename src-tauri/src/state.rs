@@ -18,8 +18,8 @@ use kaito_vault::{
 use crate::IpcError;
 use crate::directory::DirectoryState;
 use crate::views::{
-    self, DeletedToken, ImportOutcome, ImportPreview, LockStatus, PendingTokenView, ScanResultView,
-    TokenEditForm, TokenView,
+    self, DeletedToken, ImportOutcome, ImportPreview, LockStatus, PendingTokenView, RevealedSecret,
+    ScanResultView, TokenEditForm, TokenView,
 };
 
 pub struct AppState {
@@ -503,6 +503,52 @@ impl AppState {
             return Ok(generator.hotp(counter).to_string());
         }
         Ok(generator.code_at(views::unix_now()).to_string())
+    }
+
+    /// The secret, its link and a QR code, for moving a token to another device. With
+    /// a passphrase set, it must be entered again: an unlocked, unattended window must
+    /// not be enough to walk away with seeds. Audited as a seed reveal.
+    pub async fn reveal(
+        &self,
+        id: &str,
+        passphrase: Option<&str>,
+    ) -> Result<RevealedSecret, IpcError> {
+        let id = parse_id(id)?;
+        let vault = self.vault()?;
+        if vault.has_passphrase().await? {
+            let passphrase = passphrase.filter(|p| !p.is_empty()).ok_or_else(|| {
+                IpcError::new(
+                    "reveal.passphrase_required",
+                    "Enter your passphrase to show this secret.",
+                )
+            })?;
+            vault.unlock(passphrase).await?;
+        }
+        let stored = vault.get(id).await?;
+        let token = with_secret(&stored, vault.reveal_secret(id).await?);
+        let uri = kaito_core::uri::to_uri(&token);
+        let qr_svg = qrcode::QrCode::new(uri.as_bytes())
+            .map_err(|error| {
+                IpcError::new(
+                    "reveal.qr",
+                    format!("The QR code could not be drawn: {error}"),
+                )
+            })?
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(232, 232)
+            .quiet_zone(true)
+            .build();
+        let base32 = token.secret.to_base32();
+        let grouped: Vec<String> = base32
+            .as_bytes()
+            .chunks(4)
+            .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+            .collect();
+        Ok(RevealedSecret {
+            secret: grouped.join(" "),
+            uri: uri.to_string(),
+            qr_svg,
+        })
     }
 
     /// Renames, regroups or (un)favourites a token; empty group means none.

@@ -480,3 +480,16 @@ pub enum ScanResultView {
         missing: Vec<u32>,
     },
 }
+
+/// A token's secret shown to its owner for moving it elsewhere (audited).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RevealedSecret {
+    /// Base32 in groups of four, as services print it.
+    pub secret: String,
+    /// The `otpauth://` link other authenticators accept.
+    pub uri: String,
+    /// That link as a QR code, an SVG document.
+    pub qr_svg: String,
+}

@@ -151,7 +151,65 @@ async fn passphrase_lock_unlock_restart_and_theme() {
     )
     .await;
 
+    reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(&session).await;
     restart_opens_locked(session).await;
+}
+
+/// "Show secret and QR" wants the passphrase again; the QR on screen scans back to
+/// the same token.
+async fn reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(session: &AppSession) {
+    click(session, "[data-testid=token-details]").await;
+    click(session, "[data-testid=reveal-secret]").await;
+    type_into(session, "[data-testid=reveal-passphrase]", "not it").await;
+    click(session, "[data-testid=reveal-confirm]").await;
+    let error = wait_js(
+        session,
+        "document.querySelector('[data-testid=reveal-error]')?.textContent",
+        "wrong passphrase on reveal",
+    )
+    .await;
+    assert_eq!(error.as_str().unwrap().trim(), "Wrong passphrase.");
+    assert_eq!(
+        session
+            .eval("document.querySelectorAll('[data-testid=revealed]').length")
+            .await,
+        0
+    );
+    type_into(session, "[data-testid=reveal-passphrase]", PASSPHRASE).await;
+    click(session, "[data-testid=reveal-confirm]").await;
+    let secret = wait_js(
+        session,
+        "document.querySelector('[data-testid=reveal-secret-text]')?.textContent",
+        "the revealed secret",
+    )
+    .await;
+    assert_eq!(
+        secret.as_str().unwrap(),
+        "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP"
+    );
+    session
+        .eval("(document.querySelector('[data-testid=reveal-qr]').scrollIntoView({block: 'center'}), true)")
+        .await;
+    let shot = session.screenshot("reveal-qr").await;
+    let png = std::fs::read(&shot).unwrap();
+    let expected = kaito_core::uri::parse(URI).unwrap();
+    match kaito_core::qr::decode_image_bytes(&png).expect("the QR on screen decodes") {
+        kaito_core::qr::ScanOutcome::Token(parsed) => assert_eq!(parsed.token, expected),
+        other @ kaito_core::qr::ScanOutcome::Migration(_) => {
+            panic!("the QR on screen is not the token: {other:?}")
+        }
+    }
+    click(session, "[data-testid=reveal-hide]").await;
+    session
+        .client
+        .find(Locator::Css(
+            "[data-testid=token-detail] button[aria-label='Close details']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 /// A restart opens locked (the key is no longer in the keychain), in the dark theme.

@@ -15,6 +15,7 @@ import type { TokenEditForm } from '../bindings/TokenEditForm';
 import type { LockStatus } from '../bindings/LockStatus';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { ScanResultView } from '../bindings/ScanResultView';
+import type { RevealedSecret } from '../bindings/RevealedSecret';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -89,6 +90,8 @@ export const commands = {
   scanImage: (bytes: Uint8Array) => call<ScanResultView>('scan_image', { bytes: Array.from(bytes) }),
   scanClipboard: () => call<ScanResultView>('scan_clipboard'),
   resetScan: () => call<void>('reset_scan'),
+  revealSecret: (id: string, passphrase?: string) =>
+    call<RevealedSecret>('reveal_secret', { id, passphrase: passphrase || null }),
 };
 
 /** Calls `handler` when the vault locks (on demand or after the idle period). */
