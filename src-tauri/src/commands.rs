@@ -366,3 +366,9 @@ pub async fn reveal_secret(
 ) -> Result<RevealedSecret, IpcError> {
     state.reveal(&id, passphrase.as_deref()).await
 }
+
+/// Why codes may be rejected because of the system clock, if they may.
+#[tauri::command]
+pub fn clock_warning(warning: State<'_, crate::clock_check::ClockWarning>) -> Option<String> {
+    warning.get()
+}

@@ -57,6 +57,10 @@ impl DirectoryState {
         }
     }
 
+    pub fn source_url(&self) -> &str {
+        &self.source_url
+    }
+
     /// Loads the cached copy; a damaged cache is reported and then replaced by the
     /// next download.
     pub async fn load_cache(&self, vault: &Vault) {

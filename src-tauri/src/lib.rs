@@ -1,6 +1,7 @@
 //! The desktop shell: windows, tray and IPC commands. Each command is a thin adapter
 //! over the crates; nothing here decides domain behaviour.
 
+mod clock_check;
 mod commands;
 mod directory;
 mod error;
@@ -25,6 +26,8 @@ pub fn run() {
             let data_dir = paths::DataDir::resolve(app.handle())?;
             tracing::info!(data_dir = %data_dir.path().display(), "starting Kaito");
             let directory = Arc::new(directory::DirectoryState::from_env());
+            app.manage(clock_check::ClockWarning::default());
+            clock_check::start(app.handle().clone(), directory.source_url().to_owned());
             let state = tauri::async_runtime::block_on(state::AppState::open(
                 data_dir.path(),
                 directory.clone(),
@@ -101,6 +104,7 @@ pub fn run() {
             commands::scan_clipboard,
             commands::reset_scan,
             commands::reveal_secret,
+            commands::clock_warning,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

@@ -3,6 +3,7 @@
 //! behaviour. Callers pass the current time (and, for encryption, random bytes) in.
 
 pub mod backup;
+pub mod clock;
 pub mod directory;
 pub mod export;
 pub mod import;

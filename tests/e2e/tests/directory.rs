@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::Locator;
 use kaito_e2e::{AppSession, workspace_root};
@@ -50,10 +50,20 @@ impl DirectoryServer {
                     }
                     head.push_str(&line);
                 }
-                log.lock().unwrap().push(head.clone());
                 let conditional = head.lines().any(|l| {
                     l.to_ascii_lowercase().starts_with("if-none-match:") && l.contains(ETAG)
                 });
+                // The server's clock is 15 minutes behind this machine's: the app must
+                // warn that codes may fail (here it is the app's clock that is "ahead").
+                let date = httpdate_of(SystemTime::now() - Duration::from_secs(15 * 60));
+                if head.starts_with("HEAD ") {
+                    let r = format!(
+                        "HTTP/1.1 200 OK\r\nDate: {date}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = stream.write_all(r.as_bytes());
+                    continue;
+                }
+                log.lock().unwrap().push(head.clone());
                 let response: Vec<u8> = if broken_flag.load(Ordering::SeqCst) {
                     let half = &body[..body.len() / 2];
                     let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", half.len()).into_bytes();
@@ -82,6 +92,34 @@ impl DirectoryServer {
     fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
+}
+
+/// An RFC 7231 date, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+fn httpdate_of(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant), days since 1970-01-01.
+    let z = i64::try_from(days).unwrap() + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday =
+        ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][usize::try_from(days % 7).unwrap()];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        months[usize::try_from(month - 1).unwrap()],
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 async fn click(session: &AppSession, css: &str) {
@@ -155,6 +193,12 @@ async fn directory_downloads_searches_enriches_tokens_and_survives_a_bad_update(
             .contains("MIT")
     );
     assert_eq!(server.requests().len(), 1);
+    // The server's Date is 15 minutes behind ours: a warning, but nothing blocked.
+    let warning = wait_content(&session, "[data-testid=clock-warning]", |t| !t.is_empty()).await;
+    assert!(
+        warning.starts_with("This computer's clock is 15 minutes ahead."),
+        "{warning}"
+    );
 
     // A typo still finds the service; a single hit opens with its verdict.
     type_into(&session, "[data-testid=directory-search]", "githb").await;

@@ -90,6 +90,7 @@ export const commands = {
   scanImage: (bytes: Uint8Array) => call<ScanResultView>('scan_image', { bytes: Array.from(bytes) }),
   scanClipboard: () => call<ScanResultView>('scan_clipboard'),
   resetScan: () => call<void>('reset_scan'),
+  clockWarning: () => call<string | null>('clock_warning'),
   revealSecret: (id: string, passphrase?: string) =>
     call<RevealedSecret>('reveal_secret', { id, passphrase: passphrase || null }),
 };
@@ -108,4 +109,9 @@ export function applyTheme(theme: SettingsView['theme']) {
 /** Calls `handler` whenever the 2FA directory was (re)loaded or an update failed. */
 export function onDirectoryUpdated(handler: () => void): Promise<UnlistenFn> {
   return listen('directory-updated', handler).catch(() => () => {});
+}
+
+/** Calls `handler` when the clock-skew warning appears or goes away. */
+export function onClockSkew(handler: () => void): Promise<UnlistenFn> {
+  return listen('clock-skew', handler).catch(() => () => {});
 }

@@ -1,0 +1,118 @@
+//! Clock skew: TOTP codes are only as right as the clock. Given when a request left,
+//! when its answer came back (local clock) and the server's `Date`, this says how far
+//! off the local clock is and whether users should be warned. Pure: the caller does the
+//! request and passes the times in.
+
+use std::time::{Duration, SystemTime};
+
+/// Below this, skew is noise (HTTP `Date` has one-second resolution, plus latency).
+const TOLERANCE: Duration = Duration::from_secs(10);
+
+/// How the local clock compares with a trusted server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skew {
+    /// Positive: the local clock is ahead of the server's.
+    pub local_ahead_secs: i64,
+    /// Half the round trip: the measurement is only this precise.
+    pub uncertainty_secs: u64,
+}
+
+impl Skew {
+    /// Measures skew from one request. `server_date` is the response's `Date` header,
+    /// taken to be the server's time at the middle of the round trip.
+    #[must_use]
+    pub fn measure(sent: SystemTime, received: SystemTime, server_date: SystemTime) -> Skew {
+        let round_trip = received.duration_since(sent).unwrap_or_default();
+        let midpoint = sent + round_trip / 2;
+        let local_ahead_secs = match midpoint.duration_since(server_date) {
+            Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
+        };
+        Skew {
+            local_ahead_secs,
+            uncertainty_secs: (round_trip / 2).as_secs(),
+        }
+    }
+
+    /// Whether the skew, beyond the measurement's own uncertainty and the header's
+    /// one-second resolution, is enough to make codes fail.
+    #[must_use]
+    pub fn is_significant(&self) -> bool {
+        self.local_ahead_secs.unsigned_abs() > TOLERANCE.as_secs() + self.uncertainty_secs
+    }
+
+    /// A sentence for the warning banner, or `None` when the clock is fine.
+    #[must_use]
+    pub fn warning(&self) -> Option<String> {
+        if !self.is_significant() {
+            return None;
+        }
+        let amount = self.local_ahead_secs.unsigned_abs();
+        let direction = if self.local_ahead_secs > 0 {
+            "ahead"
+        } else {
+            "behind"
+        };
+        Some(format!(
+            "This computer's clock is {} {direction}. Time-based codes may be rejected: turn on automatic time (NTP) in the system settings.",
+            human(amount)
+        ))
+    }
+}
+
+fn human(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} seconds"),
+        120..=7199 => format!("{} minutes", secs / 60),
+        _ => format!("{} hours", secs / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn a_clock_in_step_gives_no_warning() {
+        let skew = Skew::measure(at(1_000), at(1_001), at(1_000));
+        assert_eq!(skew.local_ahead_secs, 0);
+        assert_eq!(skew.warning(), None);
+        // 9 s off with a fast round trip is still within what the header can tell.
+        assert_eq!(
+            Skew::measure(at(1_009), at(1_009), at(1_000)).warning(),
+            None
+        );
+    }
+
+    #[test]
+    fn ahead_and_behind_are_reported_in_plain_words() {
+        let ahead = Skew::measure(at(1_090), at(1_090), at(1_000));
+        assert_eq!(ahead.local_ahead_secs, 90);
+        assert!(
+            ahead
+                .warning()
+                .unwrap()
+                .starts_with("This computer's clock is 90 seconds ahead.")
+        );
+        let behind = Skew::measure(at(1_000), at(1_000), at(1_600));
+        assert_eq!(behind.local_ahead_secs, -600);
+        assert!(behind.warning().unwrap().contains("10 minutes behind"));
+        let hours = Skew::measure(at(20_000), at(20_000), at(1_000));
+        assert!(hours.warning().unwrap().contains("5 hours ahead"));
+    }
+
+    #[test]
+    fn a_slow_round_trip_widens_the_margin() {
+        // 40 s round trip: the server's stamp could be anywhere in it.
+        let skew = Skew::measure(at(1_000), at(1_040), at(1_000));
+        assert_eq!(skew.uncertainty_secs, 20);
+        assert_eq!(skew.local_ahead_secs, 20);
+        assert!(!skew.is_significant());
+    }
+}
