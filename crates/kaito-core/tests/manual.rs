@@ -1,6 +1,11 @@
 //! Manual entry: per-field errors a form can show as the user types, and tokens that
 //! produce the same codes as the service's own URI.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
+
 use kaito_core::manual::{Field, ManualEntry, build};
 use kaito_core::{CodeGenerator, OtpKind, uri};
 
