@@ -372,3 +372,9 @@ pub async fn reveal_secret(
 pub fn clock_warning(warning: State<'_, crate::clock_check::ClockWarning>) -> Option<String> {
     warning.get()
 }
+
+/// The `otpauth://` link Kaito was opened with, once.
+#[tauri::command]
+pub fn take_launch_uri(launch: State<'_, crate::launch::LaunchUri>) -> Option<String> {
+    launch.take()
+}

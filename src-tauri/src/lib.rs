@@ -5,6 +5,7 @@ mod clock_check;
 mod commands;
 mod directory;
 mod error;
+mod launch;
 mod paths;
 mod state;
 mod tray;
@@ -13,61 +14,41 @@ mod views;
 use std::sync::Arc;
 
 use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
+
+/// The app identifier in `tauri.conf.json`.
+const IDENTIFIER: &str = "dev.kaito.authenticator";
 
 pub use error::IpcError;
 
 /// Starts the app and blocks until it quits.
 pub fn run() {
     init_logging();
+    let launch_uri = launch::otpauth_argument(std::env::args().skip(1));
+    let profile = std::env::var_os("KAITO_DATA_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || "default".to_owned(),
+            |dir| state::keychain_profile(std::path::Path::new(&dir)),
+        );
     let result = tauri::Builder::default()
+        // First: a second launch must hand over before anything else starts.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(launch::instance_id(IDENTIFIER, &profile))
+                .callback(
+                    |app, args, _cwd| match launch::otpauth_argument(args.iter().skip(1)) {
+                        Some(uri) => launch::deliver(app, uri),
+                        None => tray::show_main_window(app),
+                    },
+                )
+                .build(),
+        )
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
-        .setup(|app| {
-            let data_dir = paths::DataDir::resolve(app.handle())?;
-            tracing::info!(data_dir = %data_dir.path().display(), "starting Kaito");
-            let directory = Arc::new(directory::DirectoryState::from_env());
-            app.manage(clock_check::ClockWarning::default());
-            clock_check::start(app.handle().clone(), directory.source_url().to_owned());
-            let state = tauri::async_runtime::block_on(state::AppState::open(
-                data_dir.path(),
-                directory.clone(),
-            ));
-            tauri::async_runtime::block_on(state.load_settings());
-            if let Ok(vault) = state.vault() {
-                directory::start_schedule(app.handle().clone(), directory.clone(), vault.clone());
-            }
-            app.manage(state);
-            app.manage(directory);
-            start_auto_lock(app.handle().clone());
-            app.manage(data_dir);
-            // A desktop without a tray host (bare X servers, some Wayland shells) must
-            // still get a working window, so a tray failure is only logged.
-            let tray = match tray::install(app.handle()) {
-                Ok(()) => TrayPresence(true),
-                Err(error) => {
-                    tracing::warn!(%error, "no system tray available; continuing without it");
-                    TrayPresence(false)
-                }
-            };
-            app.manage(tray);
-            app.manage(tray::TrayModelState::default());
-            Ok(())
-        })
-        .on_window_event(|window, event| {
-            // With "minimize to tray" on, closing hides the window; Quit is in the tray.
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                let app = window.app_handle();
-                let in_tray = app.state::<TrayPresence>().0
-                    && app.state::<state::AppState>().settings().minimize_to_tray
-                    && std::env::var_os("KAITO_CLOSE_QUITS").is_none();
-                if in_tray {
-                    api.prevent_close();
-                    if let Err(error) = window.hide() {
-                        tracing::warn!(%error, "could not hide the window");
-                    }
-                }
-            }
-        })
+        .setup(move |app| setup(app, launch_uri.clone()))
+        .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_tokens,
@@ -105,11 +86,70 @@ pub fn run() {
             commands::reset_scan,
             commands::reveal_secret,
             commands::clock_warning,
+            commands::take_launch_uri,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
         tracing::error!(%error, "Kaito stopped with an error");
         std::process::exit(1);
+    }
+}
+
+/// Opens the vault and starts the app's background work: directory schedule, clock
+/// check, auto-lock, tray.
+fn setup(
+    app: &mut tauri::App,
+    launch_uri: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    app.manage(launch::LaunchUri::new(launch_uri));
+    let links = app.handle().clone();
+    app.deep_link().on_open_url(move |event| {
+        if let Some(uri) = launch::otpauth_argument(event.urls().iter().map(ToString::to_string)) {
+            launch::deliver(&links, uri);
+        }
+    });
+    let data_dir = paths::DataDir::resolve(app.handle())?;
+    tracing::info!(data_dir = %data_dir.path().display(), "starting Kaito");
+    let directory = Arc::new(directory::DirectoryState::from_env());
+    app.manage(clock_check::ClockWarning::default());
+    clock_check::start(app.handle().clone(), directory.source_url().to_owned());
+    let state =
+        tauri::async_runtime::block_on(state::AppState::open(data_dir.path(), directory.clone()));
+    tauri::async_runtime::block_on(state.load_settings());
+    if let Ok(vault) = state.vault() {
+        directory::start_schedule(app.handle().clone(), directory.clone(), vault.clone());
+    }
+    app.manage(state);
+    app.manage(directory);
+    start_auto_lock(app.handle().clone());
+    app.manage(data_dir);
+    // A desktop without a tray host (bare X servers, some Wayland shells) must
+    // still get a working window, so a tray failure is only logged.
+    let tray = match tray::install(app.handle()) {
+        Ok(()) => TrayPresence(true),
+        Err(error) => {
+            tracing::warn!(%error, "no system tray available; continuing without it");
+            TrayPresence(false)
+        }
+    };
+    app.manage(tray);
+    app.manage(tray::TrayModelState::default());
+    Ok(())
+}
+
+/// With "minimize to tray" on (and a tray to come back from), closing hides the
+/// window; Quit is in the tray.
+fn on_window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
+    if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+        let app = window.app_handle();
+        let in_tray = app.state::<TrayPresence>().0
+            && app.state::<state::AppState>().settings().minimize_to_tray;
+        if in_tray {
+            api.prevent_close();
+            if let Err(error) = window.hide() {
+                tracing::warn!(%error, "could not hide the window");
+            }
+        }
     }
 }
 

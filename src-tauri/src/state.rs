@@ -656,7 +656,7 @@ fn pending_gone() -> IpcError {
 
 /// Keychain profile: "default" for the standard data directory, otherwise one per
 /// directory, so a test's or portable install's vault never reuses another's key.
-fn keychain_profile(data_dir: &Path) -> String {
+pub fn keychain_profile(data_dir: &Path) -> String {
     if std::env::var_os("KAITO_DATA_DIR").is_none() {
         return "default".to_owned();
     }

@@ -295,7 +295,7 @@ async fn copy_from_tray<R: Runtime>(app: &AppHandle<R>, id: &str) {
     }
 }
 
-fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
+pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         // Each step can fail on exotic window managers; the others still help.
         if let Err(error) = window

@@ -116,45 +116,55 @@ impl AppSession {
             "no display: run the end-to-end tests through scripts/with-test-session.sh (it starts Xvfb)"
         );
         let app = app_binary();
-        let port = free_port();
-        let native_port = free_port();
-        let mut command = Command::new(tauri_driver());
-        command
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("KAITO_DATA_DIR", data_dir.path())
-            .stdin(Stdio::null());
-        for (key, value) in extra_env {
-            command.env(key, value);
+        // A port picked as free can be taken before the driver binds it (other tests
+        // start drivers at the same time): a failed session start is retried on new
+        // ports, and a failed driver is always killed, never left running.
+        let mut last_error = String::new();
+        for _attempt in 0..3 {
+            let port = free_port();
+            let native_port = free_port();
+            let mut command = Command::new(tauri_driver());
+            command
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .env("KAITO_DATA_DIR", data_dir.path())
+                .stdin(Stdio::null());
+            for (key, value) in extra_env {
+                command.env(key, value);
+            }
+            let mut driver = command.spawn().unwrap_or_else(|error| {
+                panic!("cannot start tauri-driver ({error}); install it with `cargo install tauri-driver --locked` (make test does)")
+            });
+            wait_for_port(port, &mut driver);
+            let capabilities = serde_json::json!({
+                "tauri:options": { "application": app },
+            });
+            let serde_json::Value::Object(capabilities) = capabilities else {
+                unreachable!()
+            };
+            let mut builder = ClientBuilder::rustls().expect("rustls client");
+            builder.capabilities(capabilities);
+            let url = format!("http://127.0.0.1:{port}");
+            // Bounded: an app that crashes on start must fail the test, not hang CI.
+            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+                Ok(Ok(client)) => {
+                    return Self {
+                        client,
+                        data_dir,
+                        driver,
+                    };
+                }
+                Ok(Err(error)) => last_error = error.to_string(),
+                Err(_) => "no WebDriver session within 60 s".clone_into(&mut last_error),
+            }
+            let _ = driver.kill();
+            let _ = driver.wait();
         }
-        let mut driver = command.spawn().unwrap_or_else(|error| {
-            panic!("cannot start tauri-driver ({error}); install it with `cargo install tauri-driver --locked` (make test does)")
-        });
-        wait_for_port(port, &mut driver);
-        let capabilities = serde_json::json!({
-            "tauri:options": { "application": app },
-        });
-        let serde_json::Value::Object(capabilities) = capabilities else {
-            unreachable!()
-        };
-        // Bounded: an app that crashes on start must fail the test, not hang CI.
-        let mut builder = ClientBuilder::rustls().expect("rustls client");
-        builder.capabilities(capabilities);
-        let url = format!("http://127.0.0.1:{port}");
-        let connect = builder.connect(&url);
-        let client = tokio::time::timeout(Duration::from_secs(60), connect)
-            .await
-            .expect("the app opened a WebDriver session within 60 s")
-            .expect("a WebDriver session with the app");
-        Self {
-            client,
-            data_dir,
-            driver,
-        }
+        panic!("could not open a WebDriver session with the app: {last_error}");
     }
 
     /// Waits (up to 20 s) for an element and returns its text.

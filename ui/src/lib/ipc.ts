@@ -91,6 +91,7 @@ export const commands = {
   scanClipboard: () => call<ScanResultView>('scan_clipboard'),
   resetScan: () => call<void>('reset_scan'),
   clockWarning: () => call<string | null>('clock_warning'),
+  takeLaunchUri: () => call<string | null>('take_launch_uri'),
   revealSecret: (id: string, passphrase?: string) =>
     call<RevealedSecret>('reveal_secret', { id, passphrase: passphrase || null }),
 };
@@ -114,4 +115,9 @@ export function onDirectoryUpdated(handler: () => void): Promise<UnlistenFn> {
 /** Calls `handler` when the clock-skew warning appears or goes away. */
 export function onClockSkew(handler: () => void): Promise<UnlistenFn> {
   return listen('clock-skew', handler).catch(() => () => {});
+}
+
+/** Calls `handler` when an otpauth:// link was opened with Kaito while it runs. */
+export function onOpenUri(handler: () => void): Promise<UnlistenFn> {
+  return listen('open-uri', handler).catch(() => () => {});
 }
