@@ -119,7 +119,8 @@ impl Vault {
         bytes: &[u8],
         password: &str,
     ) -> Result<ImportReport, VaultError> {
-        let keys = self.unlocked_keys()?;
+        // Locked: say so before spending a second on the backup's KDF.
+        self.unlocked_keys()?;
         let bytes = bytes.to_vec();
         let password = Zeroizing::new(password.to_owned());
         let backup = tokio::task::spawn_blocking(move || open_backup(&bytes, &password)).await??;
@@ -134,41 +135,18 @@ impl Vault {
         let skipped_positions: Vec<usize> = backup.skipped.iter().map(|skip| skip.index).collect();
         let positions = (0..).filter(|index| !skipped_positions.contains(index));
 
-        let now = self.now();
-        let mut report = ImportReport {
-            unusable: backup.skipped,
-            ..ImportReport::default()
-        };
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        for (token, position) in backup.tokens.iter().zip(positions) {
-            let extras = extras_from_json(entries.and_then(|list| list.get(position)));
-            match self
-                .insert_token(&mut tx, &keys, token, &extras, now)
-                .await?
-            {
-                Inserted::New(id) => report.added.push(id),
-                Inserted::Duplicate(existing) => {
-                    report.duplicates.push((token.display_name(), existing));
-                }
-            }
-        }
-        let detail = format!(
-            "{} added, {} duplicates, {} unusable",
-            report.added.len(),
-            report.duplicates.len(),
-            report.unusable.len()
-        );
-        audit::append(
-            &mut tx,
-            self.device_id(),
-            now,
-            AuditAction::Import,
-            None,
-            Some(detail),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(report)
+        let with_extras = backup
+            .tokens
+            .iter()
+            .zip(positions)
+            .map(|(token, position)| {
+                (
+                    token,
+                    extras_from_json(entries.and_then(|list| list.get(position))),
+                )
+            })
+            .collect();
+        self.insert_imported(with_extras, backup.skipped).await
     }
 }
 
@@ -182,6 +160,20 @@ impl Vault {
         tokens: &[Token],
         unusable: Vec<EntrySkip>,
     ) -> Result<ImportReport, VaultError> {
+        let with_extras = tokens
+            .iter()
+            .map(|token| (token, TokenExtras::default()))
+            .collect();
+        self.insert_imported(with_extras, unusable).await
+    }
+
+    /// Inserts imported tokens in one transaction: an `Add` event per new token,
+    /// duplicates reported rather than added, and one `Import` summary event.
+    async fn insert_imported(
+        &self,
+        tokens: Vec<(&Token, TokenExtras)>,
+        unusable: Vec<EntrySkip>,
+    ) -> Result<ImportReport, VaultError> {
         let keys = self.unlocked_keys()?;
         let now = self.now();
         let mut report = ImportReport {
@@ -189,9 +181,9 @@ impl Vault {
             ..ImportReport::default()
         };
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        for token in tokens {
+        for (token, extras) in tokens {
             match self
-                .insert_token(&mut tx, &keys, token, &TokenExtras::default(), now)
+                .insert_token(&mut tx, &keys, token, &extras, now)
                 .await?
             {
                 Inserted::New(id) => report.added.push(id),

@@ -224,6 +224,117 @@ impl AppSession {
         path
     }
 
+    /// Waits (up to 60 s) for an element and clicks it.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
+    }
+
+    /// Replaces an input's text by typing `text` into it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let element = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("input {css:?} never appeared: {error}"));
+        element.clear().await.expect("clear input");
+        element.send_keys(text).await.expect("typing");
+    }
+
+    /// The trimmed `textContent` of the first match, or "" when there is none.
+    /// (WebKitWebDriver's visible text is empty for ellipsis-clipped spans.)
+    pub async fn content(&self, css: &str) -> String {
+        let value = self
+            .eval(&format!(
+                "document.querySelector({css:?})?.textContent ?? ''"
+            ))
+            .await;
+        value.as_str().unwrap_or_default().trim().to_owned()
+    }
+
+    /// Waits (up to 20 s) until the element's `textContent` is accepted; on failure
+    /// saves a screenshot and names it in the panic.
+    pub async fn wait_content(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.content(css).await;
+            if accept(&text) {
+                return text;
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure").await;
+                panic!(
+                    "{css:?} never matched; last {text:?} (see {})",
+                    shot.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (up to 60 s) until a JavaScript expression is truthy (not null, false,
+    /// 0 or ""), and returns its value.
+    pub async fn wait_js(&self, expression: &str, what: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let value = self.eval(expression).await;
+            let truthy = match &value {
+                serde_json::Value::Null => false,
+                serde_json::Value::Bool(b) => *b,
+                serde_json::Value::String(s) => !s.is_empty(),
+                serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+                _ => true,
+            };
+            if truthy {
+                return value;
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure").await;
+                panic!(
+                    "{what} never happened (last {value}; see {})",
+                    shot.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Issuer names in list order, as rendered.
+    pub async fn issuers(&self) -> Vec<String> {
+        let names = self
+            .eval("Array.from(document.querySelectorAll('[data-testid=token-issuer]'), (e) => e.textContent.trim())")
+            .await;
+        serde_json::from_value(names).expect("a list of names")
+    }
+
+    /// Waits (up to 15 s) until the list shows exactly these issuers, in this order.
+    pub async fn wait_issuers(&self, expected: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let shown = self.issuers().await;
+            if shown == expected {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure-list").await;
+                panic!(
+                    "the list shows {shown:?}, expected {expected:?} (see {})",
+                    shot.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Evaluates a JavaScript expression in the app's page and returns its value.
     pub async fn eval(&self, expression: &str) -> serde_json::Value {
         self.client
@@ -237,7 +348,40 @@ impl AppSession {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // The app outlives its driver for a moment. Until it is gone it owns its
+        // single-instance name, and a restart on the same data would hand over to it.
+        let name = instance_bus_name(self.data_dir.path());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while bus_name_has_owner(&name) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
+}
+
+/// The D-Bus name the app holds to stay single-instance for `data_dir`: the app's
+/// identifier, `dir_` and the FNV-1a hash of the path (as `state::keychain_profile`
+/// and `launch::instance_id` compute it), then the plugin's `.SingleInstance`.
+fn instance_bus_name(data_dir: &Path) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in data_dir.as_os_str().as_encoded_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("dev.kaito.authenticator.dir_{hash:016x}.SingleInstance")
+}
+
+fn bus_name_has_owner(name: &str) -> bool {
+    Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            &format!("string:{name}"),
+        ])
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains("boolean true"))
 }
 
 /// Number of distinct RGBA values in a PNG: a blank or single-colour window has a few,

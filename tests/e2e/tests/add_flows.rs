@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use fantoccini::Locator;
 use kaito_core::CodeGenerator;
@@ -17,79 +17,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-async fn click(session: &AppSession, css: &str) {
-    session
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
-}
-
-async fn type_into(session: &AppSession, css: &str, text: &str) {
-    let element = session
-        .client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .expect("input exists");
-    element.clear().await.expect("clear input");
-    element.send_keys(text).await.expect("typing");
-}
-
-async fn content(session: &AppSession, css: &str) -> String {
-    let value = session
-        .eval(&format!(
-            "document.querySelector({css:?})?.textContent ?? ''"
-        ))
-        .await;
-    value.as_str().unwrap_or_default().trim().to_owned()
-}
-
-async fn wait_content(session: &AppSession, css: &str, accept: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = content(session, css).await;
-        if accept(&text) {
-            return text;
-        }
-        if Instant::now() >= deadline {
-            let shot = session.screenshot("failure-add-flows").await;
-            panic!(
-                "{css:?} never matched; last {text:?} (see {})",
-                shot.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn issuers(session: &AppSession) -> Vec<String> {
-    let names = session
-        .eval("Array.from(document.querySelectorAll('[data-testid=token-issuer]'), (e) => e.textContent.trim())")
-        .await;
-    serde_json::from_value(names).unwrap()
-}
-
-async fn wait_issuers(session: &AppSession, expected: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let shown = issuers(session).await;
-        if shown == expected {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "list shows {shown:?}, expected {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn choose_file(session: &AppSession, path: &str) {
@@ -105,28 +32,35 @@ async fn choose_file(session: &AppSession, path: &str) {
 #[tokio::test]
 async fn manual_entry_is_validated_as_you_type_and_ends_with_the_code_check() {
     let session = AppSession::start(&[]).await;
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-manual]").await;
-    type_into(&session, "[data-testid=manual-issuer]", "Hand Typed").await;
-    type_into(&session, "[data-testid=manual-secret]", "JBSW Y3DP 1HPK").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-manual]").await;
+    session
+        .type_into("[data-testid=manual-issuer]", "Hand Typed")
+        .await;
+    session
+        .type_into("[data-testid=manual-secret]", "JBSW Y3DP 1HPK")
+        .await;
     // Counted as typed, spaces included: the 11th character is the "1".
-    let error = wait_content(&session, "[data-testid=manual-error-secret]", |t| {
-        t.contains("Character")
-    })
-    .await;
+    let error = session
+        .wait_content("[data-testid=manual-error-secret]", |t| {
+            t.contains("Character")
+        })
+        .await;
     assert!(error.contains("Character 11 of the secret"), "{error}");
     assert!(!error.contains("JBSW"), "the secret is never echoed");
 
     // Fixing the key clears the error; Continue shows the first code to check.
     let secret = "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp";
-    type_into(&session, "[data-testid=manual-secret]", secret).await;
-    wait_content(&session, "[data-testid=manual-form]", |t| {
-        !t.contains("Character")
-    })
-    .await;
+    session
+        .type_into("[data-testid=manual-secret]", secret)
+        .await;
+    session
+        .wait_content("[data-testid=manual-form]", |t| !t.contains("Character"))
+        .await;
     session.screenshot("add-manual").await;
-    click(&session, "[data-testid=manual-continue]").await;
-    let shown: String = wait_content(&session, "[data-testid=verify-code]", |t| !t.is_empty())
+    session.click("[data-testid=manual-continue]").await;
+    let shown: String = session
+        .wait_content("[data-testid=verify-code]", |t| !t.is_empty())
         .await
         .chars()
         .filter(char::is_ascii_digit)
@@ -152,8 +86,8 @@ async fn manual_entry_is_validated_as_you_type_and_ends_with_the_code_check() {
         .map(|t| generator.code_at(*t).to_string())
         .collect();
     assert!(plausible.contains(&shown), "verify step showed {shown}");
-    click(&session, "[data-testid=verify-confirm]").await;
-    wait_issuers(&session, &["Hand Typed"]).await;
+    session.click("[data-testid=verify-confirm]").await;
+    session.wait_issuers(&["Hand Typed"]).await;
     session.finish().await;
 }
 
@@ -165,59 +99,73 @@ async fn import_files_with_preview_password_and_duplicates() {
     // Only the first of its two QR codes is pasted: the preview says what is missing.
     let migration = std::fs::read_to_string(fixture("google_migration.txt")).unwrap();
     let first_line = migration.lines().next().unwrap();
-    click(&session, "[data-testid=add-token]").await;
-    type_into(&session, "[data-testid=add-uri]", first_line).await;
-    click(&session, "[data-testid=add-continue]").await;
-    let summary = wait_content(&session, "[data-testid=import-summary]", |t| !t.is_empty()).await;
+    session.click("[data-testid=add-token]").await;
+    session.type_into("[data-testid=add-uri]", first_line).await;
+    session.click("[data-testid=add-continue]").await;
+    let summary = session
+        .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
+        .await;
     assert_eq!(
         summary,
         "Google Authenticator export: 2 tokens, 1 cannot be imported."
     );
-    let problems = content(&session, "[data-testid=import-skipped]").await;
+    let problems = session.content("[data-testid=import-skipped]").await;
     assert!(problems.contains("MD5"), "{problems}");
     assert!(problems.contains("QR code 2 of 2 missing"), "{problems}");
-    click(&session, "[data-testid=import-commit]").await;
-    wait_content(&session, "[data-testid=toast]", |t| {
-        t == "Imported 2 tokens"
-    })
-    .await;
-    wait_issuers(&session, &["GitHub", "Example"]).await;
+    session.click("[data-testid=import-commit]").await;
+    session
+        .wait_content("[data-testid=toast]", |t| t == "Imported 2 tokens")
+        .await;
+    session.wait_issuers(&["GitHub", "Example"]).await;
 
     // A plain Aegis vault holding those two and more: the preview marks what is
     // already here and lists what cannot be imported, and only new tokens are added.
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-file]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-file]").await;
     choose_file(&session, &fixture("aegis_plain.json")).await;
-    let summary = wait_content(&session, "[data-testid=import-summary]", |t| !t.is_empty()).await;
+    let summary = session
+        .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
+        .await;
     assert_eq!(
         summary,
         "Aegis vault: 4 tokens, 2 already in Kaito, 2 cannot be imported."
     );
-    let skipped = content(&session, "[data-testid=import-skipped]").await;
+    let skipped = session.content("[data-testid=import-skipped]").await;
     assert!(skipped.contains("Yandex"), "{skipped}");
     session.screenshot("import-preview").await;
-    click(&session, "[data-testid=import-commit]").await;
-    wait_content(&session, "[data-testid=toast]", |t| {
-        t == "Imported 2 tokens (2 already in Kaito)"
-    })
-    .await;
-    wait_issuers(&session, &["GitHub", "Example", "Steam", "Work"]).await;
+    session.click("[data-testid=import-commit]").await;
+    session
+        .wait_content("[data-testid=toast]", |t| {
+            t == "Imported 2 tokens (2 already in Kaito)"
+        })
+        .await;
+    session
+        .wait_issuers(&["GitHub", "Example", "Steam", "Work"])
+        .await;
 
     // The same vault, encrypted: asks for the password, refuses a wrong one, and then
     // finds nothing new.
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-file]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-file]").await;
     choose_file(&session, &fixture("aegis_encrypted.json")).await;
-    type_into(&session, "[data-testid=import-password]", "wrong horse").await;
-    click(&session, "[data-testid=import-unlock]").await;
-    let error = wait_content(&session, "[data-testid=import-error]", |t| !t.is_empty()).await;
+    session
+        .type_into("[data-testid=import-password]", "wrong horse")
+        .await;
+    session.click("[data-testid=import-unlock]").await;
+    let error = session
+        .wait_content("[data-testid=import-error]", |t| !t.is_empty())
+        .await;
     assert!(error.contains("wrong password"), "{error}");
-    type_into(&session, "[data-testid=import-password]", "correct horse").await;
-    click(&session, "[data-testid=import-unlock]").await;
-    let summary = wait_content(&session, "[data-testid=import-summary]", |t| !t.is_empty()).await;
+    session
+        .type_into("[data-testid=import-password]", "correct horse")
+        .await;
+    session.click("[data-testid=import-unlock]").await;
+    let summary = session
+        .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
+        .await;
     assert!(summary.contains("4 already in Kaito"), "{summary}");
     assert_eq!(
-        content(&session, "[data-testid=import-commit]").await,
+        session.content("[data-testid=import-commit]").await,
         "Nothing new to import"
     );
 
@@ -227,7 +175,9 @@ async fn import_files_with_preview_password_and_duplicates() {
         &workspace_root().join("README.md").display().to_string(),
     )
     .await;
-    let error = wait_content(&session, "[data-testid=import-error]", |t| !t.is_empty()).await;
+    let error = session
+        .wait_content("[data-testid=import-error]", |t| !t.is_empty())
+        .await;
     assert!(error.contains("not recognised"), "{error}");
     session.finish().await;
 }

@@ -12,15 +12,6 @@ use kaito_e2e::{AppSession, app_binary};
 const URI: &str =
     "otpauth://totp/Linked:frank?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Linked";
 
-async fn text(session: &AppSession, css: &str) -> String {
-    let value = session
-        .eval(&format!(
-            "document.querySelector({css:?})?.textContent ?? ''"
-        ))
-        .await;
-    value.as_str().unwrap_or_default().trim().to_owned()
-}
-
 #[tokio::test]
 async fn a_second_launch_with_a_link_opens_it_in_the_running_app() {
     let session = AppSession::start(&[]).await;
@@ -51,7 +42,7 @@ async fn a_second_launch_with_a_link_opens_it_in_the_running_app() {
     assert!(status.success(), "second launch exited with {status}");
 
     let deadline = Instant::now() + Duration::from_secs(20);
-    while text(&session, "[data-testid=verify-issuer]").await != "Linked" {
+    while session.content("[data-testid=verify-issuer]").await != "Linked" {
         assert!(
             Instant::now() < deadline,
             "the link never reached the first-code check"
@@ -68,7 +59,7 @@ async fn a_second_launch_with_a_link_opens_it_in_the_running_app() {
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while text(&session, "[data-testid=token-issuer]").await != "Linked" {
+    while session.content("[data-testid=token-issuer]").await != "Linked" {
         assert!(Instant::now() < deadline, "the linked token was not saved");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fantoccini::Locator;
 use kaito_e2e::{AppSession, workspace_root};
 
 const ETAG: &str = "\"fixture-1\"";
@@ -122,58 +121,6 @@ fn httpdate_of(time: SystemTime) -> String {
     )
 }
 
-async fn click(session: &AppSession, css: &str) {
-    session
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
-}
-
-async fn type_into(session: &AppSession, css: &str, text: &str) {
-    let element = session
-        .client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .expect("input exists");
-    element.clear().await.expect("clear input");
-    element.send_keys(text).await.expect("typing");
-}
-
-/// `textContent` of the first match (WebKitWebDriver's visible text misses clipped spans).
-async fn content(session: &AppSession, css: &str) -> String {
-    let value = session
-        .eval(&format!(
-            "document.querySelector({css:?})?.textContent ?? ''"
-        ))
-        .await;
-    value.as_str().unwrap_or_default().trim().to_owned()
-}
-
-async fn wait_content(session: &AppSession, css: &str, accept: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = content(session, css).await;
-        if accept(&text) {
-            return text;
-        }
-        if Instant::now() >= deadline {
-            let shot = session.screenshot("failure-directory").await;
-            panic!(
-                "{css:?} never matched; last {text:?} (see {})",
-                shot.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn directory_downloads_searches_enriches_tokens_and_survives_a_bad_update() {
     let server = DirectoryServer::start();
@@ -181,46 +128,56 @@ async fn directory_downloads_searches_enriches_tokens_and_survives_a_bad_update(
     let session = AppSession::start(&env).await;
 
     // First start: the app downloads the directory by itself.
-    click(&session, "[data-testid=nav-directory]").await;
-    let status = wait_content(&session, "[data-testid=directory-status]", |t| {
-        t.contains("7 services")
-    })
-    .await;
+    session.click("[data-testid=nav-directory]").await;
+    let status = session
+        .wait_content("[data-testid=directory-status]", |t| {
+            t.contains("7 services")
+        })
+        .await;
     assert!(status.contains("data of 2026-08-05"), "{status}");
     assert!(
-        content(&session, "[data-testid=directory-attribution]")
+        session
+            .content("[data-testid=directory-attribution]")
             .await
             .contains("MIT")
     );
     assert_eq!(server.requests().len(), 1);
     // The server's Date is 15 minutes behind ours: a warning, but nothing blocked.
-    let warning = wait_content(&session, "[data-testid=clock-warning]", |t| !t.is_empty()).await;
+    let warning = session
+        .wait_content("[data-testid=clock-warning]", |t| !t.is_empty())
+        .await;
     assert!(
         warning.starts_with("This computer's clock is 15 minutes ahead."),
         "{warning}"
     );
 
     // A typo still finds the service; a single hit opens with its verdict.
-    type_into(&session, "[data-testid=directory-search]", "githb").await;
-    wait_content(&session, "[data-testid=directory-result-name]", |t| {
-        t == "github.com"
-    })
-    .await;
-    let verdict = wait_content(&session, "[data-testid=service-verdict]", |t| !t.is_empty()).await;
+    session
+        .type_into("[data-testid=directory-search]", "githb")
+        .await;
+    session
+        .wait_content("[data-testid=directory-result-name]", |t| t == "github.com")
+        .await;
+    let verdict = session
+        .wait_content("[data-testid=service-verdict]", |t| !t.is_empty())
+        .await;
     assert_eq!(
         verdict,
         "Supports 2FA via TOTP, SMS, hardware key (U2F), custom app"
     );
     session.screenshot("directory-search").await;
 
-    type_into(&session, "[data-testid=directory-search]", "nocode bakery").await;
-    wait_content(&session, "[data-testid=service-verdict]", |t| {
-        t == "No 2FA — ask them"
-    })
-    .await;
+    session
+        .type_into("[data-testid=directory-search]", "nocode bakery")
+        .await;
+    session
+        .wait_content("[data-testid=service-verdict]", |t| {
+            t == "No 2FA — ask them"
+        })
+        .await;
 
     // "Update now" asks conditionally; the server's 304 keeps the data and clears errors.
-    click(&session, "[data-testid=directory-refresh]").await;
+    session.click("[data-testid=directory-refresh]").await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.requests().len() < 2 {
         assert!(Instant::now() < deadline, "no second request");
@@ -231,58 +188,76 @@ async fn directory_downloads_searches_enriches_tokens_and_survives_a_bad_update(
             .to_ascii_lowercase()
             .contains("if-none-match: \"fixture-1\"")
     );
-    wait_content(&session, "[data-testid=directory-status]", |t| {
-        t.contains("7 services") && !t.contains("updating")
-    })
-    .await;
-    assert_eq!(content(&session, "[data-testid=directory-error]").await, "");
+    session
+        .wait_content("[data-testid=directory-status]", |t| {
+            t.contains("7 services") && !t.contains("updating")
+        })
+        .await;
+    assert_eq!(session.content("[data-testid=directory-error]").await, "");
 
     // A new token is matched to its service: on the first-code check and in its details.
-    click(&session, "[data-testid=nav-tokens]").await;
-    click(&session, "[data-testid=add-token]").await;
-    type_into(&session, "[data-testid=add-uri]", GITHUB_URI).await;
-    click(&session, "[data-testid=add-continue]").await;
-    wait_content(&session, "[data-testid=add-service]", |t| {
-        t.contains("Supports 2FA via TOTP, SMS")
-    })
-    .await;
-    let suggestion = content(&session, "[data-testid=totp-suggestion]").await;
+    session.click("[data-testid=nav-tokens]").await;
+    session.click("[data-testid=add-token]").await;
+    session.type_into("[data-testid=add-uri]", GITHUB_URI).await;
+    session.click("[data-testid=add-continue]").await;
+    session
+        .wait_content("[data-testid=add-service]", |t| {
+            t.contains("Supports 2FA via TOTP, SMS")
+        })
+        .await;
+    let suggestion = session.content("[data-testid=totp-suggestion]").await;
     assert!(suggestion.contains("switch from SMS"), "{suggestion}");
-    click(&session, "[data-testid=verify-confirm]").await;
-    click(&session, "[data-testid=token-details]").await;
-    let detail = wait_content(&session, "[data-testid=token-detail]", |t| {
-        t.contains("Supports 2FA via")
-    })
-    .await;
+    session.click("[data-testid=verify-confirm]").await;
+    session.click("[data-testid=token-details]").await;
+    let detail = session
+        .wait_content("[data-testid=token-detail]", |t| {
+            t.contains("Supports 2FA via")
+        })
+        .await;
     assert!(
         detail.contains("github.com in the 2FA directory"),
         "{detail}"
     );
     session.screenshot("token-detail-service").await;
 
-    // Restart with a server now sending a truncated body: the update fails with a
-    // clear error, and the cached directory still answers (offline use).
+    a_bad_update_keeps_the_cache(session, &server, &env).await;
+}
+
+/// Restart with a server now sending a truncated body: the update fails with a clear
+/// error, and the cached directory still answers (offline use).
+async fn a_bad_update_keeps_the_cache(
+    session: AppSession,
+    server: &DirectoryServer,
+    env: &[(&str, &str)],
+) {
     let data_dir = session.data_dir.clone();
     session.finish().await;
     server.broken.store(true, Ordering::SeqCst);
-    let session = AppSession::start_in(data_dir, &env).await;
-    click(&session, "[data-testid=nav-directory]").await;
-    wait_content(&session, "[data-testid=directory-status]", |t| {
-        t.contains("7 services")
-    })
-    .await;
+    let session = AppSession::start_in(data_dir, env).await;
+    session.click("[data-testid=nav-directory]").await;
+    session
+        .wait_content("[data-testid=directory-status]", |t| {
+            t.contains("7 services")
+        })
+        .await;
     let before = server.requests().len();
     assert_eq!(before, 2, "a fresh cache is not downloaded again at start");
-    click(&session, "[data-testid=directory-refresh]").await;
-    let error = wait_content(&session, "[data-testid=directory-error]", |t| !t.is_empty()).await;
+    session.click("[data-testid=directory-refresh]").await;
+    let error = session
+        .wait_content("[data-testid=directory-error]", |t| !t.is_empty())
+        .await;
     assert!(error.contains("not valid JSON"), "{error}");
-    type_into(&session, "[data-testid=directory-search]", "paypal").await;
-    wait_content(&session, "[data-testid=service-notes]", |t| {
-        t.contains("not available in every country")
-    })
-    .await;
+    session
+        .type_into("[data-testid=directory-search]", "paypal")
+        .await;
+    session
+        .wait_content("[data-testid=service-notes]", |t| {
+            t.contains("not available in every country")
+        })
+        .await;
     assert!(
-        content(&session, "[data-testid=directory-status]")
+        session
+            .content("[data-testid=directory-status]")
             .await
             .contains("7 services")
     );

@@ -3,53 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
-use std::time::{Duration, Instant};
-
 use fantoccini::Locator;
 use kaito_e2e::AppSession;
 
 const URI: &str =
     "otpauth://totp/Vaulted:carol?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Vaulted";
 const PASSPHRASE: &str = "correct horse battery staple";
-
-async fn click(session: &AppSession, css: &str) {
-    session
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
-}
-
-async fn type_into(session: &AppSession, css: &str, text: &str) {
-    let element = session
-        .client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .expect("input exists");
-    element.clear().await.expect("clear input");
-    element.send_keys(text).await.expect("typing");
-}
-
-async fn wait_js(session: &AppSession, expression: &str, what: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = session.eval(expression).await;
-        if !value.is_null() && value != serde_json::Value::Bool(false) && value != "" {
-            return value;
-        }
-        if Instant::now() >= deadline {
-            let shot = session.screenshot("failure-lock").await;
-            panic!("{what} never happened (see {})", shot.display());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn select(session: &AppSession, css: &str, value: &str) {
     session
@@ -65,61 +24,62 @@ async fn select(session: &AppSession, css: &str, value: &str) {
 #[tokio::test]
 async fn passphrase_lock_unlock_restart_and_theme() {
     let session = AppSession::start(&[]).await;
-    click(&session, "[data-testid=add-token]").await;
-    type_into(&session, "[data-testid=add-uri]", URI).await;
-    click(&session, "[data-testid=add-continue]").await;
-    click(&session, "[data-testid=verify-confirm]").await;
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=token-code]')?.textContent",
-        "the token's code",
-    )
-    .await;
+    session.click("[data-testid=add-token]").await;
+    session.type_into("[data-testid=add-uri]", URI).await;
+    session.click("[data-testid=add-continue]").await;
+    session.click("[data-testid=verify-confirm]").await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=token-code]')?.textContent",
+            "the token's code",
+        )
+        .await;
 
     // Set a passphrase in Settings.
-    click(&session, "[data-testid=nav-settings]").await;
-    type_into(&session, "[data-testid=passphrase-new]", PASSPHRASE).await;
-    type_into(
-        &session,
-        "[data-testid=passphrase-repeat]",
-        "something else",
-    )
-    .await;
-    click(&session, "[data-testid=passphrase-save]").await;
-    let error = wait_js(
-        &session,
-        "document.querySelector('[data-testid=passphrase-error]')?.textContent",
-        "mismatch error",
-    )
-    .await;
+    session.click("[data-testid=nav-settings]").await;
+    session
+        .type_into("[data-testid=passphrase-new]", PASSPHRASE)
+        .await;
+    session
+        .type_into("[data-testid=passphrase-repeat]", "something else")
+        .await;
+    session.click("[data-testid=passphrase-save]").await;
+    let error = session
+        .wait_js(
+            "document.querySelector('[data-testid=passphrase-error]')?.textContent",
+            "mismatch error",
+        )
+        .await;
     assert!(error.as_str().unwrap().contains("differ"), "{error}");
-    type_into(&session, "[data-testid=passphrase-repeat]", PASSPHRASE).await;
-    click(&session, "[data-testid=passphrase-save]").await;
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=lock-now]')",
-        "the Lock now button",
-    )
-    .await;
+    session
+        .type_into("[data-testid=passphrase-repeat]", PASSPHRASE)
+        .await;
+    session.click("[data-testid=passphrase-save]").await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=lock-now]')",
+            "the Lock now button",
+        )
+        .await;
 
     // Dark theme applies at once.
     select(&session, "[data-testid=theme]", "dark").await;
-    wait_js(
-        &session,
-        "document.documentElement.dataset.theme === 'dark'",
-        "dark theme",
-    )
-    .await;
+    session
+        .wait_js(
+            "document.documentElement.dataset.theme === 'dark'",
+            "dark theme",
+        )
+        .await;
     session.screenshot("settings-dark").await;
 
     // Lock: the lock screen replaces everything and no code stays in the page.
-    click(&session, "[data-testid=lock-now]").await;
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=lock-screen]')",
-        "the lock screen",
-    )
-    .await;
+    session.click("[data-testid=lock-now]").await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=lock-screen]')",
+            "the lock screen",
+        )
+        .await;
     assert_eq!(
         session
             .eval("document.querySelectorAll('[data-testid=token-code]').length")
@@ -129,27 +89,31 @@ async fn passphrase_lock_unlock_restart_and_theme() {
     session.screenshot("locked").await;
 
     // A wrong passphrase is refused; the right one brings the codes back.
-    type_into(&session, "[data-testid=unlock-passphrase]", "wrong horse").await;
-    click(&session, "[data-testid=unlock-submit]").await;
-    let error = wait_js(
-        &session,
-        "document.querySelector('[data-testid=unlock-error]')?.textContent",
-        "wrong passphrase error",
-    )
-    .await;
+    session
+        .type_into("[data-testid=unlock-passphrase]", "wrong horse")
+        .await;
+    session.click("[data-testid=unlock-submit]").await;
+    let error = session
+        .wait_js(
+            "document.querySelector('[data-testid=unlock-error]')?.textContent",
+            "wrong passphrase error",
+        )
+        .await;
     assert!(
         error.as_str().unwrap().contains("Wrong passphrase"),
         "{error}"
     );
-    type_into(&session, "[data-testid=unlock-passphrase]", PASSPHRASE).await;
-    click(&session, "[data-testid=unlock-submit]").await;
-    click(&session, "[data-testid=nav-tokens]").await;
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=token-code]')?.textContent",
-        "codes after unlock",
-    )
-    .await;
+    session
+        .type_into("[data-testid=unlock-passphrase]", PASSPHRASE)
+        .await;
+    session.click("[data-testid=unlock-submit]").await;
+    session.click("[data-testid=nav-tokens]").await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=token-code]')?.textContent",
+            "codes after unlock",
+        )
+        .await;
 
     reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(&session).await;
     restart_opens_locked(session).await;
@@ -158,16 +122,18 @@ async fn passphrase_lock_unlock_restart_and_theme() {
 /// "Show secret and QR" wants the passphrase again; the QR on screen scans back to
 /// the same token.
 async fn reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(session: &AppSession) {
-    click(session, "[data-testid=token-details]").await;
-    click(session, "[data-testid=reveal-secret]").await;
-    type_into(session, "[data-testid=reveal-passphrase]", "not it").await;
-    click(session, "[data-testid=reveal-confirm]").await;
-    let error = wait_js(
-        session,
-        "document.querySelector('[data-testid=reveal-error]')?.textContent",
-        "wrong passphrase on reveal",
-    )
-    .await;
+    session.click("[data-testid=token-details]").await;
+    session.click("[data-testid=reveal-secret]").await;
+    session
+        .type_into("[data-testid=reveal-passphrase]", "not it")
+        .await;
+    session.click("[data-testid=reveal-confirm]").await;
+    let error = session
+        .wait_js(
+            "document.querySelector('[data-testid=reveal-error]')?.textContent",
+            "wrong passphrase on reveal",
+        )
+        .await;
     assert_eq!(error.as_str().unwrap().trim(), "Wrong passphrase.");
     assert_eq!(
         session
@@ -175,14 +141,16 @@ async fn reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(session: &AppSe
             .await,
         0
     );
-    type_into(session, "[data-testid=reveal-passphrase]", PASSPHRASE).await;
-    click(session, "[data-testid=reveal-confirm]").await;
-    let secret = wait_js(
-        session,
-        "document.querySelector('[data-testid=reveal-secret-text]')?.textContent",
-        "the revealed secret",
-    )
-    .await;
+    session
+        .type_into("[data-testid=reveal-passphrase]", PASSPHRASE)
+        .await;
+    session.click("[data-testid=reveal-confirm]").await;
+    let secret = session
+        .wait_js(
+            "document.querySelector('[data-testid=reveal-secret-text]')?.textContent",
+            "the revealed secret",
+        )
+        .await;
     assert_eq!(
         secret.as_str().unwrap(),
         "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP"
@@ -199,7 +167,7 @@ async fn reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(session: &AppSe
             panic!("the QR on screen is not the token: {other:?}")
         }
     }
-    click(session, "[data-testid=reveal-hide]").await;
+    session.click("[data-testid=reveal-hide]").await;
     session
         .client
         .find(Locator::Css(
@@ -217,26 +185,28 @@ async fn restart_opens_locked(session: AppSession) {
     let data_dir = session.data_dir.clone();
     session.finish().await;
     let session = AppSession::start_in(data_dir, &[]).await;
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=lock-screen]')",
-        "the lock screen after restart",
-    )
-    .await;
-    wait_js(
-        &session,
-        "document.documentElement.dataset.theme === 'dark'",
-        "dark theme after restart",
-    )
-    .await;
-    type_into(&session, "[data-testid=unlock-passphrase]", PASSPHRASE).await;
-    click(&session, "[data-testid=unlock-submit]").await;
-    let issuer = wait_js(
-        &session,
-        "document.querySelector('[data-testid=token-issuer]')?.textContent",
-        "the token after unlock",
-    )
-    .await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=lock-screen]')",
+            "the lock screen after restart",
+        )
+        .await;
+    session
+        .wait_js(
+            "document.documentElement.dataset.theme === 'dark'",
+            "dark theme after restart",
+        )
+        .await;
+    session
+        .type_into("[data-testid=unlock-passphrase]", PASSPHRASE)
+        .await;
+    session.click("[data-testid=unlock-submit]").await;
+    let issuer = session
+        .wait_js(
+            "document.querySelector('[data-testid=token-issuer]')?.textContent",
+            "the token after unlock",
+        )
+        .await;
     assert_eq!(issuer.as_str().unwrap().trim(), "Vaulted");
     session.finish().await;
 }

@@ -4,44 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use kaito_e2e::AppSession;
 
 const COUNT: usize = 1000;
-
-async fn click(session: &AppSession, css: &str) {
-    session
-        .client
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
-}
-
-async fn wait_js(session: &AppSession, expression: &str, what: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let value = session.eval(expression).await;
-        if value == serde_json::Value::Bool(true) {
-            return value;
-        }
-        if Instant::now() >= deadline {
-            let shot = session.screenshot("failure-many").await;
-            panic!(
-                "{what} never happened (last {value}; see {})",
-                shot.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_thousand_tokens_stay_light_and_reachable() {
@@ -59,8 +27,8 @@ async fn a_thousand_tokens_stay_light_and_reachable() {
     std::fs::write(file.path(), list).unwrap();
 
     let session = AppSession::start(&[]).await;
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-file]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-file]").await;
     let input = session
         .client
         .wait()
@@ -71,13 +39,13 @@ async fn a_thousand_tokens_stay_light_and_reachable() {
         .send_keys(&file.path().display().to_string())
         .await
         .unwrap();
-    click(&session, "[data-testid=import-commit]").await;
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=token-list]')?.dataset.total === '1000'",
-        "all 1000 tokens listed",
-    )
-    .await;
+    session.click("[data-testid=import-commit]").await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=token-list]')?.dataset.total === '1000'",
+            "all 1000 tokens listed",
+        )
+        .await;
     let rendered = session
         .eval("document.querySelectorAll('[data-testid=token]').length")
         .await;
@@ -90,9 +58,7 @@ async fn a_thousand_tokens_stay_light_and_reachable() {
     session
         .eval("(document.querySelector('main.tokens').scrollTop = 1e9, true)")
         .await;
-    wait_js(
-        &session,
-        "Array.from(document.querySelectorAll('[data-testid=token-issuer]')).some((e) => e.textContent.trim() === 'Service0999')",
+    session.wait_js("Array.from(document.querySelectorAll('[data-testid=token-issuer]')).some((e) => e.textContent.trim() === 'Service0999')",
         "the last token after scrolling",
     )
     .await;
@@ -108,20 +74,18 @@ async fn a_thousand_tokens_stay_light_and_reachable() {
         .await
         .unwrap();
     search.send_keys("Service09").await.unwrap();
-    wait_js(
-        &session,
-        "document.querySelector('[data-testid=token-list]')?.dataset.total === '100'",
-        "search narrowing to 100",
-    )
-    .await;
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=token-list]')?.dataset.total === '100'",
+            "search narrowing to 100",
+        )
+        .await;
     let mut keys = String::new();
     for _ in 0..100 {
         keys.push(char::from(Key::Down));
     }
     search.send_keys(&keys).await.unwrap();
-    wait_js(
-        &session,
-        "document.activeElement?.closest('[data-token-id]')?.querySelector('[data-testid=token-issuer]')?.textContent.trim() === 'Service0999'",
+    session.wait_js("document.activeElement?.closest('[data-token-id]')?.querySelector('[data-testid=token-issuer]')?.textContent.trim() === 'Service0999'",
         "keyboard focus on the last match",
     )
     .await;

@@ -46,46 +46,6 @@ fn qr_png(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-async fn click(session: &AppSession, css: &str) {
-    session
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
-}
-
-async fn content(session: &AppSession, css: &str) -> String {
-    let value = session
-        .eval(&format!(
-            "document.querySelector({css:?})?.textContent ?? ''"
-        ))
-        .await;
-    value.as_str().unwrap_or_default().trim().to_owned()
-}
-
-async fn wait_content(session: &AppSession, css: &str, accept: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = content(session, css).await;
-        if accept(&text) {
-            return text;
-        }
-        if Instant::now() >= deadline {
-            let shot = session.screenshot("failure-scan").await;
-            panic!(
-                "{css:?} never matched; last {text:?} (see {})",
-                shot.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn scan_file(session: &AppSession, path: &Path) {
     let input = session
         .client
@@ -109,7 +69,8 @@ fn plausible(uri_text: &str) -> Vec<String> {
 }
 
 async fn verify_and_save(session: &AppSession, uri_text: &str) {
-    let shown: String = wait_content(session, "[data-testid=verify-code]", |t| !t.is_empty())
+    let shown: String = session
+        .wait_content("[data-testid=verify-code]", |t| !t.is_empty())
         .await
         .chars()
         .filter(char::is_ascii_digit)
@@ -118,14 +79,7 @@ async fn verify_and_save(session: &AppSession, uri_text: &str) {
         plausible(uri_text).contains(&shown),
         "verify step showed {shown}"
     );
-    click(session, "[data-testid=verify-confirm]").await;
-}
-
-async fn issuers(session: &AppSession) -> Vec<String> {
-    let names = session
-        .eval("Array.from(document.querySelectorAll('[data-testid=token-issuer]'), (e) => e.textContent.trim())")
-        .await;
-    serde_json::from_value(names).unwrap()
+    session.click("[data-testid=verify-confirm]").await;
 }
 
 #[tokio::test]
@@ -135,21 +89,23 @@ async fn qr_codes_from_files_clipboard_and_a_two_part_export() {
 
     // A web link's QR code is refused with a plain reason.
     let web = qr_png(dir.path(), "web.png", "https://example.com/welcome");
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-scan]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-scan]").await;
     scan_file(&session, &web).await;
-    let error = wait_content(&session, "[data-testid=scan-error]", |t| !t.is_empty()).await;
+    let error = session
+        .wait_content("[data-testid=scan-error]", |t| !t.is_empty())
+        .await;
     assert_eq!(error, "This QR code is not a 2FA code");
 
     // A setup page's QR code goes straight to the first-code check.
     scan_file(&session, &qr_png(dir.path(), "gitlab.png", GITLAB_URI)).await;
     verify_and_save(&session, GITLAB_URI).await;
     let deadline = Instant::now() + Duration::from_secs(15);
-    while issuers(&session).await != ["GitLab"] {
+    while session.issuers().await != ["GitLab"] {
         assert!(
             Instant::now() < deadline,
             "list: {:?}",
-            issuers(&session).await
+            session.issuers().await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -162,9 +118,9 @@ async fn qr_codes_from_files_clipboard_and_a_two_part_export() {
         .status()
         .expect("xclip is installed (make test installs it)");
     assert!(status.success());
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-scan]").await;
-    click(&session, "[data-testid=scan-clipboard]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-scan]").await;
+    session.click("[data-testid=scan-clipboard]").await;
     verify_and_save(&session, CLIP_URI).await;
 
     // A Google export in two codes: progress after the first, a preview after both.
@@ -180,26 +136,29 @@ async fn qr_codes_from_files_clipboard_and_a_two_part_export() {
     assert_eq!(export.uris.len(), 2);
     let first = qr_png(dir.path(), "export-1.png", &export.uris[0]);
     let second = qr_png(dir.path(), "export-2.png", &export.uris[1]);
-    click(&session, "[data-testid=add-token]").await;
-    click(&session, "[data-testid=mode-scan]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-scan]").await;
     scan_file(&session, &first).await;
-    let progress = wait_content(&session, "[data-testid=scan-progress]", |t| !t.is_empty()).await;
+    let progress = session
+        .wait_content("[data-testid=scan-progress]", |t| !t.is_empty())
+        .await;
     assert_eq!(progress, "1 of 2 scanned — now add code 2.");
     session.screenshot("scan-progress").await;
     scan_file(&session, &second).await;
-    let summary = wait_content(&session, "[data-testid=import-summary]", |t| !t.is_empty()).await;
+    let summary = session
+        .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
+        .await;
     assert_eq!(summary, "Google Authenticator export (QR): 3 tokens.");
-    click(&session, "[data-testid=import-commit]").await;
-    wait_content(&session, "[data-testid=toast]", |t| {
-        t == "Imported 3 tokens"
-    })
-    .await;
+    session.click("[data-testid=import-commit]").await;
+    session
+        .wait_content("[data-testid=toast]", |t| t == "Imported 3 tokens")
+        .await;
     let deadline = Instant::now() + Duration::from_secs(15);
-    while issuers(&session).await.len() != 5 {
+    while session.issuers().await.len() != 5 {
         assert!(
             Instant::now() < deadline,
             "list: {:?}",
-            issuers(&session).await
+            session.issuers().await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -47,34 +47,10 @@ fn clipboard() -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-async fn click(session: &AppSession, css: &str) {
-    session
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-        .click()
-        .await
-        .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
-}
-
-async fn type_into(session: &AppSession, css: &str, text: &str) {
-    let element = session
-        .client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .expect("input exists");
-    element.clear().await.expect("clear input");
-    element.send_keys(text).await.expect("typing");
-}
-
 async fn add_by_uri(session: &AppSession, uri_text: &str, screenshot: Option<&str>) {
-    click(session, "[data-testid=add-token]").await;
-    type_into(session, "[data-testid=add-uri]", uri_text).await;
-    click(session, "[data-testid=add-continue]").await;
+    session.click("[data-testid=add-token]").await;
+    session.type_into("[data-testid=add-uri]", uri_text).await;
+    session.click("[data-testid=add-continue]").await;
     // The first-code check shows the code the service should accept.
     let shown = digits(&session.text_of("[data-testid=verify-code]").await);
     assert!(
@@ -84,36 +60,7 @@ async fn add_by_uri(session: &AppSession, uri_text: &str, screenshot: Option<&st
     if let Some(name) = screenshot {
         session.screenshot(name).await;
     }
-    click(session, "[data-testid=verify-confirm]").await;
-}
-
-/// Issuer names in list order. Read through `textContent`: WebKitWebDriver reports
-/// an empty visible text for these ellipsis-clipped spans although they render (the
-/// screenshots show them).
-async fn issuers(session: &AppSession) -> Vec<String> {
-    let names = session
-        .eval("Array.from(document.querySelectorAll('[data-testid=token-issuer]'), (e) => e.textContent.trim())")
-        .await;
-    serde_json::from_value(names).expect("a list of names")
-}
-
-/// Waits (up to 10 s) until the list shows exactly these issuers, in this order.
-async fn expect_issuers(session: &AppSession, expected: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let shown = issuers(session).await;
-        if shown == expected {
-            return;
-        }
-        if Instant::now() >= deadline {
-            let shot = session.screenshot("failure-list").await;
-            panic!(
-                "the list shows {shown:?}, expected {expected:?} (see {})",
-                shot.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    session.click("[data-testid=verify-confirm]").await;
 }
 
 #[tokio::test]
@@ -128,7 +75,7 @@ async fn add_verify_copy_search_delete_and_undo() {
         plausible_codes(EXAMPLE_URI).contains(&first),
         "list showed {first}"
     );
-    expect_issuers(&session, &["Example"]).await;
+    session.wait_issuers(&["Example"]).await;
 
     // Period 5 s: the code must roll over by itself, to the right new value.
     let deadline = Instant::now() + Duration::from_secs(12);
@@ -149,7 +96,7 @@ async fn add_verify_copy_search_delete_and_undo() {
     );
 
     // Click copies the code computed at click time.
-    click(&session, "[data-token-id] button.copy").await;
+    session.click("[data-token-id] button.copy").await;
     let toast = session
         .wait_for_text("[data-testid=toast]", |text| text.starts_with("Copied"))
         .await;
@@ -164,12 +111,14 @@ async fn add_verify_copy_search_delete_and_undo() {
     );
 
     add_by_uri(&session, GITHUB_URI, None).await;
-    expect_issuers(&session, &["Example", "GitHub"]).await;
+    session.wait_issuers(&["Example", "GitHub"]).await;
     session.screenshot("main-window-tokens").await;
 
-    type_into(&session, "[data-testid=search]", "git").await;
-    expect_issuers(&session, &["GitHub"]).await;
-    type_into(&session, "[data-testid=search]", "nothing-like-this").await;
+    session.type_into("[data-testid=search]", "git").await;
+    session.wait_issuers(&["GitHub"]).await;
+    session
+        .type_into("[data-testid=search]", "nothing-like-this")
+        .await;
     session
         .wait_for_text("[data-testid=no-matches]", |text| {
             text.contains("nothing-like-this")
@@ -178,15 +127,15 @@ async fn add_verify_copy_search_delete_and_undo() {
     session.client.execute("document.querySelector('[data-testid=search]').value='';document.querySelector('[data-testid=search]').dispatchEvent(new Event('input'));", vec![]).await.unwrap();
 
     // Delete, then undo from the toast.
-    click(&session, "button[aria-label='Delete Example']").await;
+    session.click("button[aria-label='Delete Example']").await;
     session
         .wait_for_text("[data-testid=toast]", |text| {
             text.contains("Deleted Example")
         })
         .await;
-    expect_issuers(&session, &["GitHub"]).await;
-    click(&session, "[data-testid=undo]").await;
-    expect_issuers(&session, &["Example", "GitHub"]).await;
+    session.wait_issuers(&["GitHub"]).await;
+    session.click("[data-testid=undo]").await;
+    session.wait_issuers(&["Example", "GitHub"]).await;
 
     // The seed is in the vault file only sealed.
     for entry in std::fs::read_dir(session.data_dir.path()).unwrap() {
@@ -206,14 +155,14 @@ async fn add_verify_copy_search_delete_and_undo() {
 async fn a_broken_link_gets_a_specific_error_and_adds_nothing() {
     let session = AppSession::start(&[]).await;
     session.text_of("[data-testid=empty-state]").await;
-    click(&session, "[data-testid=add-token]").await;
-    type_into(
-        &session,
-        "[data-testid=add-uri]",
-        "otpauth://totp/Broken?secret=NOT-BASE32-!!&issuer=Broken",
-    )
-    .await;
-    click(&session, "[data-testid=add-continue]").await;
+    session.click("[data-testid=add-token]").await;
+    session
+        .type_into(
+            "[data-testid=add-uri]",
+            "otpauth://totp/Broken?secret=NOT-BASE32-!!&issuer=Broken",
+        )
+        .await;
+    session.click("[data-testid=add-continue]").await;
     let error = session.text_of("[data-testid=add-error]").await;
     assert!(error.contains("base32"), "error was {error:?}");
     assert!(
