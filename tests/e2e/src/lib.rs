@@ -264,48 +264,72 @@ impl AppSession {
     /// Waits (up to 20 s) until the element's `textContent` is accepted; on failure
     /// saves a screenshot and names it in the panic.
     pub async fn wait_content(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let text = self.content(css).await;
-            if accept(&text) {
-                return text;
-            }
-            if Instant::now() >= deadline {
-                let shot = self.screenshot("failure").await;
-                panic!(
-                    "{css:?} never matched; last {text:?} (see {})",
-                    shot.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.poll_until(
+            Duration::from_secs(20),
+            "failure",
+            async || self.content(css).await,
+            |text| accept(text),
+            |text, shot| format!("{css:?} never matched; last {text:?} (see {shot})"),
+        )
+        .await
     }
 
     /// Waits (up to 60 s) until a JavaScript expression is truthy (not null, false,
     /// 0 or ""), and returns its value.
     pub async fn wait_js(&self, expression: &str, what: &str) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let value = self.eval(expression).await;
-            let truthy = match &value {
+        self.poll_until(
+            Duration::from_secs(60),
+            "failure",
+            async || self.eval(expression).await,
+            |value| match value {
                 serde_json::Value::Null => false,
                 serde_json::Value::Bool(b) => *b,
                 serde_json::Value::String(s) => !s.is_empty(),
                 serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
                 _ => true,
-            };
-            if truthy {
-                return value;
+            },
+            |value, shot| format!("{what} never happened (last {value}; see {shot})"),
+        )
+        .await
+    }
+
+    /// Asks `probe` every 100 ms until `done` accepts its answer. After `limit`, saves
+    /// the screenshot `shot_name` and panics with `describe(last answer, screenshot)`.
+    async fn poll_until<T>(
+        &self,
+        limit: Duration,
+        shot_name: &str,
+        probe: impl AsyncFn() -> T,
+        done: impl Fn(&T) -> bool,
+        describe: impl Fn(&T, &str) -> String,
+    ) -> T {
+        let deadline = Instant::now() + limit;
+        loop {
+            let answer = probe().await;
+            if done(&answer) {
+                return answer;
             }
             if Instant::now() >= deadline {
-                let shot = self.screenshot("failure").await;
-                panic!(
-                    "{what} never happened (last {value}; see {})",
-                    shot.display()
-                );
+                let shot = self.screenshot(shot_name).await;
+                panic!("{}", describe(&answer, &shot.display().to_string()));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Chooses `path` in a file input, as the file dialog would.
+    pub async fn choose_file(&self, css: &str, path: &Path) {
+        let input = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("file input {css:?} never appeared: {error}"));
+        input
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("choosing a file");
     }
 
     /// Issuer names in list order, as rendered.
@@ -318,21 +342,14 @@ impl AppSession {
 
     /// Waits (up to 15 s) until the list shows exactly these issuers, in this order.
     pub async fn wait_issuers(&self, expected: &[&str]) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let shown = self.issuers().await;
-            if shown == expected {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let shot = self.screenshot("failure-list").await;
-                panic!(
-                    "the list shows {shown:?}, expected {expected:?} (see {})",
-                    shot.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.poll_until(
+            Duration::from_secs(15),
+            "failure-list",
+            async || self.issuers().await,
+            |shown| shown == expected,
+            |shown, shot| format!("the list shows {shown:?}, expected {expected:?} (see {shot})"),
+        )
+        .await;
     }
 
     /// Evaluates a JavaScript expression in the app's page and returns its value.

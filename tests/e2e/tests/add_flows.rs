@@ -4,29 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use fantoccini::Locator;
 use kaito_core::CodeGenerator;
 use kaito_core::manual::{ManualEntry, build};
 use kaito_e2e::{AppSession, workspace_root};
 
-fn fixture(name: &str) -> String {
+fn fixture(name: &str) -> PathBuf {
     workspace_root()
         .join("crates/kaito-core/tests/fixtures/import")
         .join(name)
-        .display()
-        .to_string()
-}
-
-async fn choose_file(session: &AppSession, path: &str) {
-    let input = session
-        .client
-        .wait()
-        .for_element(Locator::Css("[data-testid=import-file]"))
-        .await
-        .unwrap();
-    input.send_keys(path).await.expect("choosing a file");
 }
 
 #[tokio::test]
@@ -122,7 +110,9 @@ async fn import_files_with_preview_password_and_duplicates() {
     // already here and lists what cannot be imported, and only new tokens are added.
     session.click("[data-testid=add-token]").await;
     session.click("[data-testid=mode-file]").await;
-    choose_file(&session, &fixture("aegis_plain.json")).await;
+    session
+        .choose_file("[data-testid=import-file]", &fixture("aegis_plain.json"))
+        .await;
     let summary = session
         .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
         .await;
@@ -147,7 +137,12 @@ async fn import_files_with_preview_password_and_duplicates() {
     // finds nothing new.
     session.click("[data-testid=add-token]").await;
     session.click("[data-testid=mode-file]").await;
-    choose_file(&session, &fixture("aegis_encrypted.json")).await;
+    session
+        .choose_file(
+            "[data-testid=import-file]",
+            &fixture("aegis_encrypted.json"),
+        )
+        .await;
     session
         .type_into("[data-testid=import-password]", "wrong horse")
         .await;
@@ -170,11 +165,12 @@ async fn import_files_with_preview_password_and_duplicates() {
     );
 
     // A file that is no export at all gets a specific error and adds nothing.
-    choose_file(
-        &session,
-        &workspace_root().join("README.md").display().to_string(),
-    )
-    .await;
+    session
+        .choose_file(
+            "[data-testid=import-file]",
+            &workspace_root().join("README.md"),
+        )
+        .await;
     let error = session
         .wait_content("[data-testid=import-error]", |t| !t.is_empty())
         .await;

@@ -169,15 +169,8 @@ async fn reveal_asks_for_the_passphrase_and_shows_a_scannable_qr(session: &AppSe
     }
     session.click("[data-testid=reveal-hide]").await;
     session
-        .client
-        .find(Locator::Css(
-            "[data-testid=token-detail] button[aria-label='Close details']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click("[data-testid=token-detail] button[aria-label='Close details']")
+        .await;
 }
 
 /// A restart opens locked (the key is no longer in the keychain), in the dark theme.

@@ -29,16 +29,9 @@ async fn a_thousand_tokens_stay_light_and_reachable() {
     let session = AppSession::start(&[]).await;
     session.click("[data-testid=add-token]").await;
     session.click("[data-testid=mode-file]").await;
-    let input = session
-        .client
-        .wait()
-        .for_element(Locator::Css("[data-testid=import-file]"))
-        .await
-        .unwrap();
-    input
-        .send_keys(&file.path().display().to_string())
-        .await
-        .unwrap();
+    session
+        .choose_file("[data-testid=import-file]", file.path())
+        .await;
     session.click("[data-testid=import-commit]").await;
     session
         .wait_js(

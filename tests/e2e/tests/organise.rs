@@ -23,16 +23,9 @@ async fn favourites_groups_renames_and_order_persist() {
     let session = AppSession::start(&[]).await;
     session.click("[data-testid=add-token]").await;
     session.click("[data-testid=mode-file]").await;
-    let input = session
-        .client
-        .wait()
-        .for_element(Locator::Css("[data-testid=import-file]"))
-        .await
-        .unwrap();
-    input
-        .send_keys(&list.path().display().to_string())
-        .await
-        .unwrap();
+    session
+        .choose_file("[data-testid=import-file]", list.path())
+        .await;
     session.click("[data-testid=import-commit]").await;
     session.wait_issuers(&["Alpha", "Bravo", "Charlie"]).await;
 
@@ -49,15 +42,8 @@ async fn favourites_groups_renames_and_order_persist() {
     session.type_into("[data-testid=edit-group]", "Work").await;
     session.click("[data-testid=edit-save]").await;
     session
-        .client
-        .find(Locator::Css(
-            "[data-testid=token-detail] button[aria-label='Close details']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click("[data-testid=token-detail] button[aria-label='Close details']")
+        .await;
     session
         .wait_issuers(&["Charlie", "Alpha Corp", "Bravo"])
         .await;

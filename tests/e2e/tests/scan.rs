@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fantoccini::Locator;
 use kaito_core::{CodeGenerator, migration, uri};
 use kaito_e2e::AppSession;
 use qrcode::{Color, QrCode};
@@ -46,16 +45,6 @@ fn qr_png(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-async fn scan_file(session: &AppSession, path: &Path) {
-    let input = session
-        .client
-        .wait()
-        .for_element(Locator::Css("[data-testid=scan-file]"))
-        .await
-        .unwrap();
-    input.send_keys(&path.display().to_string()).await.unwrap();
-}
-
 fn plausible(uri_text: &str) -> Vec<String> {
     let generator = CodeGenerator::new(&uri::parse(uri_text).unwrap());
     let now = SystemTime::now()
@@ -91,14 +80,19 @@ async fn qr_codes_from_files_clipboard_and_a_two_part_export() {
     let web = qr_png(dir.path(), "web.png", "https://example.com/welcome");
     session.click("[data-testid=add-token]").await;
     session.click("[data-testid=mode-scan]").await;
-    scan_file(&session, &web).await;
+    session.choose_file("[data-testid=scan-file]", &web).await;
     let error = session
         .wait_content("[data-testid=scan-error]", |t| !t.is_empty())
         .await;
     assert_eq!(error, "This QR code is not a 2FA code");
 
     // A setup page's QR code goes straight to the first-code check.
-    scan_file(&session, &qr_png(dir.path(), "gitlab.png", GITLAB_URI)).await;
+    session
+        .choose_file(
+            "[data-testid=scan-file]",
+            &qr_png(dir.path(), "gitlab.png", GITLAB_URI),
+        )
+        .await;
     verify_and_save(&session, GITLAB_URI).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     while session.issuers().await != ["GitLab"] {
@@ -138,13 +132,15 @@ async fn qr_codes_from_files_clipboard_and_a_two_part_export() {
     let second = qr_png(dir.path(), "export-2.png", &export.uris[1]);
     session.click("[data-testid=add-token]").await;
     session.click("[data-testid=mode-scan]").await;
-    scan_file(&session, &first).await;
+    session.choose_file("[data-testid=scan-file]", &first).await;
     let progress = session
         .wait_content("[data-testid=scan-progress]", |t| !t.is_empty())
         .await;
     assert_eq!(progress, "1 of 2 scanned — now add code 2.");
     session.screenshot("scan-progress").await;
-    scan_file(&session, &second).await;
+    session
+        .choose_file("[data-testid=scan-file]", &second)
+        .await;
     let summary = session
         .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
         .await;
