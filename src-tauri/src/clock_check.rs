@@ -2,10 +2,12 @@
 //! trusted HTTPS server's `Date` (the 2FA directory's host) at start and hourly; the
 //! arithmetic is kaito-core's. Never blocks anything: no answer means no warning.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use kaito_core::clock::Skew;
+
+use crate::state::lock;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// Event the UI listens to, to show or clear the banner.
@@ -18,14 +20,11 @@ pub struct ClockWarning(Mutex<Option<String>>);
 
 impl ClockWarning {
     pub fn get(&self) -> Option<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.0).clone()
     }
 
     fn set(&self, warning: Option<String>) -> bool {
-        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut current = lock(&self.0);
         let changed = *current != warning;
         *current = warning;
         changed

@@ -11,6 +11,7 @@ use kaito_vault::{CachedDirectory, DirectoryDownload, StoredToken, Vault};
 use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::IpcError;
+use crate::state::lock;
 use crate::views::{DirectoryStatus, ServiceBrief, ServiceView, millis};
 
 /// How old the cache may get before the schedule downloads again.
@@ -28,17 +29,13 @@ pub struct DirectoryState {
     source_url: String,
     cache: RwLock<Option<Arc<CachedDirectory>>>,
     last_error: Mutex<Option<IpcError>>,
-    /// Serialises downloads: a click on "Update now" during the weekly one waits for it.
+    /// Serialises downloads: a click on "Update now" during the weekly one waits for
+    /// it. Held exactly while a download runs, so it also answers "updating?".
     download: tokio::sync::Mutex<()>,
-    updating: Mutex<bool>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl DirectoryState {
@@ -53,7 +50,6 @@ impl DirectoryState {
             cache: RwLock::new(None),
             last_error: Mutex::new(None),
             download: tokio::sync::Mutex::new(()),
-            updating: Mutex::new(false),
         }
     }
 
@@ -88,7 +84,7 @@ impl DirectoryState {
             fetched_at_ms: cached.as_ref().map(|c| millis(c.fetched_at)),
             data_date_ms: cached.as_ref().and_then(|c| c.data_date.map(millis)),
             source_url: self.source_url.clone(),
-            updating: *lock(&self.updating),
+            updating: self.download.try_lock().is_err(),
             last_error: lock(&self.last_error).clone(),
             attribution: kaito_core::directory::ATTRIBUTION.to_owned(),
         }
@@ -139,10 +135,9 @@ impl DirectoryState {
     /// once it parses. On failure the cached copy stays in use and the error is kept
     /// for the status line.
     pub async fn refresh(&self, vault: &Vault) -> Result<DirectoryStatus, IpcError> {
-        let _one_at_a_time = self.download.lock().await;
-        *lock(&self.updating) = true;
+        let one_at_a_time = self.download.lock().await;
         let result = self.download_and_cache(vault).await;
-        *lock(&self.updating) = false;
+        drop(one_at_a_time);
         match result {
             Ok(()) => {
                 *lock(&self.last_error) = None;

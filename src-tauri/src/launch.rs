@@ -3,9 +3,11 @@
 //! handler. The link waits here until the window asks for it, then opens in the add
 //! dialog with its first-code check like any pasted link.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::state::lock;
 
 /// Event telling the window a link is waiting.
 pub const OPEN_URI_EVENT: &str = "open-uri";
@@ -30,22 +32,18 @@ impl LaunchUri {
 
     /// Hands the waiting link over once.
     pub fn take(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+        lock(&self.0).take()
     }
 
     fn put(&self, uri: String) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(uri);
+        *lock(&self.0) = Some(uri);
     }
 }
 
 /// A link arrived while running: keep it, bring the window forward, tell the UI.
 pub fn deliver<R: Runtime>(app: &AppHandle<R>, uri: String) {
     app.state::<LaunchUri>().put(uri);
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+    crate::tray::show_main_window(app);
     let _ = app.emit(OPEN_URI_EVENT, ());
 }
 

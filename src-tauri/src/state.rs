@@ -49,9 +49,9 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere must not take the whole app down with poisoned state; the
-    // maps hold no invariants a half-finished update could break.
+/// Locks, ignoring poisoning: a panic elsewhere must not take the whole app down.
+/// The app's shared state holds no invariant a half-finished update could break.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -604,14 +604,9 @@ impl AppState {
         let id = parse_id(id)?;
         let handle = self.vault()?.delete(id).await?;
         lock(&self.generators).remove(&id);
-        #[allow(clippy::cast_precision_loss)] // epoch millis stay below 2^53 for 285,000 years
-        let deleted_at_ms = handle
-            .deleted_at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |since| since.as_millis() as f64);
         Ok(DeletedToken {
             id: id.to_string(),
-            deleted_at_ms,
+            deleted_at_ms: views::millis(handle.deleted_at),
         })
     }
 

@@ -5,7 +5,7 @@
 //! turns the model into a native menu ([`TrayMenu`]) and menu clicks into
 //! [`TrayAction`]s.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use tauri::{
     AppHandle, Emitter, Manager, Runtime,
@@ -15,7 +15,7 @@ use tauri::{
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::IpcError;
-use crate::state::AppState;
+use crate::state::{AppState, lock};
 use crate::views::TokenView;
 
 const TRAY_ID: &str = "kaito";
@@ -189,7 +189,7 @@ pub struct TrayModelState {
 impl TrayModelState {
     /// Shows `lines` unless they are what is already shown. Returns whether it updated.
     pub fn update(&self, menu: &dyn TrayMenu, lines: Vec<TrayLine>) -> bool {
-        let mut shown = self.shown.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut shown = lock(&self.shown);
         if shown.as_ref() == Some(&lines) {
             return false;
         }

@@ -157,18 +157,8 @@ pub struct MethodView {
 
 impl From<&Method> for MethodView {
     fn from(method: &Method) -> Self {
-        let id = match method {
-            Method::Totp => "totp",
-            Method::Sms => "sms",
-            Method::Email => "email",
-            Method::Call => "call",
-            Method::U2f => "u2f",
-            Method::CustomSoftware => "custom-software",
-            Method::CustomHardware => "custom-hardware",
-            Method::Other(name) => name,
-        };
         Self {
-            id: id.to_owned(),
+            id: method.id().to_owned(),
             label: method.label().to_owned(),
         }
     }

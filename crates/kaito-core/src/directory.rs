@@ -62,6 +62,21 @@ impl Method {
         }
     }
 
+    /// The directory's own name for the method (`totp`, `sms`, `custom-software`…).
+    #[must_use]
+    pub fn id(&self) -> &str {
+        match self {
+            Method::Totp => "totp",
+            Method::Sms => "sms",
+            Method::Email => "email",
+            Method::Call => "call",
+            Method::U2f => "u2f",
+            Method::CustomSoftware => "custom-software",
+            Method::CustomHardware => "custom-hardware",
+            Method::Other(name) => name,
+        }
+    }
+
     /// The wording the app shows.
     #[must_use]
     pub fn label(&self) -> &str {

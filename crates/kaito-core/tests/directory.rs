@@ -88,6 +88,8 @@ fn unknown_methods_are_kept_by_name() {
         vec![Method::CustomHardware, Method::Other("passkeys".into())]
     );
     assert_eq!(bank.verdict(), "Supports 2FA via custom hardware, passkeys");
+    let ids: Vec<&str> = bank.methods.iter().map(Method::id).collect();
+    assert_eq!(ids, ["custom-hardware", "passkeys"]);
 }
 
 #[test]
