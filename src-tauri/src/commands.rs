@@ -4,10 +4,11 @@
 #![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
+
 use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
 
@@ -80,38 +81,9 @@ pub async fn copy_code<R: Runtime>(
     state: State<'_, AppState>,
     id: String,
 ) -> Result<String, IpcError> {
-    let code = state.code_for_copy(&id).await?;
-    app.clipboard()
-        .write_secret(code.clone())
-        .map_err(|error| {
-            IpcError::new(
-                "clipboard.unavailable",
-                format!("Could not copy to the clipboard: {error}"),
-            )
-        })?;
+    let copied = crate::clipboard::copy_code(&app, &state, &id).await?;
     state.touch();
-    if let Some(delay) = state.clipboard_clear_after() {
-        schedule_clipboard_clear(app, code.clone(), delay);
-    }
-    Ok(code)
-}
-
-/// Clears the clipboard after `delay`, but only if it still holds `code`: whatever
-/// the user copied since is theirs and stays.
-pub(crate) fn schedule_clipboard_clear<R: Runtime>(
-    app: AppHandle<R>,
-    code: String,
-    delay: Duration,
-) {
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(delay).await;
-        let clipboard = app.clipboard();
-        if clipboard.read_text().is_ok_and(|current| current == code)
-            && let Err(error) = clipboard.clear()
-        {
-            tracing::warn!(%error, "could not clear the copied code from the clipboard");
-        }
-    });
+    Ok(copied.code)
 }
 
 #[tauri::command]
@@ -253,12 +225,71 @@ pub fn get_settings(state: State<'_, AppState>) -> SettingsView {
     state.settings().into()
 }
 
+/// Saves the preferences; a new global shortcut must be accepted by the desktop first,
+/// and is given back if saving fails.
 #[tauri::command]
-pub async fn save_settings(
+pub async fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
+    problem: State<'_, crate::palette::ShortcutProblem>,
     settings: SettingsView,
 ) -> Result<SettingsView, IpcError> {
-    Ok(state.save_settings(settings.into()).await?.into())
+    let previous = state.settings().global_shortcut;
+    let wanted = settings.global_shortcut.clone();
+    crate::palette::replace(&app, previous.as_deref(), wanted.as_deref())?;
+    match state.save_settings(settings.into()).await {
+        Ok(saved) => {
+            problem.set(None);
+            Ok(saved.into())
+        }
+        Err(error) => {
+            let _ = crate::palette::replace(&app, wanted.as_deref(), previous.as_deref());
+            Err(error)
+        }
+    }
+}
+
+/// Why the chosen global shortcut is not active, if it is not.
+#[tauri::command]
+pub fn shortcut_problem(problem: State<'_, crate::palette::ShortcutProblem>) -> Option<String> {
+    problem.get()
+}
+
+/// Whether Kaito starts at login (asked of the OS, which the user can also change).
+#[tauri::command]
+pub fn autostart_enabled<R: Runtime>(app: AppHandle<R>) -> Result<bool, IpcError> {
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+#[tauri::command]
+pub fn set_autostart<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<bool, IpcError> {
+    let launcher = app.autolaunch();
+    if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    }
+    .map_err(autostart_error)?;
+    launcher.is_enabled().map_err(autostart_error)
+}
+
+fn autostart_error(error: tauri_plugin_autostart::Error) -> IpcError {
+    IpcError::new(
+        "autostart.failed",
+        format!("Could not change starting at login: {error}"),
+    )
+}
+
+#[tauri::command]
+pub fn hide_palette<R: Runtime>(app: AppHandle<R>) {
+    crate::palette::close(&app);
+}
+
+/// From the palette: the main window, e.g. to unlock.
+#[tauri::command]
+pub fn show_main_window<R: Runtime>(app: AppHandle<R>) {
+    crate::palette::close(&app);
+    crate::tray::show_main_window(&app);
 }
 
 #[tauri::command]
@@ -273,7 +304,7 @@ pub async fn lock_now<R: Runtime>(
 ) -> Result<LockStatus, IpcError> {
     let status = state.lock().await?;
     let _ = app.emit(LOCKED_EVENT, ());
-    crate::tray::refresh(&app, &[], true, true);
+    crate::tray::refresh(&app, Vec::new(), true, true);
     Ok(status)
 }
 

@@ -1,11 +1,13 @@
 //! The desktop shell: windows, tray and IPC commands. Each command is a thin adapter
 //! over the crates; nothing here decides domain behaviour.
 
+mod clipboard;
 mod clock_check;
 mod commands;
 mod directory;
 mod error;
 mod launch;
+mod palette;
 mod paths;
 mod state;
 mod tray;
@@ -15,9 +17,17 @@ use std::sync::Arc;
 
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 /// The app identifier in `tauri.conf.json`.
 const IDENTIFIER: &str = "dev.kaito.authenticator";
+/// Passed by the login item: start in the tray, without the window.
+const HIDDEN_ARG: &str = "--hidden";
+/// What is remembered of the main window. Not visibility: a window closed to the
+/// tray must still open at the next start.
+const WINDOW_STATE: StateFlags = StateFlags::SIZE
+    .union(StateFlags::POSITION)
+    .union(StateFlags::MAXIMIZED);
 
 pub use error::IpcError;
 
@@ -25,12 +35,23 @@ pub use error::IpcError;
 pub fn run() {
     init_logging();
     let launch_uri = launch::otpauth_argument(std::env::args().skip(1));
-    let profile = std::env::var_os("KAITO_DATA_DIR")
-        .filter(|dir| !dir.is_empty())
-        .map_or_else(
-            || "default".to_owned(),
-            |dir| state::keychain_profile(std::path::Path::new(&dir)),
-        );
+    let start_hidden = std::env::args().skip(1).any(|arg| arg == HIDDEN_ARG);
+    let data_dir_override = std::env::var_os("KAITO_DATA_DIR").filter(|dir| !dir.is_empty());
+    let profile = data_dir_override.as_ref().map_or_else(
+        || "default".to_owned(),
+        |dir| state::keychain_profile(std::path::Path::new(dir)),
+    );
+    // Window geometry belongs with the profile's data when the data dir is chosen
+    // (an absolute name wins over the plugin's config directory).
+    let window_state_file = data_dir_override.map_or_else(
+        || ".window-state.json".to_owned(),
+        |dir| {
+            std::path::Path::new(&dir)
+                .join("window-state.json")
+                .to_string_lossy()
+                .into_owned()
+        },
+    );
     let result = tauri::Builder::default()
         // First: a second launch must hand over before anything else starts.
         .plugin(
@@ -47,7 +68,20 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
-        .setup(move |app| setup(app, launch_uri.clone()))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(palette::shortcut_plugin())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_ARG]),
+        ))
+        .plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_filename(window_state_file)
+                .with_state_flags(WINDOW_STATE)
+                .with_denylist(&[palette::LABEL])
+                .build(),
+        )
+        .setup(move |app| setup(app, launch_uri.clone(), start_hidden))
         .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -87,6 +121,11 @@ pub fn run() {
             commands::reveal_secret,
             commands::clock_warning,
             commands::take_launch_uri,
+            commands::shortcut_problem,
+            commands::autostart_enabled,
+            commands::set_autostart,
+            commands::hide_palette,
+            commands::show_main_window,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
@@ -100,6 +139,7 @@ pub fn run() {
 fn setup(
     app: &mut tauri::App,
     launch_uri: Option<String>,
+    start_hidden: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     app.manage(launch::LaunchUri::new(launch_uri));
     let links = app.handle().clone();
@@ -133,13 +173,38 @@ fn setup(
         }
     };
     app.manage(tray);
-    app.manage(tray::TrayModelState::default());
+    app.manage(WindowStateSaves::default());
+    let shortcut = app.state::<state::AppState>().settings().global_shortcut;
+    let problem = palette::register(app.handle(), shortcut.as_deref())
+        .err()
+        .map(|error| error.message);
+    if let Some(problem) = &problem {
+        tracing::warn!(%problem, "no global shortcut");
+    }
+    app.manage(palette::ShortcutProblem::default());
+    app.manage(palette::PaletteFocus::default());
+    app.state::<palette::ShortcutProblem>().set(problem);
+    // The window starts hidden (tauri.conf.json) so a login start can stay in the tray.
+    if !(start_hidden && tray.0) {
+        tray::show_main_window(app.handle());
+    }
     Ok(())
 }
 
 /// With "minimize to tray" on (and a tray to come back from), closing hides the
-/// window; Quit is in the tray.
+/// window; Quit is in the tray. The palette hides when it loses focus. Moves and
+/// resizes of the main window are saved once they settle, so a crash or kill keeps
+/// them too.
 fn on_window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
+    if window.label() == palette::LABEL {
+        if let tauri::WindowEvent::Focused(focused) = event {
+            palette::on_focus_change(window.app_handle(), *focused);
+        }
+        return;
+    }
+    if let tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) = event {
+        save_window_state_soon(window.app_handle());
+    }
     if let tauri::WindowEvent::CloseRequested { api, .. } = event {
         let app = window.app_handle();
         let in_tray = app.state::<TrayPresence>().0
@@ -151,6 +216,27 @@ fn on_window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
             }
         }
     }
+}
+
+/// Counts geometry changes, so only the last of a burst (a drag) writes the file.
+#[derive(Debug, Default)]
+struct WindowStateSaves(std::sync::atomic::AtomicU64);
+
+fn save_window_state_soon<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    use std::sync::atomic::Ordering;
+    let Some(saves) = app.try_state::<WindowStateSaves>() else {
+        return;
+    };
+    let generation = saves.0.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if app.state::<WindowStateSaves>().0.load(Ordering::SeqCst) == generation
+            && let Err(error) = app.save_window_state(WINDOW_STATE)
+        {
+            tracing::warn!(%error, "could not save the window's size and place");
+        }
+    });
 }
 
 /// Whether the tray icon exists, so closing the window never strands the app.
@@ -166,7 +252,7 @@ fn start_auto_lock<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
             if app.state::<state::AppState>().lock_if_idle() {
                 tracing::info!("locked after the idle period");
                 let _ = app.emit(commands::LOCKED_EVENT, ());
-                tray::refresh(&app, &[], true, true);
+                tray::refresh(&app, Vec::new(), true, true);
             }
         }
     });

@@ -22,6 +22,14 @@ use crate::views::{
     ScanResultView, TokenEditForm, TokenView,
 };
 
+/// A code just taken for the clipboard, and how long it stays valid (`None`: HOTP,
+/// valid until used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopiedCode {
+    pub code: String,
+    pub valid_for: Option<Duration>,
+}
+
 pub struct AppState {
     /// The vault, or why it could not be opened (shown by every command, so the UI
     /// can explain a missing keychain instead of showing an empty list).
@@ -492,7 +500,7 @@ impl AppState {
     }
 
     /// The code to copy, computed now (never a stale one from the list), audited.
-    pub async fn code_for_copy(&self, id: &str) -> Result<String, IpcError> {
+    pub async fn code_for_copy(&self, id: &str) -> Result<CopiedCode, IpcError> {
         let id = parse_id(id)?;
         let vault = self.vault()?;
         let stored = vault.get(id).await?;
@@ -500,9 +508,35 @@ impl AppState {
         let generator = CodeGenerator::new(&with_secret(&stored, secret));
         if let kaito_core::OtpKind::Hotp { .. } = stored.kind {
             let counter = vault.next_hotp_counter(id).await?;
-            return Ok(generator.hotp(counter).to_string());
+            return Ok(CopiedCode {
+                code: generator.hotp(counter).to_string(),
+                valid_for: None,
+            });
         }
-        Ok(generator.code_at(views::unix_now()).to_string())
+        let now = views::unix_now();
+        Ok(CopiedCode {
+            code: generator.code_at(now).to_string(),
+            valid_for: generator
+                .window(now)
+                .map(|window| Duration::from_secs(u64::from(window.remaining_secs))),
+        })
+    }
+
+    /// The current code and seconds left of each time-based token among `ids` whose
+    /// generator is ready (the list has been shown since the last unlock). Nothing is
+    /// decrypted here: the tray asks every second.
+    pub fn live_codes(&self, ids: &[&str], unix_secs: u64) -> HashMap<String, (String, u32)> {
+        let generators = lock(&self.generators);
+        ids.iter()
+            .filter_map(|id| {
+                let generator = generators.get(&id.parse().ok()?)?;
+                let window = generator.window(unix_secs)?;
+                Some((
+                    (*id).to_owned(),
+                    (window.current.grouped(), window.remaining_secs),
+                ))
+            })
+            .collect()
     }
 
     /// The secret, its link and a QR code, for moving a token to another device. With

@@ -1,18 +1,22 @@
-//! The system tray: one-click copy of favourite codes, Show, Lock and Quit.
+//! The system tray: favourite codes with their seconds left for one-click copy,
+//! Show, Lock and Quit.
 //!
-//! What the menu holds is decided by [`menu_model`], a pure function of the token list
-//! and the lock state, so it is unit-tested without a desktop; the Tauri adapter only
-//! turns the model into a native menu ([`TrayMenu`]) and menu clicks into
-//! [`TrayAction`]s.
+//! What the menu holds is decided by [`menu_model`], a pure function of the token list,
+//! their live codes and the lock state, so it is unit-tested without a desktop; the
+//! Tauri adapter only turns the model into a native menu ([`TrayMenu`]) and menu clicks
+//! into [`TrayAction`]s. A ticker relabels the items every second (the codes change
+//! each period); the menu is rebuilt only when its items change.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tauri::{
     AppHandle, Emitter, Manager, Runtime,
     menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem},
     tray::TrayIconBuilder,
 };
-use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_plugin_notification::NotificationExt;
 
 use crate::IpcError;
 use crate::state::{AppState, lock};
@@ -28,6 +32,9 @@ const MAX_QUICK_COPY: usize = 12;
 /// Without favourites, the first few tokens are offered instead.
 const FALLBACK_COUNT: usize = 5;
 const LABEL_LIMIT: usize = 48;
+
+/// The live code of a time-based token: grouped digits and seconds left.
+pub type LiveCodes = HashMap<String, (String, u32)>;
 
 /// What the tray needs to know of a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,12 +91,33 @@ impl TrayAction {
     }
 }
 
-/// The menu for the current tokens (in list order) and lock state: favourites to copy
-/// with one click (the first tokens when there are no favourites), then Show, Lock (when
-/// a passphrase makes locking meaningful) and Quit. Nothing about a token shows while
+/// The tokens offered for copying: favourites, or the first tokens when there are
+/// none, with the heading that says which.
+#[must_use]
+pub fn offered(tokens: &[TrayToken]) -> (&'static str, Vec<&TrayToken>) {
+    let favourites: Vec<&TrayToken> = tokens.iter().filter(|t| t.favorite).collect();
+    if favourites.is_empty() {
+        ("Copy a code", tokens.iter().take(FALLBACK_COUNT).collect())
+    } else {
+        (
+            "Copy a favourite's code",
+            favourites.into_iter().take(MAX_QUICK_COPY).collect(),
+        )
+    }
+}
+
+/// The menu for the current tokens (in list order), their live codes and the lock
+/// state: favourites to copy with one click (the first tokens when there are no
+/// favourites), each with its code and seconds left, then Show, Lock (when a
+/// passphrase makes locking meaningful) and Quit. Nothing about a token shows while
 /// the vault is locked.
 #[must_use]
-pub fn menu_model(tokens: &[TrayToken], locked: bool, can_lock: bool) -> Vec<TrayLine> {
+pub fn menu_model(
+    tokens: &[TrayToken],
+    live: &LiveCodes,
+    locked: bool,
+    can_lock: bool,
+) -> Vec<TrayLine> {
     let mut lines = Vec::new();
     if locked {
         lines.push(TrayLine::item(
@@ -98,23 +126,20 @@ pub fn menu_model(tokens: &[TrayToken], locked: bool, can_lock: bool) -> Vec<Tra
             false,
         ));
     } else {
-        let favourites: Vec<&TrayToken> = tokens.iter().filter(|t| t.favorite).collect();
-        let (heading, offered): (&str, Vec<&TrayToken>) = if favourites.is_empty() {
-            ("Copy a code", tokens.iter().take(FALLBACK_COUNT).collect())
-        } else {
-            (
-                "Copy a favourite's code",
-                favourites.into_iter().take(MAX_QUICK_COPY).collect(),
-            )
-        };
+        let (heading, offered) = offered(tokens);
         if offered.is_empty() {
             lines.push(TrayLine::item("empty", "No tokens yet", false));
         } else {
             lines.push(TrayLine::item("heading", heading, false));
             for token in offered {
+                let name = name(token);
+                let label = match live.get(&token.id) {
+                    Some((code, remaining)) => format!("{name}   {code} · {remaining} s"),
+                    None => name,
+                };
                 lines.push(TrayLine::item(
                     &format!("{COPY_PREFIX}{}", token.id),
-                    label(token),
+                    label,
                     true,
                 ));
             }
@@ -129,7 +154,8 @@ pub fn menu_model(tokens: &[TrayToken], locked: bool, can_lock: bool) -> Vec<Tra
     lines
 }
 
-fn label(token: &TrayToken) -> String {
+/// The token's name as the tray shows it, shortened to fit a menu.
+fn name(token: &TrayToken) -> String {
     let text = match (token.issuer.trim(), token.account.trim()) {
         ("", "") => "Unnamed token".to_owned(),
         (issuer, "") => issuer.to_owned(),
@@ -143,20 +169,71 @@ fn label(token: &TrayToken) -> String {
     format!("{cut}…")
 }
 
+/// The notification after a tray copy. The code itself stays out of it: notification
+/// centres keep a history.
+#[must_use]
+pub fn copied_notice(name: &str, valid_for: Option<Duration>) -> String {
+    match valid_for {
+        Some(valid) => format!("{name}: code copied, valid for {} s", valid.as_secs()),
+        None => format!("{name}: code copied"),
+    }
+}
+
+/// Whether two menus have the same items in the same order, so that only labels
+/// need changing.
+fn same_items(a: &[TrayLine], b: &[TrayLine]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|pair| match pair {
+            (
+                TrayLine::Item {
+                    id: a, enabled: x, ..
+                },
+                TrayLine::Item {
+                    id: b, enabled: y, ..
+                },
+            ) => a == b && x == y,
+            (TrayLine::Separator, TrayLine::Separator) => true,
+            _ => false,
+        })
+}
+
 /// Somewhere a menu model can be shown: the native tray, or a recorder in tests.
 pub trait TrayMenu {
+    /// Replaces the whole menu.
     fn show(&self, lines: &[TrayLine]) -> Result<(), String>;
+    /// Changes the labels of items already shown, by id.
+    fn relabel(&self, labels: &[(&str, &str)]) -> Result<(), String>;
 }
 
 /// The native tray icon of a running app.
 struct NativeTray<'a, R: Runtime>(&'a AppHandle<R>);
+
+/// The menu attached to the tray, kept to relabel its items in place.
+struct NativeMenu<R: Runtime>(Mutex<Option<Menu<R>>>);
 
 impl<R: Runtime> TrayMenu for NativeTray<'_, R> {
     fn show(&self, lines: &[TrayLine]) -> Result<(), String> {
         let app = self.0;
         let tray = app.tray_by_id(TRAY_ID).ok_or("no tray icon")?;
         let menu = native_menu(app, lines).map_err(|error| error.to_string())?;
-        tray.set_menu(Some(menu)).map_err(|error| error.to_string())
+        tray.set_menu(Some(menu.clone()))
+            .map_err(|error| error.to_string())?;
+        if let Some(kept) = app.try_state::<NativeMenu<R>>() {
+            *lock(&kept.0) = Some(menu);
+        }
+        Ok(())
+    }
+
+    fn relabel(&self, labels: &[(&str, &str)]) -> Result<(), String> {
+        let kept = self.0.try_state::<NativeMenu<R>>().ok_or("no tray menu")?;
+        let menu = lock(&kept.0).clone().ok_or("no tray menu")?;
+        for (id, label) in labels {
+            let item = menu.get(*id).ok_or("a tray item went missing")?;
+            if let Some(item) = item.as_menuitem() {
+                item.set_text(*label).map_err(|error| error.to_string())?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -180,26 +257,82 @@ fn native_menu<R: Runtime>(app: &AppHandle<R>, lines: &[TrayLine]) -> tauri::Res
     Menu::with_items(app, &refs)
 }
 
-/// The last model shown, so an unchanged list does not rebuild the native menu.
+/// The tokens the tray offers and the menu last shown, so an unchanged menu is left
+/// alone and a ticking one is only relabelled.
 #[derive(Debug, Default)]
 pub struct TrayModelState {
-    shown: Mutex<Option<Vec<TrayLine>>>,
+    inner: Mutex<TrayModel>,
+}
+
+#[derive(Debug, Default)]
+struct TrayModel {
+    tokens: Vec<TrayToken>,
+    locked: bool,
+    can_lock: bool,
+    shown: Option<Vec<TrayLine>>,
 }
 
 impl TrayModelState {
-    /// Shows `lines` unless they are what is already shown. Returns whether it updated.
-    pub fn update(&self, menu: &dyn TrayMenu, lines: Vec<TrayLine>) -> bool {
-        let mut shown = lock(&self.shown);
-        if shown.as_ref() == Some(&lines) {
-            return false;
+    /// Takes the token list and lock state that the menu should reflect.
+    pub fn set(&self, tokens: Vec<TrayToken>, locked: bool, can_lock: bool) {
+        let mut model = lock(&self.inner);
+        model.tokens = tokens;
+        model.locked = locked;
+        model.can_lock = can_lock;
+    }
+
+    /// The ids of the tokens the menu offers (their live codes are all it needs).
+    pub fn offered_ids(&self) -> Vec<String> {
+        let model = lock(&self.inner);
+        if model.locked {
+            return Vec::new();
         }
-        match menu.show(&lines) {
+        offered(&model.tokens)
+            .1
+            .into_iter()
+            .map(|token| token.id.clone())
+            .collect()
+    }
+
+    /// The name the menu shows for a token.
+    pub fn name_of(&self, id: &str) -> Option<String> {
+        lock(&self.inner)
+            .tokens
+            .iter()
+            .find(|token| token.id == id)
+            .map(name)
+    }
+
+    /// Brings `menu` in line with the model and `live` codes: nothing if unchanged,
+    /// new labels if only they changed, else a new menu. Returns whether it changed.
+    pub fn render(&self, menu: &dyn TrayMenu, live: &LiveCodes) -> bool {
+        let mut model = lock(&self.inner);
+        let lines = menu_model(&model.tokens, live, model.locked, model.can_lock);
+        let result = match &model.shown {
+            Some(shown) if *shown == lines => return false,
+            Some(shown) if same_items(shown, &lines) => {
+                let changed: Vec<(&str, &str)> = shown
+                    .iter()
+                    .zip(&lines)
+                    .filter(|(old, new)| old != new)
+                    .filter_map(|(_, new)| match new {
+                        TrayLine::Item { id, label, .. } => Some((id.as_str(), label.as_str())),
+                        TrayLine::Separator => None,
+                    })
+                    .collect();
+                menu.relabel(&changed)
+            }
+            _ => menu.show(&lines),
+        };
+        match result {
             Ok(()) => {
-                *shown = Some(lines);
+                model.shown = Some(lines);
                 true
             }
             Err(error) => {
+                // Not remembered as shown: the next tick tries again from scratch.
                 tracing::debug!(%error, "tray menu not updated");
+                model.shown = None;
                 false
             }
         }
@@ -207,7 +340,7 @@ impl TrayModelState {
 }
 
 pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = native_menu(app, &menu_model(&[], false, false))?;
+    let menu = native_menu(app, &menu_model(&[], &LiveCodes::new(), false, false))?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Kaito")
         .menu(&menu)
@@ -216,13 +349,49 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
+    app.manage(NativeMenu(Mutex::new(Some(menu))));
+    app.manage(TrayModelState::default());
+    start_ticker(app.clone());
     Ok(())
 }
 
+/// Relabels the menu once a second, on the second, so the seconds left and each new
+/// period's codes show without the user reopening it.
+fn start_ticker<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let into_second = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.subsec_millis());
+            tokio::time::sleep(Duration::from_millis(u64::from(1000 - into_second))).await;
+            render(&app);
+        }
+    });
+}
+
+/// Shows the current model with codes as of now.
+fn render<R: Runtime>(app: &AppHandle<R>) {
+    let Some(model) = app.try_state::<TrayModelState>() else {
+        return;
+    };
+    let ids = model.offered_ids();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let live = app
+        .state::<AppState>()
+        .live_codes(&ids, crate::views::unix_now());
+    model.render(&NativeTray(app), &live);
+}
+
 /// Rebuilds the tray menu from the app's current tokens and lock state.
-pub fn refresh<R: Runtime>(app: &AppHandle<R>, tokens: &[TrayToken], locked: bool, can_lock: bool) {
+pub fn refresh<R: Runtime>(
+    app: &AppHandle<R>,
+    tokens: Vec<TrayToken>,
+    locked: bool,
+    can_lock: bool,
+) {
     if let Some(model) = app.try_state::<TrayModelState>() {
-        model.update(&NativeTray(app), menu_model(tokens, locked, can_lock));
+        model.set(tokens, locked, can_lock);
+        render(app);
     }
 }
 
@@ -244,9 +413,9 @@ pub async fn sync<R: Runtime>(app: &AppHandle<R>, listed: Result<&[TokenView], &
                     favorite: view.favorite,
                 })
                 .collect();
-            refresh(app, &tokens, false, can_lock);
+            refresh(app, tokens, false, can_lock);
         }
-        Err(error) if error.code == "vault.locked" => refresh(app, &[], true, can_lock),
+        Err(error) if error.code == "vault.locked" => refresh(app, Vec::new(), true, can_lock),
         Err(_) => {}
     }
 }
@@ -265,7 +434,7 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             tauri::async_runtime::spawn(async move {
                 if app.state::<AppState>().lock().await.is_ok() {
                     let _ = app.emit(crate::commands::LOCKED_EVENT, ());
-                    refresh(&app, &[], true, true);
+                    refresh(&app, Vec::new(), true, true);
                 }
             });
         }
@@ -274,17 +443,24 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 }
 
 /// Copies a code chosen in the tray, with the same audit and clipboard clearing as a
-/// copy in the window.
+/// copy in the window, and says so in a notification (the menu has closed).
 async fn copy_from_tray<R: Runtime>(app: &AppHandle<R>, id: &str) {
     let state = app.state::<AppState>();
-    match state.code_for_copy(id).await {
-        Ok(code) => {
-            if let Err(error) = app.clipboard().write_secret(code.clone()) {
-                tracing::warn!(%error, "could not copy from the tray");
-                return;
-            }
-            if let Some(delay) = state.clipboard_clear_after() {
-                crate::commands::schedule_clipboard_clear(app.clone(), code, delay);
+    match crate::clipboard::copy_code(app, &state, id).await {
+        Ok(copied) => {
+            let name = app
+                .try_state::<TrayModelState>()
+                .and_then(|model| model.name_of(id))
+                .unwrap_or_else(|| "Kaito".to_owned());
+            // No notification service (bare X, some minimal desktops): the copy stands.
+            if let Err(error) = app
+                .notification()
+                .builder()
+                .title("Kaito")
+                .body(copied_notice(&name, copied.valid_for))
+                .show()
+            {
+                tracing::debug!(%error, "no notification for the tray copy");
             }
         }
         // A locked vault or a deleted token: the window explains, so show it.
@@ -323,6 +499,10 @@ mod tests {
         }
     }
 
+    fn none() -> LiveCodes {
+        LiveCodes::new()
+    }
+
     fn labels(lines: &[TrayLine]) -> Vec<String> {
         lines
             .iter()
@@ -343,28 +523,36 @@ mod tests {
     }
 
     #[test]
-    fn favourites_are_offered_for_one_click_copy() {
+    fn favourites_are_offered_with_their_live_codes() {
         let tokens = [
             token("a", "GitHub", "alice", true),
             token("b", "GitLab", "", false),
             token("c", "", "root@aws", true),
+            token("h", "Bank", "", true),
         ];
-        let model = menu_model(&tokens, false, true);
+        let live = LiveCodes::from([
+            ("a".to_owned(), ("123 456".to_owned(), 17)),
+            ("b".to_owned(), ("999 999".to_owned(), 3)),
+            ("c".to_owned(), ("654 321".to_owned(), 4)),
+        ]);
+        let model = menu_model(&tokens, &live, false, true);
         assert_eq!(
             labels(&model),
             [
                 "(Copy a favourite's code)",
-                "GitHub — alice",
-                "root@aws",
+                "GitHub — alice   123 456 · 17 s",
+                "root@aws   654 321 · 4 s",
+                "Bank",
                 "---",
                 "Show Kaito",
                 "Lock",
                 "Quit"
-            ]
+            ],
+            "HOTP (no live code) shows its name only; non-favourites stay out"
         );
         assert_eq!(
             model.iter().find_map(|l| match l {
-                TrayLine::Item { id, label, .. } if label == "root@aws" =>
+                TrayLine::Item { id, label, .. } if label.starts_with("root@aws") =>
                     Some(TrayAction::from_id(id)),
                 _ => None,
             }),
@@ -377,7 +565,7 @@ mod tests {
         let tokens: Vec<TrayToken> = (0..8)
             .map(|i| token(&i.to_string(), &format!("S{i}"), "", false))
             .collect();
-        let model = menu_model(&tokens, false, false);
+        let model = menu_model(&tokens, &none(), false, false);
         assert_eq!(
             labels(&model)[..6],
             ["(Copy a code)", "S0", "S1", "S2", "S3", "S4"]
@@ -391,7 +579,8 @@ mod tests {
     #[test]
     fn a_locked_vault_shows_no_token() {
         let tokens = [token("a", "GitHub", "alice", true)];
-        let model = menu_model(&tokens, true, true);
+        let live = LiveCodes::from([("a".to_owned(), ("123 456".to_owned(), 17))]);
+        let model = menu_model(&tokens, &live, true, true);
         assert_eq!(
             labels(&model),
             [
@@ -405,9 +594,12 @@ mod tests {
 
     #[test]
     fn empty_long_and_unnamed_labels() {
-        assert_eq!(labels(&menu_model(&[], false, false))[0], "(No tokens yet)");
+        assert_eq!(
+            labels(&menu_model(&[], &none(), false, false))[0],
+            "(No tokens yet)"
+        );
         let long = token("x", &"VeryLongIssuerName".repeat(4), "account", true);
-        let model = menu_model(&[long, token("y", " ", " ", true)], false, false);
+        let model = menu_model(&[long, token("y", " ", " ", true)], &none(), false, false);
         let shown = labels(&model);
         assert_eq!(shown[1].chars().count(), LABEL_LIMIT);
         assert!(shown[1].ends_with('…'));
@@ -423,9 +615,19 @@ mod tests {
         assert_eq!(TrayAction::from_id("heading"), TrayAction::None);
     }
 
+    #[test]
+    fn the_notice_says_how_long_the_code_lasts_but_not_the_code() {
+        assert_eq!(
+            copied_notice("GitHub — alice", Some(Duration::from_secs(17))),
+            "GitHub — alice: code copied, valid for 17 s"
+        );
+        assert_eq!(copied_notice("Bank", None), "Bank: code copied");
+    }
+
     #[derive(Default)]
     struct Recorder {
         shown: RefCell<Vec<Vec<TrayLine>>>,
+        relabelled: RefCell<Vec<Vec<(String, String)>>>,
         fail: bool,
     }
 
@@ -437,24 +639,81 @@ mod tests {
             self.shown.borrow_mut().push(lines.to_vec());
             Ok(())
         }
+
+        fn relabel(&self, labels: &[(&str, &str)]) -> Result<(), String> {
+            if self.fail {
+                return Err("no tray host".into());
+            }
+            self.relabelled.borrow_mut().push(
+                labels
+                    .iter()
+                    .map(|(id, label)| ((*id).to_owned(), (*label).to_owned()))
+                    .collect(),
+            );
+            Ok(())
+        }
     }
 
     #[test]
-    fn the_native_menu_is_rebuilt_only_when_the_model_changes() {
+    fn ticking_codes_relabel_and_only_new_items_rebuild_the_menu() {
         let state = TrayModelState::default();
         let recorder = Recorder::default();
-        let tokens = [token("a", "GitHub", "alice", true)];
-        assert!(state.update(&recorder, menu_model(&tokens, false, true)));
-        assert!(!state.update(&recorder, menu_model(&tokens, false, true)));
-        assert!(state.update(&recorder, menu_model(&tokens, true, true)));
+        state.set(
+            vec![
+                token("a", "GitHub", "alice", true),
+                token("b", "AWS", "", true),
+            ],
+            false,
+            true,
+        );
+        assert_eq!(state.offered_ids(), ["a", "b"]);
+        let at = |a: u32, b: u32| {
+            LiveCodes::from([
+                ("a".to_owned(), ("111 111".to_owned(), a)),
+                ("b".to_owned(), ("222 222".to_owned(), b)),
+            ])
+        };
+        assert!(state.render(&recorder, &at(17, 47)));
+        assert!(
+            !state.render(&recorder, &at(17, 47)),
+            "same second: nothing"
+        );
+        assert!(state.render(&recorder, &at(16, 47)));
+        assert_eq!(recorder.shown.borrow().len(), 1, "built once");
+        assert_eq!(
+            *recorder.relabelled.borrow(),
+            [vec![(
+                "copy:a".to_owned(),
+                "GitHub — alice   111 111 · 16 s".to_owned()
+            )]],
+            "only the item that changed"
+        );
+        // A new favourite changes the items: the menu is rebuilt.
+        state.set(vec![token("a", "GitHub", "alice", true)], false, true);
+        assert!(state.render(&recorder, &at(15, 45)));
         assert_eq!(recorder.shown.borrow().len(), 2);
-        // A tray that cannot be updated is retried next time, not remembered as shown.
+        // Locking hides every code at once.
+        state.set(Vec::new(), true, true);
+        assert!(state.offered_ids().is_empty());
+        assert!(state.render(&recorder, &none()));
+        assert_eq!(
+            labels(recorder.shown.borrow().last().unwrap())[0],
+            "(Kaito is locked — open it to unlock)"
+        );
+    }
+
+    #[test]
+    fn a_tray_that_cannot_be_updated_is_rebuilt_next_time() {
         let broken = Recorder {
             fail: true,
             ..Recorder::default()
         };
-        let fresh = TrayModelState::default();
-        assert!(!fresh.update(&broken, menu_model(&tokens, false, true)));
-        assert!(fresh.update(&recorder, menu_model(&tokens, false, true)));
+        let recorder = Recorder::default();
+        let state = TrayModelState::default();
+        state.set(vec![token("a", "GitHub", "alice", true)], false, true);
+        assert!(!state.render(&broken, &none()));
+        assert!(state.render(&recorder, &none()));
+        assert_eq!(recorder.shown.borrow().len(), 1);
+        assert_eq!(state.name_of("a").as_deref(), Some("GitHub — alice"));
     }
 }

@@ -422,6 +422,9 @@ pub struct SettingsView {
     pub clipboard_clear_secs: Option<u32>,
     pub theme: ThemeView,
     pub minimize_to_tray: bool,
+    /// Opens the quick-search palette from anywhere (`CommandOrControl+Alt+K`); null:
+    /// none.
+    pub global_shortcut: Option<String>,
 }
 
 impl From<kaito_vault::Settings> for SettingsView {
@@ -435,6 +438,7 @@ impl From<kaito_vault::Settings> for SettingsView {
                 kaito_vault::Theme::Dark => ThemeView::Dark,
             },
             minimize_to_tray: settings.minimize_to_tray,
+            global_shortcut: settings.global_shortcut,
         }
     }
 }
@@ -450,6 +454,7 @@ impl From<SettingsView> for kaito_vault::Settings {
                 ThemeView::Dark => kaito_vault::Theme::Dark,
             },
             minimize_to_tray: view.minimize_to_tray,
+            global_shortcut: view.global_shortcut,
         }
     }
 }

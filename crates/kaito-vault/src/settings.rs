@@ -29,7 +29,15 @@ pub struct Settings {
     pub theme: Theme,
     /// Closing the window hides Kaito in the tray instead of quitting.
     pub minimize_to_tray: bool,
+    /// The key combination that opens the quick-search palette from anywhere, in
+    /// accelerator form (`CommandOrControl+Alt+K`); `None`: no global shortcut.
+    pub global_shortcut: Option<String>,
 }
+
+/// Kaito's own letter with modifiers few apps claim together.
+pub const DEFAULT_GLOBAL_SHORTCUT: &str = "CommandOrControl+Alt+K";
+/// Longer than any real accelerator: a damaged or hostile document is refused.
+const MAX_SHORTCUT_LEN: usize = 64;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -38,6 +46,7 @@ impl Default for Settings {
             clipboard_clear_secs: Some(30),
             theme: Theme::System,
             minimize_to_tray: true,
+            global_shortcut: Some(DEFAULT_GLOBAL_SHORTCUT.to_owned()),
         }
     }
 }
@@ -49,6 +58,8 @@ pub enum SettingsError {
     AutoLock,
     #[error("the clipboard must be cleared after 5 to 600 seconds, or never")]
     ClipboardClear,
+    #[error("a shortcut is a key with modifiers, such as Ctrl+Alt+K")]
+    Shortcut,
 }
 
 impl SettingsError {
@@ -57,6 +68,7 @@ impl SettingsError {
         match self {
             SettingsError::AutoLock => "settings.auto_lock",
             SettingsError::ClipboardClear => "settings.clipboard_clear",
+            SettingsError::Shortcut => "settings.shortcut",
         }
     }
 }
@@ -74,6 +86,14 @@ impl Settings {
             .is_some_and(|s| !(5..=600).contains(&s))
         {
             return Err(SettingsError::ClipboardClear);
+        }
+        // The app checks that the desktop accepts it; this only keeps nonsense out.
+        if self.global_shortcut.as_deref().is_some_and(|shortcut| {
+            shortcut.trim().is_empty()
+                || shortcut.len() > MAX_SHORTCUT_LEN
+                || !shortcut.contains('+')
+        }) {
+            return Err(SettingsError::Shortcut);
         }
         Ok(())
     }

@@ -1141,6 +1141,7 @@ async fn settings_default_persist_validate_and_read_while_locked() {
         clipboard_clear_secs: None,
         theme: Theme::Dark,
         minimize_to_tray: false,
+        global_shortcut: Some("Super+Shift+O".into()),
     };
     vault.save_settings(&chosen).await.unwrap();
 
@@ -1161,6 +1162,14 @@ async fn settings_default_persist_validate_and_read_while_locked() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), "settings.clipboard_clear");
+    let error = vault
+        .save_settings(&Settings {
+            global_shortcut: Some("K".into()),
+            ..chosen.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "settings.shortcut");
 
     vault.lock();
     assert_eq!(

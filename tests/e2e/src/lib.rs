@@ -277,8 +277,19 @@ impl AppSession {
     /// Waits (up to 60 s) until a JavaScript expression is truthy (not null, false,
     /// 0 or ""), and returns its value.
     pub async fn wait_js(&self, expression: &str, what: &str) -> serde_json::Value {
+        self.wait_js_for(Duration::from_secs(60), expression, what)
+            .await
+    }
+
+    /// As [`Self::wait_js`], for things that take longer than a minute by design.
+    pub async fn wait_js_for(
+        &self,
+        limit: Duration,
+        expression: &str,
+        what: &str,
+    ) -> serde_json::Value {
         self.poll_until(
-            Duration::from_secs(60),
+            limit,
             "failure",
             async || self.eval(expression).await,
             |value| match value {
@@ -315,6 +326,25 @@ impl AppSession {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Picks the option with `value` in the `<select>` at `css`.
+    /// The page may re-render the select between finding and clicking (a save just
+    /// landed), so a failed click is retried on a freshly found option.
+    pub async fn select(&self, css: &str, value: &str) {
+        let option = format!("{css} option[value='{value}']");
+        let mut last_error = String::new();
+        for _attempt in 0..10 {
+            match self.client.find(Locator::Css(&option)).await {
+                Ok(element) => match element.click().await {
+                    Ok(()) => return,
+                    Err(error) => last_error = error.to_string(),
+                },
+                Err(error) => last_error = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("choosing {option:?} failed: {last_error}");
     }
 
     /// Chooses `path` in a file input, as the file dialog would.
@@ -360,6 +390,29 @@ impl AppSession {
             .unwrap_or_else(|error| panic!("evaluating {expression:?} failed: {error}"))
     }
 
+    /// The "verify the first code" step: checks the shown code is one the token
+    /// really produces now, then confirms it.
+    pub async fn verify_and_save(&self, uri_text: &str) {
+        let shown = digits(
+            &self
+                .wait_content("[data-testid=verify-code]", |t| !t.is_empty())
+                .await,
+        );
+        assert!(
+            plausible_codes(uri_text).contains(&shown),
+            "the first-code check showed {shown}, not a code of {uri_text}"
+        );
+        self.click("[data-testid=verify-confirm]").await;
+    }
+
+    /// Adds a token by pasting its link and passing the first-code check.
+    pub async fn add_by_uri(&self, uri_text: &str) {
+        self.click("[data-testid=add-token]").await;
+        self.type_into("[data-testid=add-uri]", uri_text).await;
+        self.click("[data-testid=add-continue]").await;
+        self.verify_and_save(uri_text).await;
+    }
+
     /// Ends the WebDriver session (closing the app) and stops the driver.
     pub async fn finish(mut self) {
         let _ = self.client.clone().close().await;
@@ -373,6 +426,49 @@ impl AppSession {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Codes the token of `uri_text` produces one step either side of now (and 30 s
+/// either side, for short periods): what the screen may legitimately show given the
+/// time between reading it and computing here.
+#[must_use]
+pub fn plausible_codes(uri_text: &str) -> Vec<String> {
+    let generator = kaito_core::CodeGenerator::new(
+        &kaito_core::uri::parse(uri_text).expect("the test's URI parses"),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let period = generator
+        .window(now)
+        .map_or(30, |window| u64::from(window.period));
+    [
+        now.saturating_sub(period),
+        now,
+        now + period,
+        now.saturating_sub(30),
+        now + 30,
+    ]
+    .into_iter()
+    .map(|at| generator.code_at(at).to_string())
+    .collect()
+}
+
+/// The letters and digits of a shown code ("123 456" → "123456").
+#[must_use]
+pub fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).collect()
+}
+
+/// The text on the X clipboard now ("" when empty or not text).
+#[must_use]
+pub fn clipboard_text() -> String {
+    let output = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .expect("xclip is installed (make test installs it)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The D-Bus name the app holds to stay single-instance for `data_dir`: the app's

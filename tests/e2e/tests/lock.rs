@@ -3,23 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
-use fantoccini::Locator;
 use kaito_e2e::AppSession;
 
 const URI: &str =
     "otpauth://totp/Vaulted:carol?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Vaulted";
 const PASSPHRASE: &str = "correct horse battery staple";
-
-async fn select(session: &AppSession, css: &str, value: &str) {
-    session
-        .client
-        .find(Locator::Css(&format!("{css} option[value='{value}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn passphrase_lock_unlock_restart_and_theme() {
@@ -63,7 +51,7 @@ async fn passphrase_lock_unlock_restart_and_theme() {
         .await;
 
     // Dark theme applies at once.
-    select(&session, "[data-testid=theme]", "dark").await;
+    session.select("[data-testid=theme]", "dark").await;
     session
         .wait_js(
             "document.documentElement.dataset.theme === 'dark'",

@@ -12,4 +12,9 @@ autoLockMinutes: number | null,
 /**
  * Seconds before a copied code is cleared; null: never.
  */
-clipboardClearSecs: number | null, theme: ThemeView, minimizeToTray: boolean, };
+clipboardClearSecs: number | null, theme: ThemeView, minimizeToTray: boolean, 
+/**
+ * Opens the quick-search palette from anywhere (`CommandOrControl+Alt+K`); null:
+ * none.
+ */
+globalShortcut: string | null, };

@@ -92,6 +92,11 @@ export const commands = {
   resetScan: () => call<void>('reset_scan'),
   clockWarning: () => call<string | null>('clock_warning'),
   takeLaunchUri: () => call<string | null>('take_launch_uri'),
+  shortcutProblem: () => call<string | null>('shortcut_problem'),
+  autostartEnabled: () => call<boolean>('autostart_enabled'),
+  setAutostart: (enabled: boolean) => call<boolean>('set_autostart', { enabled }),
+  hidePalette: () => call<void>('hide_palette'),
+  showMainWindow: () => call<void>('show_main_window'),
   revealSecret: (id: string, passphrase?: string) =>
     call<RevealedSecret>('reveal_secret', { id, passphrase: passphrase || null }),
 };
@@ -120,4 +125,9 @@ export function onClockSkew(handler: () => void): Promise<UnlistenFn> {
 /** Calls `handler` when an otpauth:// link was opened with Kaito while it runs. */
 export function onOpenUri(handler: () => void): Promise<UnlistenFn> {
   return listen('open-uri', handler).catch(() => () => {});
+}
+
+/** Calls `handler` each time the global shortcut opens the quick-search palette. */
+export function onPaletteOpened(handler: () => void): Promise<UnlistenFn> {
+  return listen('palette-opened', handler).catch(() => () => {});
 }
