@@ -20,9 +20,11 @@ if [[ ${KAITO_TEST_SESSION:-} != inner ]]; then
   mkdir -p "$session_dir/data" "$session_dir/runtime"
   chmod 700 "$session_dir/runtime"
   status=0
-  KAITO_TEST_SESSION=inner XDG_DATA_HOME="$session_dir/data" XDG_RUNTIME_DIR="$session_dir/runtime" \
+  # The session is X11 on Xvfb, even when started from a Wayland desktop.
+  env -u WAYLAND_DISPLAY -u XDG_SESSION_TYPE \
+    KAITO_TEST_SESSION=inner XDG_DATA_HOME="$session_dir/data" XDG_RUNTIME_DIR="$session_dir/runtime" \
     keyctl session kaito-tests \
-    xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24 -nolisten tcp" \
+    xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24 -nolisten tcp -noreset" \
     dbus-run-session -- \
     "$0" "$@" || status=$?
   # GTK may have auto-started xdg-document-portal, which FUSE-mounts runtime/doc;

@@ -4,10 +4,11 @@
 #![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
@@ -382,6 +383,27 @@ pub async fn scan_clipboard<R: Runtime>(
     })?;
     let frame = kaito_core::qr::Frame::from_rgba8(image.0, image.1, &image.2)?;
     state.scan_frame(frame, unix_now()).await
+}
+
+/// Scans every monitor for a QR code. Kaito's own window steps aside for the moment
+/// of the capture, since it often covers the page showing the code.
+#[tauri::command]
+pub async fn scan_screen<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<ScanResultView, IpcError> {
+    let main = app.get_webview_window("main");
+    if let Some(window) = &main {
+        let _ = window.hide();
+        // Long enough for the window system to repaint what was underneath.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+    }
+    let captured = tauri::async_runtime::spawn_blocking(crate::screen::capture_monitors).await;
+    if main.is_some() {
+        crate::tray::show_main_window(&app);
+    }
+    let frames = captured.map_err(|error| IpcError::new("screen.capture", error.to_string()))??;
+    state.scan_screens(frames, unix_now()).await
 }
 
 #[tauri::command]

@@ -9,6 +9,7 @@ mod error;
 mod launch;
 mod palette;
 mod paths;
+mod screen;
 mod state;
 mod tray;
 mod views;
@@ -117,6 +118,7 @@ pub fn run() {
             commands::touch,
             commands::scan_image,
             commands::scan_clipboard,
+            commands::scan_screen,
             commands::reset_scan,
             commands::reveal_secret,
             commands::clock_warning,

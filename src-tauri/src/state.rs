@@ -363,6 +363,24 @@ impl AppState {
         self.scan_frame(frame, unix_secs).await
     }
 
+    /// Scans the frames of every monitor; the first that holds a 2FA code answers.
+    pub async fn scan_screens(
+        &self,
+        frames: Vec<Frame>,
+        unix_secs: u64,
+    ) -> Result<ScanResultView, IpcError> {
+        for frame in frames {
+            match self.scan_frame(frame, unix_secs).await {
+                Err(error) if error.code == "qr.no_code" => {}
+                answer => return answer,
+            }
+        }
+        Err(IpcError::new(
+            "qr.no_code",
+            "No QR code found on your screens. Make sure the whole code is visible, then try again.",
+        ))
+    }
+
     /// Decodes one frame into the current scan: a token, a finished export, or the
     /// export's progress so far.
     pub async fn scan_frame(

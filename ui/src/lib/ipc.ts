@@ -89,6 +89,7 @@ export const commands = {
   touch: () => call<void>('touch'),
   scanImage: (bytes: Uint8Array) => call<ScanResultView>('scan_image', { bytes: Array.from(bytes) }),
   scanClipboard: () => call<ScanResultView>('scan_clipboard'),
+  scanScreen: () => call<ScanResultView>('scan_screen'),
   resetScan: () => call<void>('reset_scan'),
   clockWarning: () => call<string | null>('clock_warning'),
   takeLaunchUri: () => call<string | null>('take_launch_uri'),
