@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build_packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libxdo-dev libssl-dev pkg-config build-essential curl file
-  libdbus-1-dev
+  libdbus-1-dev libclang-dev
 )
 test_packages=(
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils libsecret-tools xclip xdotool x11-xserver-utils

@@ -406,6 +406,32 @@ pub async fn scan_screen<R: Runtime>(
     state.scan_screens(frames, unix_now()).await
 }
 
+/// The cameras to choose from; none is the "No camera found" error.
+#[tauri::command]
+pub async fn list_cameras() -> Result<Vec<crate::camera::CameraView>, IpcError> {
+    tauri::async_runtime::spawn_blocking(crate::camera::list_cameras)
+        .await
+        .map_err(|error| IpcError::new("camera.failed", error.to_string()))?
+        .map_err(IpcError::from)
+}
+
+/// Starts scanning with camera `index`; previews and results arrive on `events`.
+#[tauri::command]
+pub fn start_camera<R: Runtime>(
+    app: AppHandle<R>,
+    scan: State<'_, crate::camera::CameraScan>,
+    index: u32,
+    events: tauri::ipc::Channel<crate::camera::CameraEvent>,
+) {
+    scan.start(&app, index, events);
+}
+
+/// Stops the camera scan (dialog closed); the camera is released.
+#[tauri::command]
+pub fn stop_camera(scan: State<'_, crate::camera::CameraScan>) {
+    scan.stop();
+}
+
 #[tauri::command]
 pub fn reset_scan(state: State<'_, AppState>) {
     state.reset_scan();

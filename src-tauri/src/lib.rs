@@ -1,6 +1,7 @@
 //! The desktop shell: windows, tray and IPC commands. Each command is a thin adapter
 //! over the crates; nothing here decides domain behaviour.
 
+mod camera;
 mod clipboard;
 mod clock_check;
 mod commands;
@@ -119,6 +120,9 @@ pub fn run() {
             commands::scan_image,
             commands::scan_clipboard,
             commands::scan_screen,
+            commands::list_cameras,
+            commands::start_camera,
+            commands::stop_camera,
             commands::reset_scan,
             commands::reveal_secret,
             commands::clock_warning,
@@ -185,6 +189,7 @@ fn setup(
     }
     app.manage(palette::ShortcutProblem::default());
     app.manage(palette::PaletteFocus::default());
+    app.manage(camera::CameraScan::default());
     app.state::<palette::ShortcutProblem>().set(problem);
     // The window starts hidden (tauri.conf.json) so a login start can stay in the tray.
     if !(start_hidden && tray.0) {
@@ -213,6 +218,8 @@ fn on_window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
             && app.state::<state::AppState>().settings().minimize_to_tray;
         if in_tray {
             api.prevent_close();
+            // Nobody can aim at a hidden viewfinder: free the camera.
+            app.state::<camera::CameraScan>().stop();
             if let Err(error) = window.hide() {
                 tracing::warn!(%error, "could not hide the window");
             }

@@ -400,6 +400,17 @@ impl AppState {
         .map_err(|error| IpcError::new("qr.task", error.to_string()))?;
         let missing = session.missing_batches();
         *lock(&self.scan) = Some(session);
+        self.scan_view(step, missing, unix_secs).await
+    }
+
+    /// What a scan step means to the user: a token to check, an export to preview, or
+    /// the export's progress. Shared by still images and the camera.
+    pub async fn scan_view(
+        &self,
+        step: Result<ScanStep, kaito_core::qr::QrError>,
+        missing: Vec<u32>,
+        unix_secs: u64,
+    ) -> Result<ScanResultView, IpcError> {
         match step? {
             ScanStep::NothingFound => Err(kaito_core::qr::QrError::NoQrCode.into()),
             ScanStep::Batch { progress, .. } => Ok(ScanResultView::Progress {

@@ -134,3 +134,109 @@ async fn qr_codes_from_files_clipboard_and_a_two_part_export() {
     }
     session.finish().await;
 }
+
+/// No camera exists on the test machine: the camera scanner says so plainly, and the
+/// other ways to scan stay available.
+#[tokio::test]
+async fn without_a_camera_the_scanner_says_so() {
+    let session = AppSession::start(&[]).await;
+    session.text_of("[data-testid=empty-state]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-scan]").await;
+    session.click("[data-testid=scan-camera]").await;
+    let error = session
+        .wait_content("[data-testid=camera-error]", |t| !t.is_empty())
+        .await;
+    assert!(error.starts_with("No camera found"), "{error}");
+    session.click("[data-testid=camera-close]").await;
+    session.text_of("[data-testid=scan-file]").await;
+    session.finish().await;
+}
+
+/// Puts `image` alone in the test camera's folder, atomically, so the camera never
+/// reads half a file.
+fn show_to_camera(folder: &Path, image: &Path) {
+    for entry in std::fs::read_dir(folder).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let staged = folder.with_extension("staged.png");
+    std::fs::copy(image, &staged).unwrap();
+    std::fs::rename(&staged, folder.join("frame.png")).unwrap();
+}
+
+/// The camera scanner in the real window, fed by the debug build's image-folder
+/// camera: a live preview with the code outlined, a non-2FA code named as such while
+/// scanning goes on, a Google export's parts shown one after the other with progress,
+/// and a setup code going straight to the first-code check.
+#[tokio::test]
+async fn the_camera_previews_outlines_and_reads_codes_as_they_come_into_view() {
+    let images = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("camera");
+    std::fs::create_dir(&folder).unwrap();
+    let web = qr_png(images.path(), "web.png", "https://example.com/welcome");
+    show_to_camera(&folder, &web);
+    let session = AppSession::start(&[("KAITO_TEST_CAMERA", folder.to_str().unwrap())]).await;
+    session.text_of("[data-testid=empty-state]").await;
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-scan]").await;
+    session.click("[data-testid=scan-camera]").await;
+
+    // A web link's code: outlined in the preview, named, and the camera keeps going.
+    let notice = session
+        .wait_content("[data-testid=camera-notice]", |t| !t.is_empty())
+        .await;
+    assert_eq!(notice, "This QR code is not a 2FA code");
+    session
+        .wait_js(
+            "document.querySelector('[data-testid=camera-scan] img')?.src.startsWith('data:image/jpeg;base64,') \
+             && document.querySelectorAll('[data-testid=camera-scan] polygon').length === 1",
+            "a preview with the code outlined",
+        )
+        .await;
+    session.screenshot("camera-scan").await;
+
+    // A Google export in two codes, shown one after the other.
+    let tokens: Vec<_> = [
+        "otpauth://totp/Cam1:1?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Cam1",
+        "otpauth://totp/Cam2:2?secret=KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU&issuer=Cam2",
+        "otpauth://totp/Cam3:3?secret=ONSWG4TFOQYTEMZUONSWG4TFOQYTEMZU&issuer=Cam3",
+    ]
+    .iter()
+    .map(|u| uri::parse(u).unwrap())
+    .collect();
+    let export = migration::encode_batches(&tokens, 2, 77);
+    let second = qr_png(images.path(), "export-2.png", &export.uris[1]);
+    let first = qr_png(images.path(), "export-1.png", &export.uris[0]);
+    show_to_camera(&folder, &second);
+    let progress = session
+        .wait_content("[data-testid=scan-progress]", |t| !t.is_empty())
+        .await;
+    assert_eq!(progress, "1 of 2 scanned — now add code 1.");
+    show_to_camera(&folder, &first);
+    let summary = session
+        .wait_content("[data-testid=import-summary]", |t| !t.is_empty())
+        .await;
+    assert_eq!(summary, "Google Authenticator export (QR): 3 tokens.");
+    session.click("[data-testid=import-commit]").await;
+    session
+        .wait_content("[data-testid=toast]", |t| t == "Imported 3 tokens")
+        .await;
+
+    // A setup page's code: straight to the first-code check, then in the list.
+    show_to_camera(&folder, &qr_png(images.path(), "gitlab.png", GITLAB_URI));
+    session.click("[data-testid=add-token]").await;
+    session.click("[data-testid=mode-scan]").await;
+    session.click("[data-testid=scan-camera]").await;
+    session.verify_and_save(GITLAB_URI).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while session.issuers().await.len() != 4 {
+        assert!(
+            Instant::now() < deadline,
+            "list: {:?}",
+            session.issuers().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    session.finish().await;
+}

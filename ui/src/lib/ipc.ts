@@ -1,4 +1,4 @@
-import { invoke } from '@tauri-apps/api/core';
+import { invoke, type Channel } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { IpcError } from '../bindings/IpcError';
 import type { AppInfo } from '../bindings/AppInfo';
@@ -16,6 +16,8 @@ import type { LockStatus } from '../bindings/LockStatus';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { ScanResultView } from '../bindings/ScanResultView';
 import type { RevealedSecret } from '../bindings/RevealedSecret';
+import type { CameraEvent } from '../bindings/CameraEvent';
+import type { CameraView } from '../bindings/CameraView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -90,6 +92,9 @@ export const commands = {
   scanImage: (bytes: Uint8Array) => call<ScanResultView>('scan_image', { bytes: Array.from(bytes) }),
   scanClipboard: () => call<ScanResultView>('scan_clipboard'),
   scanScreen: () => call<ScanResultView>('scan_screen'),
+  listCameras: () => call<CameraView[]>('list_cameras'),
+  startCamera: (index: number, events: Channel<CameraEvent>) => call<void>('start_camera', { index, events }),
+  stopCamera: () => call<void>('stop_camera'),
   resetScan: () => call<void>('reset_scan'),
   clockWarning: () => call<string | null>('clock_warning'),
   takeLaunchUri: () => call<string | null>('take_launch_uri'),
