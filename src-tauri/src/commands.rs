@@ -398,11 +398,11 @@ pub async fn scan_screen<R: Runtime>(
         // Long enough for the window system to repaint what was underneath.
         tokio::time::sleep(Duration::from_millis(350)).await;
     }
-    let captured = tauri::async_runtime::spawn_blocking(crate::screen::capture_monitors).await;
+    let captured = crate::screen::capture_monitors().await;
     if main.is_some() {
         crate::tray::show_main_window(&app);
     }
-    let frames = captured.map_err(|error| IpcError::new("screen.capture", error.to_string()))??;
+    let frames = captured?;
     state.scan_screens(frames, unix_now()).await
 }
 
