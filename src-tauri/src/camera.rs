@@ -1,18 +1,12 @@
 //! Webcam scanning. The camera runs on a thread of its own (cameras are not `Send` on
-//! every platform, and reading a frame blocks); each frame goes to the QR scan, and a
-//! small preview with the detected code's outline goes to the window about 20 times a
-//! second, until a 2FA code is found or the dialog closes — which releases the camera.
-//!
-//! The loop ([`scan_loop`]) only needs a [`FrameSource`], so tests drive it with
-//! synthetic frames; [`Webcam`] adapts nokhwa (V4L2, `AVFoundation`, Media Foundation).
-
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+//! every platform, and reading a frame blocks) through kaito-core's live scan: each
+//! frame goes to the QR scan, and a small preview with the detected code's outline
+//! goes to the window about 20 times a second, until a 2FA code is found or the
+//! dialog closes — which releases the camera. [`Webcam`] adapts nokhwa (V4L2,
+//! `AVFoundation`, Media Foundation) to kaito-core's [`FrameSource`].
 
 use base64::Engine as _;
+use kaito_core::live::{LiveEvent, Preview, scan_live};
 use kaito_core::qr::{
     Frame, FrameSource, FrameSourceError, PixelFormat, QrError, ScanSession, ScanStep,
 };
@@ -22,6 +16,10 @@ use nokhwa::utils::{
 };
 use nokhwa::{Camera, NokhwaError};
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -29,10 +27,6 @@ use crate::IpcError;
 use crate::state::{AppState, lock};
 use crate::views::{ScanResultView, unix_now};
 
-/// Previews are this wide at most: enough to aim, cheap to encode and send.
-const PREVIEW_WIDTH: u32 = 480;
-/// A preview every 50 ms: 20 a second, above the 15 the eye needs to aim smoothly.
-const PREVIEW_INTERVAL: Duration = Duration::from_millis(50);
 /// The largest frame asked of the camera: QR codes decode well below it, and a 4K
 /// stream would only cost time.
 const MAX_CAPTURE_WIDTH: u32 = 1280;
@@ -269,89 +263,24 @@ impl Drop for Webcam {
     }
 }
 
-/// A small grayscale JPEG of `frame` for the viewfinder, downscaled by a whole factor.
-/// Returns the JPEG, its size and the factor.
-pub fn preview_jpeg(frame: &Frame) -> Result<(Vec<u8>, u32, u32, u32), image::ImageError> {
-    let factor = frame.width().div_ceil(PREVIEW_WIDTH).max(1);
-    let (width, height) = (frame.width() / factor, frame.height() / factor);
-    let source = frame.luma();
-    let stride = frame.width() as usize;
-    let step = factor as usize;
-    let mut pixels = Vec::with_capacity(width as usize * height as usize);
-    for y in 0..height as usize {
-        let row = &source[y * step * stride..];
-        pixels.extend((0..width as usize).map(|x| row[x * step]));
+/// The viewfinder picture as the window takes it.
+fn preview_event(preview: Preview) -> CameraEvent {
+    CameraEvent::Preview {
+        jpeg: base64::engine::general_purpose::STANDARD.encode(preview.jpeg),
+        width: preview.width,
+        height: preview.height,
+        outlines: preview
+            .outlines
+            .iter()
+            .map(|outline| {
+                outline
+                    .corners
+                    .iter()
+                    .map(|corner| [corner.x, corner.y])
+                    .collect()
+            })
+            .collect(),
     }
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 70).encode(
-        &pixels,
-        width,
-        height,
-        image::ExtendedColorType::L8,
-    )?;
-    Ok((jpeg, width, height, factor))
-}
-
-/// What the loop reports, in order.
-#[derive(Debug)]
-pub enum LoopEvent {
-    Preview(CameraEvent),
-    Step(Result<ScanStep, QrError>, Vec<u32>),
-}
-
-/// Feeds frames from `source` to `session` until a scan finishes, the source ends or
-/// fails, or `stop` is set; reports previews (at most every [`PREVIEW_INTERVAL`]) and
-/// every step that found something.
-pub fn scan_loop(
-    source: &mut dyn FrameSource,
-    session: &mut ScanSession,
-    stop_requested: &AtomicBool,
-    mut report: impl FnMut(LoopEvent),
-) -> Result<(), FrameSourceError> {
-    let mut last_preview: Option<Instant> = None;
-    while !stop_requested.load(Ordering::SeqCst) {
-        let Some(frame) = source.next_frame()? else {
-            return Ok(());
-        };
-        let step = session.feed(&frame);
-        let found = !matches!(step, Ok(ScanStep::NothingFound));
-        // A frame where something was found is always shown, so its outline appears.
-        if found || last_preview.is_none_or(|at| at.elapsed() >= PREVIEW_INTERVAL) {
-            last_preview = Some(Instant::now());
-            match preview_jpeg(&frame) {
-                Ok((jpeg, width, height, factor)) => {
-                    #[allow(clippy::cast_precision_loss)] // a factor of a few
-                    let scale = 1.0 / factor as f32;
-                    let outlines = session
-                        .outlines()
-                        .iter()
-                        .map(|outline| {
-                            outline
-                                .corners
-                                .iter()
-                                .map(|corner| [corner.x * scale, corner.y * scale])
-                                .collect()
-                        })
-                        .collect();
-                    report(LoopEvent::Preview(CameraEvent::Preview {
-                        jpeg: base64::engine::general_purpose::STANDARD.encode(jpeg),
-                        width,
-                        height,
-                        outlines,
-                    }));
-                }
-                Err(error) => tracing::debug!(%error, "no preview for this frame"),
-            }
-        }
-        let done = matches!(step, Ok(ScanStep::Done(_)));
-        if found {
-            report(LoopEvent::Step(step, session.missing_batches()));
-        }
-        if done {
-            return Ok(());
-        }
-    }
-    Ok(())
 }
 
 /// A scan's thread and the flag that stops it.
@@ -446,14 +375,18 @@ fn run<R: Runtime>(
     let state = app.state::<AppState>();
     let mut session = ScanSession::new();
     let mut last_notice = String::new();
-    let result = scan_loop(
+    let result = scan_live(
         source.as_mut(),
         &mut session,
         stop_requested,
         |event| match event {
-            LoopEvent::Preview(preview) => send(events, preview),
-            LoopEvent::Step(Ok(ScanStep::Batch { new: false, .. }), _) => {}
-            LoopEvent::Step(step, missing) => {
+            LiveEvent::Preview(preview) => send(events, preview_event(preview)),
+            // An export part already scanned, still in view.
+            LiveEvent::Step {
+                step: Ok(ScanStep::Batch { new: false, .. }),
+                ..
+            } => {}
+            LiveEvent::Step { step, missing } => {
                 match tauri::async_runtime::block_on(state.scan_view(step, missing, unix_now())) {
                     Ok(result) => send(events, CameraEvent::Scanned { result }),
                     // The same wrong code stays in view for many frames: say it once.
@@ -626,130 +559,5 @@ mod tests {
             luma_frame(FrameFormat::YUYV, 2, 1, &[0, 128]).is_err(),
             "a short frame is an error, not a panic"
         );
-    }
-
-    /// Frames of nothing, then frames showing a QR code: what a hand moving a phone
-    /// into view gives.
-    struct Synthetic {
-        frames: Vec<Frame>,
-    }
-
-    impl FrameSource for Synthetic {
-        fn next_frame(&mut self) -> Result<Option<Frame>, FrameSourceError> {
-            Ok(if self.frames.is_empty() {
-                None
-            } else {
-                Some(self.frames.remove(0))
-            })
-        }
-    }
-
-    fn qr_frame(text: &str, width: u32, height: u32) -> Frame {
-        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-        let modules = code.width() as u32;
-        let colors = code.to_colors();
-        let scale = 8;
-        let (left, top) = (200, 120);
-        let mut luma = vec![235u8; (width * height) as usize];
-        for (index, color) in colors.iter().enumerate() {
-            if *color == qrcode::Color::Dark {
-                let (mx, my) = (index as u32 % modules, index as u32 / modules);
-                for y in 0..scale {
-                    for x in 0..scale {
-                        let (px, py) = (left + mx * scale + x, top + my * scale + y);
-                        luma[(py * width + px) as usize] = 20;
-                    }
-                }
-            }
-        }
-        Frame::from_luma8(width, height, luma).unwrap()
-    }
-
-    #[test]
-    fn the_loop_previews_outlines_and_stops_at_the_first_code() {
-        let uri =
-            "otpauth://totp/Camera:frank?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Camera";
-        let blank = Frame::from_luma8(1280, 720, vec![200; 1280 * 720]).unwrap();
-        let mut source = Synthetic {
-            frames: vec![
-                blank.clone(),
-                blank,
-                qr_frame(uri, 1280, 720),
-                qr_frame(uri, 1280, 720),
-            ],
-        };
-        let mut session = ScanSession::new();
-        let mut events = Vec::new();
-        scan_loop(
-            &mut source,
-            &mut session,
-            &AtomicBool::new(false),
-            |event| {
-                events.push(event);
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            source.frames.len(),
-            1,
-            "stopped at the first frame with the code"
-        );
-        let previews: Vec<&CameraEvent> = events
-            .iter()
-            .filter_map(|event| match event {
-                LoopEvent::Preview(preview) => Some(preview),
-                LoopEvent::Step(..) => None,
-            })
-            .collect();
-        assert!(!previews.is_empty());
-        let CameraEvent::Preview {
-            jpeg,
-            width,
-            outlines,
-            ..
-        } = previews[0]
-        else {
-            panic!("not a preview")
-        };
-        assert_eq!(*width, 426, "1280 px shown at a third: under 480");
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(jpeg)
-            .unwrap();
-        assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
-        assert!(outlines.is_empty(), "nothing outlined in a blank frame");
-        let CameraEvent::Preview { outlines, .. } = previews.last().unwrap() else {
-            panic!("not a preview")
-        };
-        assert_eq!(outlines.len(), 1, "the code found is outlined");
-        // The code is drawn at (200, 120) with 8 px modules; the preview is a third.
-        let (xs, ys): (Vec<f32>, Vec<f32>) = outlines[0].iter().map(|[x, y]| (*x, *y)).unzip();
-        let left = xs.iter().copied().fold(f32::MAX, f32::min);
-        let top = ys.iter().copied().fold(f32::MAX, f32::min);
-        assert!(
-            (left - 200.0 / 3.0).abs() < 6.0,
-            "outline left edge at {left}"
-        );
-        assert!((top - 120.0 / 3.0).abs() < 6.0, "outline top edge at {top}");
-        match events.last() {
-            Some(LoopEvent::Step(Ok(ScanStep::Done(_)), _)) => {}
-            other => panic!("the loop ended with {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_set_stop_flag_ends_the_loop_before_any_frame() {
-        let mut source = Synthetic {
-            frames: vec![Frame::from_luma8(8, 8, vec![0; 64]).unwrap()],
-        };
-        let mut called = false;
-        scan_loop(
-            &mut source,
-            &mut ScanSession::new(),
-            &AtomicBool::new(true),
-            |_| called = true,
-        )
-        .unwrap();
-        assert!(!called);
-        assert_eq!(source.frames.len(), 1, "the camera was not even read");
     }
 }

@@ -4,7 +4,8 @@
 //! (`## kaito-core: QR decoding`).
 //!
 //! Timed per frame: RGB8 → grayscale `Frame` + decoding, cycling through the corpus
-//! frames of one resolution (codes of every kind, and empty frames).
+//! frames of one resolution (codes of every kind, and empty frames); and the webcam
+//! viewfinder's preview JPEG per frame.
 
 #![allow(clippy::expect_used, reason = "fixed, valid benchmark inputs")]
 
@@ -16,6 +17,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
+use kaito_core::live::Preview;
 use kaito_core::qr::{Effort, Frame, MAX_DECODE_SIDE, decode_frame};
 use qr_corpus::{FULL_HD, HD, Picture, Sample, varied_corpus, varied_corpus_with_seed};
 
@@ -185,6 +187,11 @@ fn bench_decoding(c: &mut Criterion) {
             });
         }
         let picture = frames[0];
+        let frame = picture.frame();
+        // The webcam's viewfinder picture, made for up to 20 frames a second.
+        group.bench_function(format!("{label} viewfinder preview (JPEG)"), |b| {
+            b.iter(|| black_box(Preview::of(black_box(&frame), &[])));
+        });
         group.bench_function(format!("{label} RGB8 to grayscale Frame"), |b| {
             b.iter(|| {
                 black_box(Frame::from_rgb8(

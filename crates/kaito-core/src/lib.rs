@@ -7,6 +7,8 @@ pub mod clock;
 pub mod directory;
 pub mod export;
 pub mod import;
+#[cfg(feature = "qr")]
+pub mod live;
 pub mod manual;
 pub mod migration;
 pub mod otp;
