@@ -89,13 +89,18 @@ async fn the_shortcut_opens_a_palette_that_copies_with_enter() {
 
     // Record a new shortcut in Settings: the keys are pressed for real.
     session.click("[data-testid=nav-settings]").await;
+    // The window takes the keyboard first: a focus change while recording would
+    // (rightly) end the recording.
+    let main = visible_windows("Kaito");
+    assert_eq!(main.len(), 1, "one main window: {main:?}");
+    xdotool(&["windowfocus", "--sync", &main[0]]);
+    session
+        .wait_js("document.hasFocus()", "the main window has the keyboard")
+        .await;
     session.click("[data-testid=shortcut]").await;
     session
         .wait_content("[data-testid=shortcut]", |t| t.contains("Press the keys"))
         .await;
-    let main = visible_windows("Kaito");
-    assert_eq!(main.len(), 1, "one main window: {main:?}");
-    xdotool(&["windowfocus", "--sync", &main[0]]);
     xdotool(&["key", "ctrl+alt+j"]);
     session
         .wait_content("[data-testid=shortcut]", |t| t == "Ctrl+Alt+J")
