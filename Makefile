@@ -27,9 +27,10 @@ ui-test:
 	cd ui && npm run check && npm test
 
 # Every Rust test — unit, integration and end-to-end — inside a throwaway desktop
-# session (Xvfb + private D-Bus + unlocked gnome-keyring).
+# session (Xvfb + private D-Bus + unlocked gnome-keyring), beside a throwaway
+# PostgreSQL server (the team server tests run on SQLite and PostgreSQL).
 rust-test: app
-	scripts/with-test-session.sh $(CARGO) test --workspace --no-fail-fast
+	scripts/with-postgres.sh scripts/with-test-session.sh $(CARGO) test --workspace --no-fail-fast
 
 # The TypeScript bindings are generated from Rust types when the Rust tests run;
 # a difference means someone changed a type without committing the new bindings.

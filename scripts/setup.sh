@@ -13,6 +13,7 @@ build_packages=(
 )
 test_packages=(
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils libsecret-tools xclip xdotool x11-xserver-utils
+  postgresql
 )
 
 packages=("${build_packages[@]}")

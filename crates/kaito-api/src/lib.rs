@@ -3,3 +3,187 @@
 
 /// Version of the HTTP API; a server answers 400 to clients of a newer major version.
 pub const API_VERSION: u32 = 1;
+
+use serde::{Deserialize, Serialize};
+
+/// Every error answer: a stable `code` for programs, a `message` for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A member's role in their team, from most to least powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "member" => Some(Role::Member),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A short-lived access token (sent as `Authorization: Bearer …`) and the refresh
+/// token that replaces it; each refresh token works once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub access_expires_in_secs: u64,
+    pub refresh_token: String,
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeView {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub team_id: String,
+    pub team_name: String,
+}
+
+/// One row of `GET /v1/team/members` (admins and owners).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// What a grant lets its holder do with a shared token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GrantMode {
+    /// Codes computed by the server; the seed never reaches the device.
+    Code,
+    /// The seed itself (for admins who rotate or move the token), and codes.
+    Seed,
+}
+
+impl GrantMode {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantMode::Code => "code",
+            GrantMode::Seed => "seed",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "code" => Some(GrantMode::Code),
+            "seed" => Some(GrantMode::Seed),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /v1/tokens` (admins): a token given by its `otpauth://` URI.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewSharedToken {
+    pub uri: String,
+}
+
+/// A shared token as the caller sees it: never its seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedTokenView {
+    pub token_id: String,
+    pub issuer: String,
+    pub account: String,
+    /// "totp" or "steam".
+    pub kind: String,
+    /// The caller's best live grant; `None` for an admin who manages the token
+    /// without holding a grant.
+    pub access: Option<GrantMode>,
+}
+
+/// `GET /v1/tokens/{id}/codes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodesView {
+    pub current: String,
+    pub next: String,
+    /// Seconds until `next` becomes current.
+    pub remaining_secs: u32,
+    pub period: u32,
+    /// The server's clock when it computed the codes (Unix seconds).
+    pub server_time: u64,
+}
+
+/// `GET /v1/tokens/{id}/seed` (full-seed grants only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedView {
+    pub uri: String,
+}
+
+/// `POST /v1/tokens/{id}/grants` (admins): exactly one of `user_id`, `group_id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewGrant {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub group_id: Option<String>,
+    pub mode: GrantMode,
+    /// Unix milliseconds after which the grant no longer applies.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+/// One event of the team's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub seq: i64,
+    pub event_id: String,
+    /// Unix milliseconds.
+    pub at: i64,
+    pub actor: Option<String>,
+    pub kind: String,
+    pub subject: Option<String>,
+    pub details: serde_json::Value,
+    pub hash: String,
+}
+
+/// `GET /v1/audit/verify`: whether the chain is intact, and where it first breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub events: i64,
+    pub head_hash: String,
+    pub intact: bool,
+    pub first_broken_seq: Option<i64>,
+}

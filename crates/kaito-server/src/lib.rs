@@ -1,4 +1,16 @@
-//! The Kaito team server. (Being built under its own issue.)
+//! The Kaito team server: teams and their members, sign-in, and (to come) shared
+//! tokens, server-computed codes, the audit log and the SMS inbox. Storage is
+//! embedded SQLite by default and PostgreSQL for larger teams ([`store`]).
+
+pub mod accounts;
+pub mod audit;
+pub mod custody;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod secrets;
+pub mod shared;
+pub mod store;
 
 /// Printed by `kaito-server --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,220 @@
+//! The append-only audit log: one hash chain per team, where each event's hash is
+//! SHA-256(previous hash ‖ the event's canonical form). Changing, removing or
+//! reordering any stored event breaks every hash after it, which [`verify`] finds.
+
+use kaito_api::{AuditEventView, ChainReport};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use sqlx::Row as _;
+
+use crate::error::ServerError;
+use crate::ids::TeamId;
+use crate::store::Store;
+
+/// The `prev_hash` of a team's first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An event to record.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub kind: &'a str,
+    /// The user (or device) who acted; `None` for the server itself.
+    pub actor: Option<&'a str>,
+    /// What it was done to (a token, a user, a grant).
+    pub subject: Option<&'a str>,
+    pub details: serde_json::Value,
+}
+
+/// The hashed form: fields in this fixed order, `details` as stored text. Any
+/// change here is a new chain format (the hashes of old events would not match).
+#[derive(Serialize)]
+struct Canonical<'a> {
+    team_id: &'a str,
+    seq: i64,
+    event_id: &'a str,
+    at: i64,
+    actor: Option<&'a str>,
+    kind: &'a str,
+    subject: Option<&'a str>,
+    details: &'a str,
+}
+
+fn chain_hash(prev_hash: &str, canonical: &Canonical<'_>) -> Result<String, ServerError> {
+    let body = serde_json::to_vec(canonical)
+        .map_err(|error| ServerError::Corrupt(format!("an event does not serialise: {error}")))?;
+    let digest = Sha256::new()
+        .chain_update(prev_hash.as_bytes())
+        .chain_update(&body)
+        .finalize();
+    Ok(crate::secrets::hex(&digest))
+}
+
+/// Appends `event` to the chain of `team_id` inside `tx`, so the event and the
+/// action it records commit together or not at all. Returns its sequence number.
+pub async fn append(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: &TeamId,
+    event: &NewEvent<'_>,
+    now_ms: i64,
+) -> Result<i64, ServerError> {
+    sqlx::query(
+        "INSERT INTO audit_heads (team_id, seq, head_hash) VALUES ($1, 0, $2)
+         ON CONFLICT (team_id) DO NOTHING",
+    )
+    .bind(team_id.as_str())
+    .bind(GENESIS)
+    .execute(&mut **tx)
+    .await?;
+    // Updating the head first locks it: concurrent appenders to one team queue here.
+    let head = sqlx::query(
+        "UPDATE audit_heads SET seq = seq + 1 WHERE team_id = $1 RETURNING seq, head_hash",
+    )
+    .bind(team_id.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev_hash: String = head.try_get("head_hash")?;
+    let event_id = crate::ids::EventId::generate()?;
+    let details = event.details.to_string();
+    let hash = chain_hash(
+        &prev_hash,
+        &Canonical {
+            team_id: team_id.as_str(),
+            seq,
+            event_id: event_id.as_str(),
+            at: now_ms,
+            actor: event.actor,
+            kind: event.kind,
+            subject: event.subject,
+            details: &details,
+        },
+    )?;
+    sqlx::query(
+        "INSERT INTO audit_events
+           (team_id, seq, event_id, at, actor, kind, subject, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(team_id.as_str())
+    .bind(seq)
+    .bind(event_id.as_str())
+    .bind(now_ms)
+    .bind(event.actor)
+    .bind(event.kind)
+    .bind(event.subject)
+    .bind(details.as_str())
+    .bind(prev_hash.as_str())
+    .bind(hash.as_str())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE audit_heads SET head_hash = $1 WHERE team_id = $2")
+        .bind(hash.as_str())
+        .bind(team_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(seq)
+}
+
+/// Events of `team_id` after `after_seq`, oldest first.
+pub async fn events(
+    store: &Store,
+    team_id: &TeamId,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditEventView>, ServerError> {
+    let rows = sqlx::query(
+        "SELECT seq, event_id, at, actor, kind, subject, details, hash FROM audit_events
+         WHERE team_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(team_id.as_str())
+    .bind(after_seq)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let details: String = row.try_get("details")?;
+            Ok(AuditEventView {
+                seq: row.try_get("seq")?,
+                event_id: row.try_get("event_id")?,
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                kind: row.try_get("kind")?,
+                subject: row.try_get("subject")?,
+                details: serde_json::from_str(&details)
+                    .map_err(|error| ServerError::Corrupt(format!("event details: {error}")))?,
+                hash: row.try_get("hash")?,
+            })
+        })
+        .collect()
+}
+
+/// Recomputes the whole chain of `team_id`, in pages, and reports the first event
+/// whose stored hash, link or position does not match.
+pub async fn verify(store: &Store, team_id: &TeamId) -> Result<ChainReport, ServerError> {
+    let mut prev_hash = GENESIS.to_owned();
+    let mut expected_seq = 1;
+    let mut first_broken_seq = None;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, event_id, at, actor, kind, subject, details, prev_hash, hash
+             FROM audit_events WHERE team_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1000",
+        )
+        .bind(team_id.as_str())
+        .bind(expected_seq)
+        .fetch_all(store.pool())
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let seq: i64 = row.try_get("seq")?;
+            let stored_prev: String = row.try_get("prev_hash")?;
+            let stored_hash: String = row.try_get("hash")?;
+            let event_id: String = row.try_get("event_id")?;
+            let actor: Option<String> = row.try_get("actor")?;
+            let kind: String = row.try_get("kind")?;
+            let subject: Option<String> = row.try_get("subject")?;
+            let details: String = row.try_get("details")?;
+            let recomputed = chain_hash(
+                &prev_hash,
+                &Canonical {
+                    team_id: team_id.as_str(),
+                    seq,
+                    event_id: &event_id,
+                    at: row.try_get("at")?,
+                    actor: actor.as_deref(),
+                    kind: &kind,
+                    subject: subject.as_deref(),
+                    details: &details,
+                },
+            )?;
+            if seq != expected_seq || stored_prev != prev_hash || recomputed != stored_hash {
+                first_broken_seq.get_or_insert(expected_seq.min(seq));
+            }
+            // Go on from what is stored, so one edited event is reported once.
+            prev_hash = stored_hash;
+            expected_seq = seq + 1;
+        }
+    }
+    let head = sqlx::query("SELECT seq, head_hash FROM audit_heads WHERE team_id = $1")
+        .bind(team_id.as_str())
+        .fetch_optional(store.pool())
+        .await?;
+    let (head_seq, head_hash) = match head {
+        Some(row) => (
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("head_hash")?,
+        ),
+        None => (0, GENESIS.to_owned()),
+    };
+    // Events removed from the end leave the head pointing past the last one.
+    if head_seq != expected_seq - 1 || head_hash != prev_hash {
+        first_broken_seq.get_or_insert(expected_seq);
+    }
+    Ok(ChainReport {
+        events: expected_seq - 1,
+        head_hash,
+        intact: first_broken_seq.is_none(),
+        first_broken_seq,
+    })
+}

@@ -1,0 +1,111 @@
+//! Every way a request can fail, each with its HTTP status and stable code.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kaito_api::{ApiError, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("The email or the password is wrong.")]
+    InvalidCredentials,
+    #[error("Too many failed sign-ins for this account. Try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("Sign in first: the access token is missing, expired or revoked.")]
+    Unauthenticated,
+    #[error("This refresh token is no longer valid. Sign in again.")]
+    InvalidRefresh,
+    #[error("This needs the {need} role; you are {have}.", need = need.as_str(), have = have.as_str())]
+    Forbidden { have: Role, need: Role },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("An account with the email {0} exists already.")]
+    EmailTaken(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NoGrant(String),
+    #[error(
+        "Your grant to this token is code-only: the server gives you its codes, never its seed."
+    )]
+    CodeOnly,
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database could not be migrated: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+    #[error("the system has no randomness: {0}")]
+    Random(#[from] getrandom::Error),
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl ServerError {
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerError::InvalidCredentials => "auth.invalid_credentials",
+            ServerError::RateLimited { .. } => "auth.rate_limited",
+            ServerError::Unauthenticated => "auth.unauthenticated",
+            ServerError::InvalidRefresh => "auth.invalid_refresh",
+            ServerError::Forbidden { .. } => "auth.forbidden",
+            ServerError::BadRequest(_) => "request.invalid",
+            ServerError::EmailTaken(_) => "account.email_taken",
+            ServerError::NotFound(_) => "not_found",
+            ServerError::Conflict(_) => "conflict",
+            ServerError::NoGrant(_) => "grant.none",
+            ServerError::CodeOnly => "grant.code_only",
+            ServerError::Database(_)
+            | ServerError::Migration(_)
+            | ServerError::Corrupt(_)
+            | ServerError::PasswordHash(_)
+            | ServerError::Random(_) => "server.internal",
+            ServerError::Startup(_) => "server.startup",
+        }
+    }
+
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ServerError::InvalidCredentials
+            | ServerError::Unauthenticated
+            | ServerError::InvalidRefresh => StatusCode::UNAUTHORIZED,
+            ServerError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::Forbidden { .. } | ServerError::NoGrant(_) | ServerError::CodeOnly => {
+                StatusCode::FORBIDDEN
+            }
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::EmailTaken(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        // Internal details go to the log, not to the client.
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "request failed");
+            "The server failed. The error is in its log.".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = ApiError {
+            code: self.code().to_owned(),
+            message,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ServerError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,136 @@
+//! The server's database: embedded SQLite by default, PostgreSQL for larger teams
+//! and several replicas. One set of queries serves both (sqlx's Any driver, `$n`
+//! placeholders, portable types: text ids, BIGINT Unix milliseconds); each backend
+//! has its own migrations so either can use its own DDL where they differ.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::error::ServerError;
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server's database, migrated and ready.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $file:literal),+ $(,)?) => {
+        Migrator::with_migrations(vec![$(
+            Migration::new(
+                $version,
+                Cow::Borrowed($file),
+                MigrationType::Simple,
+                sqlx::SqlStr::from_static(include_str!(concat!(
+                    "../migrations/", $dir, "/", $file, ".sql"
+                ))),
+                false,
+            ),
+        )+])
+    };
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    match backend {
+        Backend::Sqlite => migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens"),
+        Backend::Postgres => migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens"),
+    }
+}
+
+impl Store {
+    /// The embedded database in `data_dir` (created if need be).
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Self, ServerError> {
+        std::fs::create_dir_all(data_dir).map_err(|error| {
+            ServerError::Startup(format!(
+                "The data directory {} cannot be created: {error}",
+                data_dir.display()
+            ))
+        })?;
+        let path = data_dir.join("kaito-server.db");
+        Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// A database by URL: `postgres://…` or `sqlite://PATH?mode=rwc`.
+    pub async fn connect(url: &str) -> Result<Self, ServerError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(ServerError::Startup(
+                "The database URL must start with postgres:// or sqlite://".to_owned(),
+            ));
+        };
+        let pool = AnyPoolOptions::new()
+            // SQLite has one writer at a time; a few connections serve its readers.
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        // Replicas starting together run the migrations once: sqlx takes a lock.
+        migrator(backend).run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a read-then-write transaction would otherwise fail with
+    /// "database is locked" when another writer got in between.
+    pub async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ServerError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Checks that `key` is the key this database's seeds were sealed with (the
+    /// first key used is remembered).
+    pub async fn check_server_key(
+        &self,
+        key: &crate::custody::ServerKey,
+    ) -> Result<(), ServerError> {
+        use sqlx::Row as _;
+        let check = key.check_value();
+        let mut tx = self.write_tx().await?;
+        sqlx::query("INSERT INTO server_meta (name, value) VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(check.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let stored: String = sqlx::query("SELECT value FROM server_meta WHERE name = 'key_check'")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("value")?;
+        tx.commit().await?;
+        if stored == check {
+            Ok(())
+        } else {
+            Err(ServerError::Startup(
+                "This server key is not the one this database's seeds were sealed with. Start with the original key."
+                    .to_owned(),
+            ))
+        }
+    }
+
+    #[must_use]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}

@@ -1,0 +1,369 @@
+//! Teams, sign-in, sessions and roles over real HTTP, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+mod common;
+
+use common::{OWNER_PASSWORD, TestServer, servers};
+use kaito_api::{MeView, MemberView, Role, TokenPair};
+use kaito_server::accounts::create_team_with_owner;
+use kaito_server::http::now_ms;
+use serde_json::json;
+use sqlx::Row as _;
+
+async fn with_owner(server: &TestServer) -> TokenPair {
+    create_team_with_owner(
+        &server.store,
+        "Acme Ops",
+        "Olivia@Example.com",
+        "Olivia",
+        OWNER_PASSWORD,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    let answer = server.login("olivia@example.com", OWNER_PASSWORD).await;
+    assert_eq!(answer.status, 200, "{}: {}", server.label, answer.body);
+    answer.parse()
+}
+
+#[tokio::test]
+async fn sign_in_shows_who_you_are_and_refresh_tokens_rotate() {
+    for server in servers().await {
+        let label = server.label;
+        let tokens = with_owner(&server).await;
+        assert_eq!(tokens.access_expires_in_secs, 900);
+
+        let me: MeView = server
+            .get("/v1/me", Some(&tokens.access_token))
+            .await
+            .parse();
+        assert_eq!(
+            (
+                me.email.as_str(),
+                me.name.as_str(),
+                me.role,
+                me.team_name.as_str()
+            ),
+            ("olivia@example.com", "Olivia", Role::Owner, "Acme Ops"),
+            "{label}"
+        );
+
+        // A refresh gives new tokens that work.
+        let refreshed = server
+            .post(
+                "/v1/auth/refresh",
+                None,
+                &json!({ "refresh_token": tokens.refresh_token }),
+            )
+            .await;
+        assert_eq!(refreshed.status, 200, "{label}: {}", refreshed.body);
+        let next: TokenPair = refreshed.parse();
+        assert_ne!(next.refresh_token, tokens.refresh_token);
+        assert_eq!(
+            server.get("/v1/me", Some(&next.access_token)).await.status,
+            200
+        );
+
+        // The spent refresh token shown again (a copy): refused, and the session is
+        // over for every token of it.
+        let replay = server
+            .post(
+                "/v1/auth/refresh",
+                None,
+                &json!({ "refresh_token": tokens.refresh_token }),
+            )
+            .await;
+        assert_eq!(
+            (replay.status, replay.code()),
+            (401, "auth.invalid_refresh"),
+            "{label}"
+        );
+        let after = server.get("/v1/me", Some(&next.access_token)).await;
+        assert_eq!(
+            (after.status, after.code()),
+            (401, "auth.unauthenticated"),
+            "{label}"
+        );
+        let newest = server
+            .post(
+                "/v1/auth/refresh",
+                None,
+                &json!({ "refresh_token": next.refresh_token }),
+            )
+            .await;
+        assert_eq!(newest.status, 401, "{label}: the thief's token dies too");
+
+        // Logging out ends the session at once.
+        let session: TokenPair = server
+            .login("olivia@example.com", OWNER_PASSWORD)
+            .await
+            .parse();
+        let out = server
+            .post("/v1/auth/logout", Some(&session.access_token), &json!({}))
+            .await;
+        assert_eq!(out.status, 200, "{label}");
+        assert_eq!(
+            server
+                .get("/v1/me", Some(&session.access_token))
+                .await
+                .status,
+            401
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_unknown_people_and_bad_requests_get_clear_errors() {
+    for server in servers().await {
+        let label = server.label;
+        with_owner(&server).await;
+        let wrong = server
+            .login("olivia@example.com", "not the passphrase")
+            .await;
+        assert_eq!(
+            (wrong.status, wrong.code()),
+            (401, "auth.invalid_credentials"),
+            "{label}"
+        );
+        assert_eq!(wrong.body["message"], "The email or the password is wrong.");
+        let unknown = server.login("nobody@example.com", OWNER_PASSWORD).await;
+        assert_eq!(
+            (unknown.status, unknown.body.clone()),
+            (wrong.status, wrong.body.clone()),
+            "{label}: an unknown email reads exactly like a wrong password"
+        );
+
+        let garbled = server
+            .call(
+                reqwest::Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(&json!({ "email": "olivia@example.com" })),
+            )
+            .await;
+        assert_eq!(
+            (garbled.status, garbled.code()),
+            (400, "request.invalid"),
+            "{label}"
+        );
+        assert!(
+            garbled.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("password"),
+            "{}",
+            garbled.body
+        );
+
+        let anonymous = server.get("/v1/me", None).await;
+        assert_eq!(
+            (anonymous.status, anonymous.code()),
+            (401, "auth.unauthenticated")
+        );
+        let forged = server.get("/v1/me", Some("forged-token")).await;
+        assert_eq!(forged.status, 401, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account() {
+    for server in servers().await {
+        let label = server.label;
+        with_owner(&server).await;
+        for attempt in 1..=5 {
+            let answer = server.login("olivia@example.com", "guess {attempt}").await;
+            assert_eq!(answer.status, 401, "{label}: attempt {attempt}");
+        }
+        // Locked for the window, even with the right password.
+        let locked = server.login("olivia@example.com", OWNER_PASSWORD).await;
+        assert_eq!(
+            (locked.status, locked.code()),
+            (429, "auth.rate_limited"),
+            "{label}"
+        );
+        let wait: u64 = locked.retry_after.as_deref().unwrap().parse().unwrap();
+        assert!((800..=900).contains(&wait), "{label}: Retry-After {wait}");
+        assert!(
+            locked.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("Try again in")
+        );
+
+        // Other accounts are not affected.
+        create_team_with_owner(
+            &server.store,
+            "Other",
+            "sam@example.com",
+            "Sam",
+            "sam's passphrase",
+            now_ms(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            server
+                .login("sam@example.com", "sam's passphrase")
+                .await
+                .status,
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn roles_decide_who_manages_the_team_and_disabling_is_immediate() {
+    for server in servers().await {
+        let label = server.label;
+        let owner = with_owner(&server).await;
+        let add = |email: &str, role: &str| json!({ "email": email, "name": email, "role": role, "password": "first passphrase" });
+
+        let added = server
+            .post(
+                "/v1/team/members",
+                Some(&owner.access_token),
+                &add("mia@example.com", "member"),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{label}: {}", added.body);
+        let admin = server
+            .post(
+                "/v1/team/members",
+                Some(&owner.access_token),
+                &add("ada@example.com", "admin"),
+            )
+            .await;
+        assert_eq!(admin.status, 200, "{label}");
+        let taken = server
+            .post(
+                "/v1/team/members",
+                Some(&owner.access_token),
+                &add("MIA@example.com", "member"),
+            )
+            .await;
+        assert_eq!(
+            (taken.status, taken.code()),
+            (409, "account.email_taken"),
+            "{label}"
+        );
+
+        let member: TokenPair = server
+            .login("mia@example.com", "first passphrase")
+            .await
+            .parse();
+        let admin_tokens: TokenPair = server
+            .login("ada@example.com", "first passphrase")
+            .await
+            .parse();
+
+        // A member can see themselves, not the team, and cannot add anyone.
+        let listing = server
+            .get("/v1/team/members", Some(&member.access_token))
+            .await;
+        assert_eq!(
+            (listing.status, listing.code()),
+            (403, "auth.forbidden"),
+            "{label}"
+        );
+        assert_eq!(
+            listing.body["message"],
+            "This needs the admin role; you are member."
+        );
+        let sneaky = server
+            .post(
+                "/v1/team/members",
+                Some(&member.access_token),
+                &add("eve@example.com", "member"),
+            )
+            .await;
+        assert_eq!(sneaky.status, 403, "{label}");
+
+        // An admin lists the team and adds members, but not admins.
+        let members: Vec<MemberView> = server
+            .get("/v1/team/members", Some(&admin_tokens.access_token))
+            .await
+            .parse();
+        let emails: Vec<&str> = members.iter().map(|m| m.email.as_str()).collect();
+        assert_eq!(
+            emails,
+            ["ada@example.com", "mia@example.com", "olivia@example.com"],
+            "{label}"
+        );
+        let promote = server
+            .post(
+                "/v1/team/members",
+                Some(&admin_tokens.access_token),
+                &add("max@example.com", "admin"),
+            )
+            .await;
+        assert_eq!(
+            (promote.status, promote.body["message"].as_str()),
+            (403, Some("This needs the owner role; you are admin."))
+        );
+
+        // Disabling a member ends their sessions at once.
+        let mia = members
+            .iter()
+            .find(|m| m.email == "mia@example.com")
+            .unwrap();
+        let disabled = server
+            .post(
+                &format!("/v1/team/members/{}/disable", mia.user_id),
+                Some(&admin_tokens.access_token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(disabled.status, 200, "{label}: {}", disabled.body);
+        assert_eq!(
+            server
+                .get("/v1/me", Some(&member.access_token))
+                .await
+                .status,
+            401,
+            "{label}"
+        );
+        let again = server.login("mia@example.com", "first passphrase").await;
+        assert_eq!(again.code(), "auth.invalid_credentials", "{label}");
+        let refresh = server
+            .post(
+                "/v1/auth/refresh",
+                None,
+                &json!({ "refresh_token": member.refresh_token }),
+            )
+            .await;
+        assert_eq!(refresh.status, 401, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn weak_passwords_and_malformed_emails_are_refused_and_nothing_is_stored() {
+    for server in servers().await {
+        let label = server.label;
+        let short =
+            create_team_with_owner(&server.store, "T", "a@example.com", "A", "short", now_ms())
+                .await;
+        assert_eq!(
+            short.unwrap_err().to_string(),
+            "The password must have at least 12 characters."
+        );
+        let email = create_team_with_owner(
+            &server.store,
+            "T",
+            "not-an-email",
+            "A",
+            OWNER_PASSWORD,
+            now_ms(),
+        )
+        .await;
+        assert_eq!(email.unwrap_err().code(), "request.invalid", "{label}");
+        // The failed bootstraps left no team behind.
+        let teams: i64 = sqlx::query("SELECT COUNT(*) AS n FROM teams")
+            .fetch_one(server.store.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(teams, 0, "{label}");
+    }
+}

@@ -1,0 +1,156 @@
+//! Test servers on both backends: a SQLite file in a temp dir, and a fresh database
+//! on the PostgreSQL server that `make test` starts (`KAITO_TEST_POSTGRES_URL`).
+//! Every test runs against each, over real HTTP on loopback.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use kaito_server::custody::ServerKey;
+use kaito_server::http::{ServerState, router};
+use kaito_server::store::Store;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub const OWNER_PASSWORD: &str = "owner passphrase 1";
+
+/// A server on 127.0.0.1 with its own database.
+pub struct TestServer {
+    pub label: &'static str,
+    pub store: Store,
+    pub base: String,
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// One server per backend: SQLite always, PostgreSQL when the test set-up started
+/// one (always under `make test`, which sets `KAITO_TEST_REQUIRE_POSTGRES`).
+pub async fn servers() -> Vec<TestServer> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_data_dir(dir.path()).await.unwrap();
+    let mut servers = vec![serve("sqlite", sqlite, Some(dir)).await];
+    if let Ok(url) = std::env::var("KAITO_TEST_POSTGRES_URL") {
+        servers.push(serve("postgres", fresh_postgres(&url).await, None).await);
+    } else {
+        assert!(
+            std::env::var_os("KAITO_TEST_REQUIRE_POSTGRES").is_none(),
+            "KAITO_TEST_POSTGRES_URL is not set: run the tests through `make test`"
+        );
+        eprintln!("PostgreSQL not available: testing SQLite only");
+    }
+    servers
+}
+
+/// A new, empty database on the test PostgreSQL server.
+pub async fn fresh_postgres(admin_url: &str) -> Store {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let name = format!("kaito_test_{}", kaito_server::secrets::hex(&bytes));
+    let mut admin = sqlx::AnyConnection::connect(admin_url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    Store::connect(&format!("{base}/{name}")).await.unwrap()
+}
+
+async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address: SocketAddr = listener.local_addr().unwrap();
+    let key = ServerKey::from_base64(&base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        [42u8; 32],
+    ))
+    .unwrap();
+    store.check_server_key(&key).await.unwrap();
+    let app = router(ServerState {
+        store: store.clone(),
+        key: std::sync::Arc::new(key),
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    TestServer {
+        label,
+        store,
+        base: format!("http://{address}"),
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+/// An answer: status and JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub retry_after: Option<String>,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn parse<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.body.clone()).unwrap()
+    }
+}
+
+impl TestServer {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(body).unwrap());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|value| value.to_str().unwrap().to_owned());
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes)));
+        Answer {
+            status,
+            body,
+            retry_after,
+        }
+    }
+
+    pub async fn post(&self, path: &str, bearer: Option<&str>, body: &serde_json::Value) -> Answer {
+        self.call(reqwest::Method::POST, path, bearer, Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.call(
+            reqwest::Method::GET,
+            path,
+            bearer,
+            None::<&serde_json::Value>,
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.post(
+            "/v1/auth/login",
+            None,
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+}
