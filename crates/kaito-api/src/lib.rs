@@ -187,3 +187,80 @@ pub struct ChainReport {
     pub intact: bool,
     pub first_broken_seq: Option<i64>,
 }
+
+/// `POST /v1/audit/events`, the pull API for SIEMs: a time range to start, then the
+/// `cursor` of the previous page to go on (new events keep arriving after it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditPullRequest {
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Unix milliseconds, inclusive.
+    #[serde(default)]
+    pub start_time: Option<i64>,
+    /// Unix milliseconds, exclusive.
+    #[serde(default)]
+    pub end_time: Option<i64>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One page of the pull API. Pass `cursor` back for the next page; with
+/// `has_more` false, the same cursor later returns what arrived since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub cursor: String,
+    pub has_more: bool,
+    pub items: Vec<AuditEventView>,
+}
+
+/// `POST /v1/api-tokens` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub name: String,
+    /// Only `audit:read` so far.
+    pub scopes: Vec<String>,
+}
+
+/// The new API token; its secret is shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub id: String,
+    pub token: String,
+}
+
+/// `GET /v1/audit/checkpoint`: the chain head, signed by the server (Ed25519), so a
+/// copy kept elsewhere proves later what the log held at that point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointView {
+    pub team_id: String,
+    pub seq: i64,
+    pub head_hash: String,
+    /// Unix milliseconds.
+    pub at: i64,
+    /// Base64 Ed25519 signature over [`checkpoint_message`].
+    pub signature: String,
+    /// Base64 Ed25519 public key of the server.
+    pub public_key: String,
+}
+
+/// The bytes a checkpoint signature covers.
+#[must_use]
+pub fn checkpoint_message(team_id: &str, seq: i64, head_hash: &str, at: i64) -> String {
+    format!("kaito-audit-checkpoint/v1|{team_id}|{seq}|{head_hash}|{at}")
+}
+
+/// A text message in the shared inbox, as a member allowed to read its number sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsMessageView {
+    /// Orders messages; the live stream's event id.
+    pub seq: i64,
+    pub number_id: String,
+    pub phone_number: String,
+    pub label: String,
+    pub from: String,
+    pub body: String,
+    /// The one-time code found in the body, digits only.
+    pub code: Option<String>,
+    /// Unix milliseconds.
+    pub received_at: i64,
+}

@@ -15,6 +15,7 @@ pub mod otp;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub mod secret;
+pub mod sms;
 pub mod token;
 pub mod uri;
 

@@ -509,3 +509,21 @@ pub async fn disable_user(
     tx.commit().await?;
     Ok(())
 }
+
+/// Whether the caller's session and account are still live (long-lived streams
+/// check this, so revocation reaches them too).
+pub async fn still_signed_in(
+    store: &Store,
+    caller: &Caller,
+    now_ms: i64,
+) -> Result<bool, ServerError> {
+    Ok(sqlx::query(
+        "SELECT 1 AS found FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL",
+    )
+    .bind(caller.session_id.as_str())
+    .bind(now_ms)
+    .fetch_optional(store.pool())
+    .await?
+    .is_some())
+}

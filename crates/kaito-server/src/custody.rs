@@ -79,6 +79,18 @@ impl ServerKey {
         crate::secrets::hex(&digest)
     }
 
+    /// The server's Ed25519 key for signing audit checkpoints, derived from the
+    /// server key so replicas sign alike and nothing more needs keeping.
+    #[must_use]
+    pub fn checkpoint_signer(&self) -> ed25519_dalek::SigningKey {
+        let seed: [u8; 32] = Sha256::new()
+            .chain_update(b"kaito-server/checkpoint-signing/v1")
+            .chain_update(self.0.as_ref())
+            .finalize()
+            .into();
+        ed25519_dalek::SigningKey::from_bytes(&seed)
+    }
+
     /// Seals `plaintext` for token `token_id`: (wrapped data key, sealed plaintext).
     pub fn seal(
         &self,

@@ -16,6 +16,8 @@ pub enum ServerError {
     InvalidRefresh,
     #[error("This needs the {need} role; you are {have}.", need = need.as_str(), have = have.as_str())]
     Forbidden { have: Role, need: Role },
+    #[error("This API token lacks the {0} scope.")]
+    MissingScope(&'static str),
     #[error("{0}")]
     BadRequest(String),
     #[error("An account with the email {0} exists already.")]
@@ -30,12 +32,18 @@ pub enum ServerError {
         "Your grant to this token is code-only: the server gives you its codes, never its seed."
     )]
     CodeOnly,
+    #[error("The webhook signature is wrong or missing.")]
+    BadSignature,
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database could not be migrated: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error(
+        "The audit chain of team {team} is broken at event {seq}: an event was changed or removed."
+    )]
+    ChainBroken { team: String, seq: i64 },
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
     #[error("the system has no randomness: {0}")]
@@ -53,15 +61,18 @@ impl ServerError {
             ServerError::Unauthenticated => "auth.unauthenticated",
             ServerError::InvalidRefresh => "auth.invalid_refresh",
             ServerError::Forbidden { .. } => "auth.forbidden",
+            ServerError::MissingScope(_) => "auth.scope",
             ServerError::BadRequest(_) => "request.invalid",
             ServerError::EmailTaken(_) => "account.email_taken",
             ServerError::NotFound(_) => "not_found",
             ServerError::Conflict(_) => "conflict",
             ServerError::NoGrant(_) => "grant.none",
             ServerError::CodeOnly => "grant.code_only",
+            ServerError::BadSignature => "sms.bad_signature",
             ServerError::Database(_)
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
+            | ServerError::ChainBroken { .. }
             | ServerError::PasswordHash(_)
             | ServerError::Random(_) => "server.internal",
             ServerError::Startup(_) => "server.startup",
@@ -75,9 +86,11 @@ impl ServerError {
             | ServerError::Unauthenticated
             | ServerError::InvalidRefresh => StatusCode::UNAUTHORIZED,
             ServerError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServerError::Forbidden { .. } | ServerError::NoGrant(_) | ServerError::CodeOnly => {
-                StatusCode::FORBIDDEN
-            }
+            ServerError::Forbidden { .. }
+            | ServerError::MissingScope(_)
+            | ServerError::NoGrant(_)
+            | ServerError::CodeOnly
+            | ServerError::BadSignature => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::EmailTaken(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,

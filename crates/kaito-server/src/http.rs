@@ -11,8 +11,9 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    AuditEventView, ChainReport, CodesView, LoginRequest, MeView, MemberView, NewGrant,
-    NewSharedToken, RefreshRequest, Role, SeedView, SharedTokenView, TokenPair,
+    AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView, CodesView,
+    CreatedApiToken, LoginRequest, MeView, MemberView, NewApiToken, NewGrant, NewSharedToken,
+    RefreshRequest, Role, SeedView, SharedTokenView, SmsMessageView, TokenPair,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,9 @@ use crate::accounts::{self, Caller};
 use crate::custody::ServerKey;
 use crate::error::ServerError;
 use crate::ids::UserId;
+use crate::sms::{SmsArrived, SmsConfig};
 use crate::store::Store;
-use crate::{audit, shared};
+use crate::{api_tokens, audit, shared, sms};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -30,6 +32,21 @@ pub struct ServerState {
     pub store: Store,
     /// Opens the seeds of server-managed tokens.
     pub key: Arc<ServerKey>,
+    pub sms: Arc<SmsConfig>,
+    /// Tells live SMS streams that a message arrived.
+    pub sms_events: tokio::sync::broadcast::Sender<SmsArrived>,
+}
+
+impl ServerState {
+    #[must_use]
+    pub fn new(store: Store, key: ServerKey, sms: SmsConfig) -> Self {
+        Self {
+            store,
+            key: Arc::new(key),
+            sms: Arc::new(sms),
+            sms_events: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch, the unit of every stored time.
@@ -59,8 +76,19 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/grants/{grant_id}", axum::routing::delete(revoke_grant))
         .route("/v1/groups", post(create_group))
         .route("/v1/groups/{group_id}/members", post(add_to_group))
-        .route("/v1/audit/events", get(audit_events))
+        .route("/v1/audit/events", get(audit_events).post(audit_pull))
         .route("/v1/audit/verify", get(audit_verify))
+        .route("/v1/audit/checkpoint", get(audit_checkpoint))
+        .route("/v1/api-tokens", post(create_api_token))
+        .route(
+            "/v1/api-tokens/{token_id}",
+            axum::routing::delete(revoke_api_token),
+        )
+        .route("/v1/sms/twilio", post(twilio_webhook))
+        .route("/v1/sms/numbers", post(add_number))
+        .route("/v1/sms/numbers/{number_id}/grants", post(grant_number))
+        .route("/v1/sms/messages", get(sms_messages))
+        .route("/v1/sms/stream", get(sms_stream))
         .with_state(state)
 }
 
@@ -90,15 +118,55 @@ impl FromRequestParts<ServerState> for Authenticated {
         parts: &mut Parts,
         state: &ServerState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(ServerError::Unauthenticated)?;
-        accounts::authenticate(&state.store, token.trim(), now_ms())
+        let token = bearer(parts)?;
+        accounts::authenticate(&state.store, token, now_ms())
             .await
             .map(Authenticated)
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ServerError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ServerError::Unauthenticated)
+}
+
+/// Who may read the team's audit log: an admin's session, or an API token with the
+/// `audit:read` scope (a SIEM).
+#[derive(Debug)]
+pub struct AuditReader {
+    pub team_id: crate::ids::TeamId,
+}
+
+impl FromRequestParts<ServerState> for AuditReader {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ServerState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        if token.starts_with(api_tokens::PREFIX) {
+            let client = api_tokens::authenticate(&state.store, token).await?;
+            if !client
+                .scopes
+                .iter()
+                .any(|scope| scope == api_tokens::AUDIT_READ)
+            {
+                return Err(ServerError::MissingScope(api_tokens::AUDIT_READ));
+            }
+            return Ok(Self {
+                team_id: client.team_id,
+            });
+        }
+        let admin = Requires::<AdminRole>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            team_id: admin.caller.team_id,
+        })
     }
 }
 
@@ -417,4 +485,208 @@ async fn audit_verify(
     audit::verify(&state.store, &admin.caller.team_id)
         .await
         .map(Json)
+}
+
+/// `POST /v1/audit/events`: the cursor pull API (admins, or `audit:read` tokens).
+async fn audit_pull(
+    State(state): State<ServerState>,
+    reader: AuditReader,
+    JsonBody(request): JsonBody<AuditPullRequest>,
+) -> Result<Json<AuditPage>, ServerError> {
+    audit::pull(&state.store, &reader.team_id, &request)
+        .await
+        .map(Json)
+}
+
+async fn audit_checkpoint(
+    State(state): State<ServerState>,
+    reader: AuditReader,
+) -> Result<Json<CheckpointView>, ServerError> {
+    audit::checkpoint(&state.store, &state.key, &reader.team_id, now_ms())
+        .await
+        .map(Json)
+}
+
+async fn create_api_token(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(request): JsonBody<NewApiToken>,
+) -> Result<Json<CreatedApiToken>, ServerError> {
+    api_tokens::create(&state.store, &admin.caller, &request, now_ms())
+        .await
+        .map(Json)
+}
+
+async fn revoke_api_token(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    Path(token_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    api_tokens::revoke(&state.store, &admin.caller, &token_id, now_ms()).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// `POST /v1/sms/twilio`: Twilio's webhook. Signed calls are answered with an
+/// empty `TwiML` `<Response/>` (no reply text), retries included.
+async fn twilio_webhook(
+    State(state): State<ServerState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], &'static str), ServerError> {
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|value| value.to_str().ok());
+    if let Some(arrived) =
+        sms::receive_twilio(&state.store, &state.sms, signature, &body, now_ms()).await?
+    {
+        // No live subscriber is fine: the message is stored for the next fetch.
+        let _ = state.sms_events.send(arrived);
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/xml")],
+        "<Response/>",
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewNumber {
+    phone_number: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn add_number(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(request): JsonBody<NewNumber>,
+) -> Result<Json<CreatedId>, ServerError> {
+    let number_id = sms::add_number(
+        &state.store,
+        &admin.caller,
+        &request.phone_number,
+        &request.label,
+        now_ms(),
+    )
+    .await?;
+    Ok(Json(CreatedId {
+        id: number_id.to_string(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct NumberGrant {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    group_id: Option<String>,
+}
+
+async fn grant_number(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    Path(number_id): Path<String>,
+    JsonBody(request): JsonBody<NumberGrant>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    let user = request.user_id.map(UserId::from_stored);
+    let group = request.group_id.map(crate::ids::GroupId::from_stored);
+    sms::grant_number(
+        &state.store,
+        &admin.caller,
+        &number_id,
+        user.as_ref(),
+        group.as_ref(),
+        now_ms(),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+#[derive(Deserialize)]
+struct AfterSeq {
+    #[serde(default)]
+    after: i64,
+}
+
+async fn sms_messages(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    Query(query): Query<AfterSeq>,
+) -> Result<Json<Vec<SmsMessageView>>, ServerError> {
+    sms::messages_for(&state.store, &caller, query.after, 500)
+        .await
+        .map(Json)
+}
+
+/// What a live stream holds between events.
+struct LiveInbox {
+    store: Store,
+    caller: Caller,
+    arrivals: tokio::sync::broadcast::Receiver<SmsArrived>,
+    cursor: i64,
+    pending: std::collections::VecDeque<SmsMessageView>,
+}
+
+/// `GET /v1/sms/stream`: server-sent events, one `sms` event per message the caller
+/// may read, with the message's seq as event id. A reconnect with `Last-Event-ID`
+/// (or `?after=`) first replays what was missed. The stream ends when the caller's
+/// session is revoked.
+async fn sms_stream(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<AfterSeq>,
+) -> Result<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+    ServerError,
+> {
+    let after = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(query.after);
+    // Subscribed before the backlog is read, so nothing falls between the two.
+    let arrivals = state.sms_events.subscribe();
+    let backlog = sms::messages_for(&state.store, &caller, after, 500).await?;
+    let inbox = LiveInbox {
+        store: state.store.clone(),
+        caller,
+        arrivals,
+        cursor: after,
+        pending: backlog.into(),
+    };
+    let stream = futures_util::stream::unfold(inbox, |mut inbox| async move {
+        loop {
+            if let Some(message) = inbox.pending.pop_front() {
+                inbox.cursor = inbox.cursor.max(message.seq);
+                let event = axum::response::sse::Event::default()
+                    .event("sms")
+                    .id(message.seq.to_string())
+                    .json_data(&message)
+                    .ok()?;
+                return Some((Ok(event), inbox));
+            }
+            match inbox.arrivals.recv().await {
+                Ok(arrived) if arrived.team_id != inbox.caller.team_id => {}
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    if !accounts::still_signed_in(&inbox.store, &inbox.caller, now_ms())
+                        .await
+                        .unwrap_or(false)
+                    {
+                        return None;
+                    }
+                    match sms::messages_for(&inbox.store, &inbox.caller, inbox.cursor, 500).await {
+                        Ok(messages) => inbox.pending.extend(messages),
+                        Err(error) => {
+                            tracing::warn!(%error, "live SMS stream ended");
+                            return None;
+                        }
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(axum::response::sse::Sse::new(stream).keep_alive(axum::response::sse::KeepAlive::default()))
 }

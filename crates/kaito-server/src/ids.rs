@@ -51,3 +51,5 @@ typed_id!(TokenId, "tok");
 typed_id!(GroupId, "grp");
 typed_id!(GrantId, "grant");
 typed_id!(EventId, "evt");
+typed_id!(ApiTokenId, "apitok");
+typed_id!(NumberId, "num");

@@ -3,6 +3,7 @@
 //! embedded SQLite by default and PostgreSQL for larger teams ([`store`]).
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod custody;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod http;
 pub mod ids;
 pub mod secrets;
 pub mod shared;
+pub mod sms;
 pub mod store;
 
 /// Printed by `kaito-server --version`.

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use kaito_server::custody::ServerKey;
 use kaito_server::error::ServerError;
 use kaito_server::http::{ServerState, now_ms, router};
+use kaito_server::sms::SmsConfig;
 use kaito_server::store::Store;
 
 #[derive(Parser)]
@@ -25,6 +26,14 @@ struct Cli {
     /// start. Every replica on one PostgreSQL needs the same key.
     #[arg(long, global = true, env = "KAITO_SERVER_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// The server's public base URL, as SMS providers call it (for example
+    /// `https://kaito.example.com`): webhook signatures cover it.
+    #[arg(long, global = true, env = "KAITO_SERVER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A file holding the Twilio auth token, to check Twilio's webhook signatures
+    /// (or set `KAITO_SERVER_TWILIO_AUTH_TOKEN`).
+    #[arg(long, global = true, env = "KAITO_SERVER_TWILIO_AUTH_TOKEN_FILE")]
+    twilio_auth_token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,6 +50,20 @@ enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recomputes a team's hash chain; fails if any event was changed or removed.
+    Verify {
+        #[arg(long)]
+        team: String,
     },
 }
 
@@ -90,6 +113,7 @@ async fn open_store(cli: &Cli) -> Result<(Store, ServerKey), ServerError> {
 
 async fn run(cli: Cli) -> Result<(), ServerError> {
     let (store, key) = open_store(&cli).await?;
+    let sms = sms_config(&cli)?;
     match cli.command {
         Some(Command::Admin {
             action: AdminAction::Create { team, email, name },
@@ -114,12 +138,70 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             println!("created team {team_id} with owner {user_id} ({email})");
             Ok(())
         }
-        Some(Command::Serve { listen }) => serve(store, key, listen).await,
-        None => serve(store, key, SocketAddr::from(([127, 0, 0, 1], 8787))).await,
+        Some(Command::Audit {
+            action: AuditAction::Verify { team },
+        }) => {
+            let team_id = kaito_server::ids::TeamId::from_stored(team);
+            let report = kaito_server::audit::verify(&store, &team_id).await?;
+            match report.first_broken_seq {
+                None => {
+                    println!(
+                        "intact: {} events, head {}",
+                        report.events, report.head_hash
+                    );
+                    Ok(())
+                }
+                Some(seq) => Err(ServerError::ChainBroken {
+                    team: team_id.to_string(),
+                    seq,
+                }),
+            }
+        }
+        Some(Command::Serve { listen }) => serve(ServerState::new(store, key, sms), listen).await,
+        None => {
+            serve(
+                ServerState::new(store, key, sms),
+                SocketAddr::from(([127, 0, 0, 1], 8787)),
+            )
+            .await
+        }
     }
 }
 
-async fn serve(store: Store, key: ServerKey, listen: SocketAddr) -> Result<(), ServerError> {
+fn sms_config(cli: &Cli) -> Result<SmsConfig, ServerError> {
+    let token = match (
+        &cli.twilio_auth_token_file,
+        std::env::var("KAITO_SERVER_TWILIO_AUTH_TOKEN"),
+    ) {
+        (Some(path), _) => Some(zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|error| {
+                    ServerError::Startup(format!(
+                        "The Twilio auth token file {} cannot be read: {error}",
+                        path.display()
+                    ))
+                })?
+                .trim()
+                .to_owned(),
+        )),
+        (None, Ok(token)) => Some(zeroize::Zeroizing::new(token.trim().to_owned())),
+        (None, Err(_)) => None,
+    };
+    if token.is_some() && cli.public_url.is_none() {
+        return Err(ServerError::Startup(
+            "Twilio needs --public-url: its webhook signatures cover the URL it calls.".to_owned(),
+        ));
+    }
+    Ok(SmsConfig {
+        twilio_webhook_url: cli
+            .public_url
+            .as_ref()
+            .map(|base| format!("{}/v1/sms/twilio", base.trim_end_matches('/'))),
+        twilio_auth_token: token,
+    })
+}
+
+async fn serve(state: ServerState, listen: SocketAddr) -> Result<(), ServerError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|error| ServerError::Startup(format!("Cannot listen on {listen}: {error}")))?;
@@ -128,11 +210,7 @@ async fn serve(store: Store, key: ServerKey, listen: SocketAddr) -> Result<(), S
         .map_err(|error| ServerError::Startup(error.to_string()))?;
     // Scripts and tests read the address (port 0 picks a free one) from this line.
     println!("kaito-server listening on http://{address}");
-    tracing::info!(%address, backend = ?store.backend(), "serving");
-    let state = ServerState {
-        store,
-        key: std::sync::Arc::new(key),
-    };
+    tracing::info!(%address, backend = ?state.store.backend(), "serving");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -45,8 +45,12 @@ macro_rules! migrations {
 
 fn migrator(backend: Backend) -> Migrator {
     match backend {
-        Backend::Sqlite => migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens"),
-        Backend::Postgres => migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens"),
+        Backend::Sqlite => {
+            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms")
+        }
+        Backend::Postgres => {
+            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms")
+        }
     }
 }
 

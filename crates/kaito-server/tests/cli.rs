@@ -53,6 +53,7 @@ async fn bootstrap_from_the_shell_then_serve_and_sign_in() {
     assert!(!said.contains("passphrase"));
     let again = admin_create(data.path(), "olivia@example.com", "a long passphrase");
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let team = said.split_whitespace().nth(2).unwrap().to_owned();
 
     let mut server = Command::new(BINARY)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -97,6 +98,38 @@ async fn bootstrap_from_the_shell_then_serve_and_sign_in() {
     assert_eq!(me.status(), 200);
     server.kill().unwrap();
     server.wait().unwrap();
+
+    // The audit chain checks out from the shell, and an edit to it does not.
+    let verify = || {
+        Command::new(BINARY)
+            .args(["audit", "verify", "--team", &team, "--data-dir"])
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let intact = verify();
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(String::from_utf8_lossy(&intact.stdout).starts_with("intact: 2 events, head "));
+    let store = kaito_server::store::Store::open_data_dir(data.path())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET actor = 'someone else' WHERE seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.pool().close().await;
+    let broken = verify();
+    assert!(!broken.status.success());
+    assert_eq!(
+        last_line(&broken.stderr),
+        format!(
+            "kaito-server: The audit chain of team {team} is broken at event 2: an event was changed or removed."
+        )
+    );
 }
 
 #[test]

@@ -13,6 +13,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub const OWNER_PASSWORD: &str = "owner passphrase 1";
+pub const TWILIO_AUTH_TOKEN: &str = "twilio-test-auth-token";
+pub const TWILIO_PATH: &str = "/v1/sms/twilio";
+/// The public URL the test servers pretend Twilio calls.
+pub const TWILIO_URL: &str = "https://kaito.example.com/v1/sms/twilio";
 
 /// A server on 127.0.0.1 with its own database.
 pub struct TestServer {
@@ -43,6 +47,13 @@ pub async fn servers() -> Vec<TestServer> {
 
 /// A new, empty database on the test PostgreSQL server.
 pub async fn fresh_postgres(admin_url: &str) -> Store {
+    Store::connect(&fresh_postgres_url(admin_url).await)
+        .await
+        .unwrap()
+}
+
+/// Creates an empty database on the test PostgreSQL server; returns its URL.
+pub async fn fresh_postgres_url(admin_url: &str) -> String {
     use sqlx::Connection as _;
     sqlx::any::install_default_drivers();
     let mut bytes = [0u8; 8];
@@ -54,7 +65,7 @@ pub async fn fresh_postgres(admin_url: &str) -> Store {
         .await
         .unwrap();
     let (base, _) = admin_url.rsplit_once('/').unwrap();
-    Store::connect(&format!("{base}/{name}")).await.unwrap()
+    format!("{base}/{name}")
 }
 
 async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>) -> TestServer {
@@ -66,10 +77,11 @@ async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>
     ))
     .unwrap();
     store.check_server_key(&key).await.unwrap();
-    let app = router(ServerState {
-        store: store.clone(),
-        key: std::sync::Arc::new(key),
-    });
+    let sms = kaito_server::sms::SmsConfig {
+        twilio_webhook_url: Some(format!("https://kaito.example.com{TWILIO_PATH}")),
+        twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_AUTH_TOKEN.to_owned())),
+    };
+    let app = router(ServerState::new(store.clone(), key, sms));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestServer {
         label,

@@ -1,0 +1,258 @@
+//! A SIEM reading the audit log: the cursor pull API with a scoped API token, and
+//! signed checkpoints of the chain head — on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{OWNER_PASSWORD, TestServer, servers};
+use kaito_api::{
+    AuditEventView, AuditPage, CheckpointView, CreatedApiToken, TokenPair, checkpoint_message,
+};
+use kaito_server::accounts::create_team_with_owner;
+use kaito_server::http::now_ms;
+use serde_json::json;
+
+async fn owner(server: &TestServer) -> TokenPair {
+    create_team_with_owner(
+        &server.store,
+        "Acme",
+        "olivia@example.com",
+        "Olivia",
+        OWNER_PASSWORD,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    server
+        .login("olivia@example.com", OWNER_PASSWORD)
+        .await
+        .parse()
+}
+
+/// `count` new audit events (groups with names not used before).
+async fn some_events(server: &TestServer, owner: &TokenPair, count: usize) {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    for _ in 0..count {
+        let index = MADE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let made = server
+            .post(
+                "/v1/groups",
+                Some(&owner.access_token),
+                &json!({ "name": format!("group {index}") }),
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+    }
+}
+
+#[tokio::test]
+async fn a_siem_pulls_the_log_page_by_page_with_a_scoped_token() {
+    for server in servers().await {
+        let label = server.label;
+        let owner = owner(&server).await;
+        let admin = Some(owner.access_token.as_str());
+
+        let unknown = server
+            .post(
+                "/v1/api-tokens",
+                admin,
+                &json!({ "name": "SIEM", "scopes": ["audit:write"] }),
+            )
+            .await;
+        assert_eq!(
+            (unknown.status, unknown.body["message"].as_str()),
+            (400, Some("Unknown scope “audit:write”; known: audit:read."))
+        );
+        let created: CreatedApiToken = server
+            .post(
+                "/v1/api-tokens",
+                admin,
+                &json!({ "name": "SIEM", "scopes": ["audit:read"] }),
+            )
+            .await
+            .parse();
+        assert!(created.token.starts_with("kat_"), "{label}");
+        let siem = Some(created.token.as_str());
+        some_events(&server, &owner, 7).await;
+
+        // Page by page until the end: every event once, in order.
+        let mut seen: Vec<AuditEventView> = Vec::new();
+        let mut request = json!({ "limit": 3 });
+        loop {
+            let page: AuditPage = server
+                .post("/v1/audit/events", siem, &request)
+                .await
+                .parse();
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items);
+            request = json!({ "cursor": page.cursor, "limit": 3 });
+            if !page.has_more {
+                break;
+            }
+        }
+        let seqs: Vec<i64> = seen.iter().map(|event| event.seq).collect();
+        let total = i64::try_from(seqs.len()).unwrap();
+        assert_eq!(seqs, (1..=total).collect::<Vec<_>>(), "{label}");
+        assert!(total >= 10, "{label}: bootstrap, login, token, 7 groups");
+
+        // Nothing new: an empty page and the same place. Then a new event arrives.
+        let idle: AuditPage = server
+            .post("/v1/audit/events", siem, &request)
+            .await
+            .parse();
+        assert!(idle.items.is_empty() && !idle.has_more, "{label}");
+        some_events(&server, &owner, 1).await;
+        let fresh: AuditPage = server
+            .post("/v1/audit/events", siem, &json!({ "cursor": idle.cursor }))
+            .await
+            .parse();
+        assert_eq!(fresh.items.len(), 1, "{label}");
+        assert_eq!(
+            (fresh.items[0].seq, fresh.items[0].kind.as_str()),
+            (total + 1, "group.created")
+        );
+
+        // A time range.
+        let from = seen[5].at;
+        let ranged: AuditPage = server
+            .post(
+                "/v1/audit/events",
+                siem,
+                &json!({ "start_time": from, "limit": 1000 }),
+            )
+            .await
+            .parse();
+        assert!(ranged.items.iter().all(|event| event.at >= from), "{label}");
+        assert!(ranged.items.iter().any(|event| event.seq == seen[5].seq));
+        let backwards = server
+            .post(
+                "/v1/audit/events",
+                siem,
+                &json!({ "start_time": 10, "end_time": 5 }),
+            )
+            .await;
+        assert_eq!(backwards.status, 400, "{label}");
+
+        // Bad cursors, the wrong people and a revoked token are refused.
+        let forged = server
+            .post("/v1/audit/events", siem, &json!({ "cursor": "bm9wZQ" }))
+            .await;
+        assert_eq!(
+            (forged.status, forged.code()),
+            (400, "request.invalid"),
+            "{label}"
+        );
+        assert_eq!(
+            server.get("/v1/me", siem).await.status,
+            401,
+            "{label}: not a session"
+        );
+        assert_eq!(
+            server.get("/v1/team/members", siem).await.status,
+            401,
+            "{label}"
+        );
+        server
+            .post(
+                "/v1/team/members",
+                admin,
+                &json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": "first passphrase" }),
+            )
+            .await;
+        let member: TokenPair = server
+            .login("mia@example.com", "first passphrase")
+            .await
+            .parse();
+        let denied = server
+            .post("/v1/audit/events", Some(&member.access_token), &json!({}))
+            .await;
+        assert_eq!(denied.status, 403, "{label}");
+        let revoked = server
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/v1/api-tokens/{}", created.id),
+                admin,
+                None::<&()>,
+            )
+            .await;
+        assert_eq!(revoked.status, 200, "{label}");
+        assert_eq!(
+            server
+                .post("/v1/audit/events", siem, &json!({}))
+                .await
+                .status,
+            401,
+            "{label}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_are_signed_and_pin_the_chain_head() {
+    for server in servers().await {
+        let label = server.label;
+        let owner = owner(&server).await;
+        some_events(&server, &owner, 2).await;
+        let checkpoint: CheckpointView = server
+            .get("/v1/audit/checkpoint", Some(&owner.access_token))
+            .await
+            .parse();
+        let events: Vec<AuditEventView> = server
+            .get("/v1/audit/events?limit=1000", Some(&owner.access_token))
+            .await
+            .parse();
+        let last = events.last().unwrap();
+        assert_eq!(
+            (checkpoint.seq, checkpoint.head_hash.as_str()),
+            (last.seq, last.hash.as_str()),
+            "{label}"
+        );
+
+        let key_bytes: [u8; 32] = STANDARD
+            .decode(&checkpoint.public_key)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let public = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes).unwrap();
+        let signature_bytes: [u8; 64] = STANDARD
+            .decode(&checkpoint.signature)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let signature = ed25519_dalek::Signature::from_bytes(&signature_bytes);
+        let message = checkpoint_message(
+            &checkpoint.team_id,
+            checkpoint.seq,
+            &checkpoint.head_hash,
+            checkpoint.at,
+        );
+        public
+            .verify_strict(message.as_bytes(), &signature)
+            .unwrap();
+        // A checkpoint edited to claim a shorter log no longer verifies.
+        let shortened = checkpoint_message(
+            &checkpoint.team_id,
+            checkpoint.seq - 1,
+            &checkpoint.head_hash,
+            checkpoint.at,
+        );
+        assert!(
+            public
+                .verify_strict(shortened.as_bytes(), &signature)
+                .is_err(),
+            "{label}"
+        );
+
+        // The key is the server's: the same on the next checkpoint.
+        some_events(&server, &owner, 1).await;
+        let later: CheckpointView = server
+            .get("/v1/audit/checkpoint", Some(&owner.access_token))
+            .await
+            .parse();
+        assert_eq!(later.public_key, checkpoint.public_key, "{label}");
+        assert_eq!(later.seq, checkpoint.seq + 1);
+    }
+}
