@@ -62,6 +62,18 @@ pub async fn append(
     event: &NewEvent<'_>,
     now_ms: i64,
 ) -> Result<i64, ServerError> {
+    let event_id = crate::ids::EventId::generate()?;
+    append_with_id(tx, team_id, event_id.as_str(), event, now_ms).await
+}
+
+/// As [`append`], with an id the sender chose (devices: resending is harmless).
+pub async fn append_with_id(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team_id: &TeamId,
+    event_id: &str,
+    event: &NewEvent<'_>,
+    now_ms: i64,
+) -> Result<i64, ServerError> {
     sqlx::query(
         "INSERT INTO audit_heads (team_id, seq, head_hash) VALUES ($1, 0, $2)
          ON CONFLICT (team_id) DO NOTHING",
@@ -79,14 +91,13 @@ pub async fn append(
     .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("head_hash")?;
-    let event_id = crate::ids::EventId::generate()?;
     let details = event.details.to_string();
     let hash = chain_hash(
         &prev_hash,
         &Canonical {
             team_id: team_id.as_str(),
             seq,
-            event_id: event_id.as_str(),
+            event_id,
             at: now_ms,
             actor: event.actor,
             kind: event.kind,
@@ -101,7 +112,7 @@ pub async fn append(
     )
     .bind(team_id.as_str())
     .bind(seq)
-    .bind(event_id.as_str())
+    .bind(event_id)
     .bind(now_ms)
     .bind(event.actor)
     .bind(event.kind)

@@ -32,8 +32,10 @@ pub enum ServerError {
         "Your grant to this token is code-only: the server gives you its codes, never its seed."
     )]
     CodeOnly,
-    #[error("The webhook signature is wrong or missing.")]
+    #[error("The signature is wrong or missing.")]
     BadSignature,
+    #[error("This device is not enrolled to you, or it was revoked.")]
+    UnknownDevice,
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database could not be migrated: {0}")]
@@ -68,7 +70,8 @@ impl ServerError {
             ServerError::Conflict(_) => "conflict",
             ServerError::NoGrant(_) => "grant.none",
             ServerError::CodeOnly => "grant.code_only",
-            ServerError::BadSignature => "sms.bad_signature",
+            ServerError::BadSignature => "signature.invalid",
+            ServerError::UnknownDevice => "device.unknown",
             ServerError::Database(_)
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
@@ -90,11 +93,19 @@ impl ServerError {
             | ServerError::MissingScope(_)
             | ServerError::NoGrant(_)
             | ServerError::CodeOnly
-            | ServerError::BadSignature => StatusCode::FORBIDDEN,
+            | ServerError::BadSignature
+            | ServerError::UnknownDevice => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::EmailTaken(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            // Listed, not `_`: a new error must choose its status.
+            ServerError::Database(_)
+            | ServerError::Migration(_)
+            | ServerError::Corrupt(_)
+            | ServerError::ChainBroken { .. }
+            | ServerError::PasswordHash(_)
+            | ServerError::Random(_)
+            | ServerError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -11,9 +11,9 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView, CodesView,
-    CreatedApiToken, LoginRequest, MeView, MemberView, NewApiToken, NewGrant, NewSharedToken,
-    RefreshRequest, Role, SeedView, SharedTokenView, SmsMessageView, TokenPair,
+    AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport, CheckpointView,
+    CodesView, CreatedApiToken, LoginRequest, MeView, MemberView, NewApiToken, NewDevice, NewGrant,
+    NewSharedToken, RefreshRequest, Role, SeedView, SharedTokenView, SmsMessageView, TokenPair,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ use crate::error::ServerError;
 use crate::ids::UserId;
 use crate::sms::{SmsArrived, SmsConfig};
 use crate::store::Store;
-use crate::{api_tokens, audit, shared, sms};
+use crate::{api_tokens, audit, devices, shared, sms};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -84,6 +84,12 @@ pub fn router(state: ServerState) -> Router {
             "/v1/api-tokens/{token_id}",
             axum::routing::delete(revoke_api_token),
         )
+        .route("/v1/devices", post(enroll_device))
+        .route(
+            "/v1/devices/{device_id}",
+            axum::routing::delete(revoke_device),
+        )
+        .route("/v1/events:batch", post(event_batch))
         .route("/v1/sms/twilio", post(twilio_webhook))
         .route("/v1/sms/numbers", post(add_number))
         .route("/v1/sms/numbers/{number_id}/grants", post(grant_number))
@@ -689,4 +695,39 @@ async fn sms_stream(
         }
     });
     Ok(axum::response::sse::Sse::new(stream).keep_alive(axum::response::sse::KeepAlive::default()))
+}
+
+async fn enroll_device(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    JsonBody(device): JsonBody<NewDevice>,
+) -> Result<Json<CreatedId>, ServerError> {
+    let device_id = devices::enroll(&state.store, &caller, &device, now_ms()).await?;
+    Ok(Json(CreatedId {
+        id: device_id.to_string(),
+    }))
+}
+
+async fn revoke_device(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    Path(device_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    devices::revoke(&state.store, &caller, &device_id, now_ms()).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// `POST /v1/events:batch`: a device's audit events, signed over the raw body.
+async fn event_batch(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<BatchReceipt>, ServerError> {
+    let signature = headers
+        .get("x-kaito-signature")
+        .and_then(|value| value.to_str().ok());
+    devices::ingest(&state.store, &caller, &body, signature, now_ms())
+        .await
+        .map(Json)
 }

@@ -53,3 +53,4 @@ typed_id!(GrantId, "grant");
 typed_id!(EventId, "evt");
 typed_id!(ApiTokenId, "apitok");
 typed_id!(NumberId, "num");
+typed_id!(DeviceId, "dev");

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod custody;
+pub mod devices;
 pub mod error;
 pub mod http;
 pub mod ids;

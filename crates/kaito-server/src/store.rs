@@ -46,10 +46,10 @@ macro_rules! migrations {
 fn migrator(backend: Backend) -> Migrator {
     match backend {
         Backend::Sqlite => {
-            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms")
+            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices")
         }
         Backend::Postgres => {
-            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms")
+            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices")
         }
     }
 }

@@ -197,7 +197,7 @@ async fn signed_webhooks_are_stored_once_and_forged_ones_refused() {
         let form = twilio_form("SM002", NUMBER, "Your code is 111111");
         let (forged, _, forged_body) = post_webhook(&server, &form, "bm90IGEgc2lnbmF0dXJl").await;
         assert_eq!(forged, 403, "{label}");
-        assert!(forged_body.contains("sms.bad_signature"), "{forged_body}");
+        assert!(forged_body.contains("signature.invalid"), "{forged_body}");
         let original = twilio_form("SM003", NUMBER, "Your code is 222222");
         let signature = twilio_signature(TWILIO_AUTH_TOKEN, TWILIO_URL, &original);
         let tampered = twilio_form("SM003", NUMBER, "Your code is 999999");

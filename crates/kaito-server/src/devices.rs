@@ -1,0 +1,238 @@
+//! Members' devices and the audit events they send. A device enrols with an
+//! Ed25519 public key and signs every batch with it; events carry the device's own
+//! id (resending is harmless) and a per-device sequence number, and a skipped
+//! number is written into the log as a gap, so missing events are visible.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, VerifyingKey};
+use kaito_api::{BatchReceipt, EventBatch, NewDevice};
+use serde_json::json;
+use sqlx::Row as _;
+
+use crate::accounts::Caller;
+use crate::audit::{self, NewEvent};
+use crate::error::ServerError;
+use crate::ids::DeviceId;
+use crate::store::Store;
+
+/// Events a device may report.
+const DEVICE_EVENT_KINDS: [&str; 3] = ["code.viewed", "code.copied", "seed.revealed"];
+/// Most events one batch may carry.
+pub const MAX_BATCH: usize = 1000;
+
+fn public_key(text: &str) -> Result<VerifyingKey, ServerError> {
+    let invalid = || {
+        ServerError::BadRequest(
+            "The device key must be a base64 Ed25519 public key (32 bytes).".to_owned(),
+        )
+    };
+    let bytes: [u8; 32] = STANDARD
+        .decode(text.trim())
+        .map_err(|_| invalid())?
+        .try_into()
+        .map_err(|_| invalid())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| invalid())
+}
+
+/// Enrols a device of the caller.
+pub async fn enroll(
+    store: &Store,
+    caller: &Caller,
+    device: &NewDevice,
+    now_ms: i64,
+) -> Result<DeviceId, ServerError> {
+    let key = public_key(&device.public_key)?;
+    let device_id = DeviceId::generate()?;
+    let mut tx = store.write_tx().await?;
+    let known = sqlx::query("SELECT 1 AS found FROM devices WHERE public_key = $1")
+        .bind(STANDARD.encode(key.to_bytes()))
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if known {
+        return Err(ServerError::Conflict(
+            "This device key is enrolled already.".to_owned(),
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO devices (id, team_id, user_id, name, public_key, last_seq, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6)",
+    )
+    .bind(device_id.as_str())
+    .bind(caller.team_id.as_str())
+    .bind(caller.user_id.as_str())
+    .bind(device.name.trim())
+    .bind(STANDARD.encode(key.to_bytes()))
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &caller.team_id,
+        &NewEvent {
+            kind: "device.enrolled",
+            actor: Some(caller.user_id.as_str()),
+            subject: Some(device_id.as_str()),
+            details: json!({ "name": device.name.trim() }),
+        },
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(device_id)
+}
+
+/// Revokes a device: its own member or an admin of the team may.
+pub async fn revoke(
+    store: &Store,
+    caller: &Caller,
+    device_id: &str,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.write_tx().await?;
+    let row = sqlx::query(
+        "SELECT user_id FROM devices WHERE id = $1 AND team_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(device_id)
+    .bind(caller.team_id.as_str())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ServerError::NotFound(format!("No active device {device_id} in your team.")))?;
+    let owner: String = row.try_get("user_id")?;
+    if owner != caller.user_id.as_str() && caller.role < kaito_api::Role::Admin {
+        return Err(ServerError::Forbidden {
+            have: caller.role,
+            need: kaito_api::Role::Admin,
+        });
+    }
+    sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(device_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &caller.team_id,
+        &NewEvent {
+            kind: "device.revoked",
+            actor: Some(caller.user_id.as_str()),
+            subject: Some(device_id),
+            details: json!({}),
+        },
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes a signed batch from one of the caller's devices into the team's chain, in
+/// one transaction: all of it or none.
+pub async fn ingest(
+    store: &Store,
+    caller: &Caller,
+    body: &[u8],
+    signature: Option<&str>,
+    now_ms: i64,
+) -> Result<BatchReceipt, ServerError> {
+    let batch: EventBatch = serde_json::from_slice(body)
+        .map_err(|error| ServerError::BadRequest(format!("The batch is not valid: {error}")))?;
+    if batch.events.len() > MAX_BATCH {
+        return Err(ServerError::BadRequest(format!(
+            "A batch carries at most {MAX_BATCH} events."
+        )));
+    }
+    if let Some(event) = batch
+        .events
+        .iter()
+        .find(|event| !DEVICE_EVENT_KINDS.contains(&event.kind.as_str()))
+    {
+        return Err(ServerError::BadRequest(format!(
+            "Devices cannot report “{}” events; they report {}.",
+            event.kind,
+            DEVICE_EVENT_KINDS.join(", ")
+        )));
+    }
+    let mut tx = store.write_tx().await?;
+    let device = sqlx::query(
+        "SELECT public_key, last_seq FROM devices
+         WHERE id = $1 AND user_id = $2 AND team_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(batch.device_id.as_str())
+    .bind(caller.user_id.as_str())
+    .bind(caller.team_id.as_str())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ServerError::UnknownDevice)?;
+    let key = public_key(&device.try_get::<String, _>("public_key")?)?;
+    let signature: [u8; 64] = signature
+        .and_then(|text| STANDARD.decode(text.trim()).ok())
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or(ServerError::BadSignature)?;
+    key.verify_strict(body, &Signature::from_bytes(&signature))
+        .map_err(|_| ServerError::BadSignature)?;
+
+    let mut last_seq: i64 = device.try_get("last_seq")?;
+    let mut events = batch.events;
+    events.sort_by_key(|event| event.seq);
+    let mut receipt = BatchReceipt {
+        accepted: 0,
+        duplicates: 0,
+        gaps: Vec::new(),
+    };
+    for event in &events {
+        let seen = sqlx::query("SELECT 1 AS found FROM audit_events WHERE event_id = $1")
+            .bind(event.event_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if seen {
+            receipt.duplicates += 1;
+            continue;
+        }
+        if event.seq > last_seq + 1 {
+            let gap = [last_seq + 1, event.seq - 1];
+            receipt.gaps.push(gap);
+            audit::append(
+                &mut tx,
+                &caller.team_id,
+                &NewEvent {
+                    kind: "device.sequence_gap",
+                    actor: None,
+                    subject: Some(batch.device_id.as_str()),
+                    details: json!({ "missing_from": gap[0], "missing_to": gap[1] }),
+                },
+                now_ms,
+            )
+            .await?;
+        }
+        audit::append_with_id(
+            &mut tx,
+            &caller.team_id,
+            &event.event_id,
+            &NewEvent {
+                kind: &event.kind,
+                actor: Some(caller.user_id.as_str()),
+                subject: event.token_id.as_deref(),
+                details: json!({
+                    "device_id": batch.device_id,
+                    "device_seq": event.seq,
+                    "device_time": event.at,
+                    "details": event.details,
+                }),
+            },
+            now_ms,
+        )
+        .await?;
+        last_seq = last_seq.max(event.seq);
+        receipt.accepted += 1;
+    }
+    sqlx::query("UPDATE devices SET last_seq = $1 WHERE id = $2")
+        .bind(last_seq)
+        .bind(batch.device_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(receipt)
+}

@@ -1,0 +1,254 @@
+//! Devices sending their audit events, on SQLite and PostgreSQL: signed batches
+//! land in the team's chain once however often they are resent, skipped sequence
+//! numbers are recorded as gaps, and unsigned, foreign or revoked devices are refused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{OWNER_PASSWORD, TestServer, servers};
+use ed25519_dalek::{Signer as _, SigningKey};
+use kaito_api::{AuditEventView, BatchReceipt, ChainReport, TokenPair};
+use kaito_server::accounts::create_team_with_owner;
+use kaito_server::http::now_ms;
+use serde_json::json;
+
+fn event(seq: i64) -> serde_json::Value {
+    json!({
+        "event_id": format!("00000000-0000-4000-8000-{seq:012}"),
+        "seq": seq,
+        "at": 1_790_000_000_000_i64 + seq,
+        "kind": "code.copied",
+        "token_id": "tok_example",
+        "details": { "from": "tray" },
+    })
+}
+
+async fn send(
+    server: &TestServer,
+    who: &TokenPair,
+    key: &SigningKey,
+    device_id: &str,
+    seqs: &[i64],
+) -> common::Answer {
+    let body = serde_json::to_vec(&json!({
+        "device_id": device_id,
+        "events": seqs.iter().map(|&seq| event(seq)).collect::<Vec<_>>(),
+    }))
+    .unwrap();
+    let signature = STANDARD.encode(key.sign(&body).to_bytes());
+    send_raw(server, who, body, &signature).await
+}
+
+async fn send_raw(
+    server: &TestServer,
+    who: &TokenPair,
+    body: Vec<u8>,
+    signature: &str,
+) -> common::Answer {
+    let response = server
+        .client
+        .post(format!("{}/v1/events:batch", server.base))
+        .bearer_auth(&who.access_token)
+        .header("content-type", "application/json")
+        .header("x-kaito-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    common::Answer {
+        status,
+        body,
+        retry_after: None,
+    }
+}
+
+#[tokio::test]
+async fn signed_batches_land_once_and_gaps_are_recorded() {
+    for server in servers().await {
+        let label = server.label;
+        create_team_with_owner(
+            &server.store,
+            "Acme",
+            "olivia@example.com",
+            "Olivia",
+            OWNER_PASSWORD,
+            now_ms(),
+        )
+        .await
+        .unwrap();
+        let owner: TokenPair = server
+            .login("olivia@example.com", OWNER_PASSWORD)
+            .await
+            .parse();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let public = STANDARD.encode(key.verifying_key().to_bytes());
+        let bad_key = server
+            .post(
+                "/v1/devices",
+                Some(&owner.access_token),
+                &json!({ "name": "Laptop", "public_key": "AAAA" }),
+            )
+            .await;
+        assert_eq!(
+            (bad_key.status, bad_key.code()),
+            (400, "request.invalid"),
+            "{label}"
+        );
+        let enrolled = server
+            .post(
+                "/v1/devices",
+                Some(&owner.access_token),
+                &json!({ "name": "Laptop", "public_key": public }),
+            )
+            .await;
+        assert_eq!(enrolled.status, 200, "{label}: {}", enrolled.body);
+        let device_id = enrolled.body["id"].as_str().unwrap().to_owned();
+
+        let first: BatchReceipt = send(&server, &owner, &key, &device_id, &[1, 2, 3])
+            .await
+            .parse();
+        assert_eq!(
+            first,
+            BatchReceipt {
+                accepted: 3,
+                duplicates: 0,
+                gaps: vec![]
+            },
+            "{label}"
+        );
+        // The same batch again (the answer was lost on the way back): nothing new.
+        let again: BatchReceipt = send(&server, &owner, &key, &device_id, &[1, 2, 3])
+            .await
+            .parse();
+        assert_eq!(
+            again,
+            BatchReceipt {
+                accepted: 0,
+                duplicates: 3,
+                gaps: vec![]
+            },
+            "{label}"
+        );
+        // 4 and 5 never arrive.
+        let gap: BatchReceipt = send(&server, &owner, &key, &device_id, &[6, 7])
+            .await
+            .parse();
+        assert_eq!(
+            gap,
+            BatchReceipt {
+                accepted: 2,
+                duplicates: 0,
+                gaps: vec![[4, 5]]
+            },
+            "{label}"
+        );
+
+        let events: Vec<AuditEventView> = server
+            .get("/v1/audit/events?limit=1000", Some(&owner.access_token))
+            .await
+            .parse();
+        let copied: Vec<&AuditEventView> =
+            events.iter().filter(|e| e.kind == "code.copied").collect();
+        assert_eq!(copied.len(), 5, "{label}");
+        assert_eq!(copied[0].event_id, "00000000-0000-4000-8000-000000000001");
+        assert_eq!(copied[0].details["device_id"], device_id.as_str());
+        assert_eq!(copied[0].details["details"]["from"], "tray");
+        let gap_event = events
+            .iter()
+            .find(|e| e.kind == "device.sequence_gap")
+            .unwrap();
+        assert_eq!(
+            (
+                gap_event.details["missing_from"].as_i64(),
+                gap_event.details["missing_to"].as_i64()
+            ),
+            (Some(4), Some(5))
+        );
+        let report: ChainReport = server
+            .get("/v1/audit/verify", Some(&owner.access_token))
+            .await
+            .parse();
+        assert!(report.intact, "{label}");
+
+        // Unsigned, mis-signed, altered after signing, unknown kinds: refused, nothing stored.
+        let body =
+            serde_json::to_vec(&json!({ "device_id": device_id, "events": [event(8)] })).unwrap();
+        let signature = STANDARD.encode(key.sign(&body).to_bytes());
+        let altered =
+            serde_json::to_vec(&json!({ "device_id": device_id, "events": [event(9)] })).unwrap();
+        assert_eq!(
+            send_raw(&server, &owner, altered, &signature).await.code(),
+            "signature.invalid",
+            "{label}"
+        );
+        let other_key = SigningKey::from_bytes(&[8; 32]);
+        assert_eq!(
+            send(&server, &owner, &other_key, &device_id, &[8])
+                .await
+                .status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            send_raw(&server, &owner, body.clone(), "").await.status,
+            403,
+            "{label}"
+        );
+        let bad_kind = serde_json::to_vec(&json!({ "device_id": device_id, "events": [{ "event_id": "x", "seq": 8, "at": 0, "kind": "seed.fetched" }] })).unwrap();
+        let bad_kind_signature = STANDARD.encode(key.sign(&bad_kind).to_bytes());
+        assert_eq!(
+            send_raw(&server, &owner, bad_kind, &bad_kind_signature)
+                .await
+                .status,
+            400,
+            "{label}"
+        );
+
+        // Another member cannot send as this device; a revoked device sends nothing.
+        server
+            .post(
+                "/v1/team/members",
+                Some(&owner.access_token),
+                &json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": "first passphrase" }),
+            )
+            .await;
+        let mia: TokenPair = server
+            .login("mia@example.com", "first passphrase")
+            .await
+            .parse();
+        let foreign = send(&server, &mia, &key, &device_id, &[8]).await;
+        assert_eq!(
+            (foreign.status, foreign.code()),
+            (403, "device.unknown"),
+            "{label}"
+        );
+        let revoked = server
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/v1/devices/{device_id}"),
+                Some(&owner.access_token),
+                None::<&()>,
+            )
+            .await;
+        assert_eq!(revoked.status, 200, "{label}: {}", revoked.body);
+        assert_eq!(
+            send(&server, &owner, &key, &device_id, &[8]).await.code(),
+            "device.unknown",
+            "{label}"
+        );
+        let after: Vec<AuditEventView> = server
+            .get("/v1/audit/events?limit=1000", Some(&owner.access_token))
+            .await
+            .parse();
+        assert_eq!(
+            after.iter().filter(|e| e.kind == "code.copied").count(),
+            5,
+            "{label}: nothing refused was stored"
+        );
+    }
+}
