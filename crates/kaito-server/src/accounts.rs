@@ -527,3 +527,74 @@ pub async fn still_signed_in(
     .await?
     .is_some())
 }
+
+/// Who a grant (to a token or to a phone number) is for: one member, or a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantSubject {
+    User(UserId),
+    Group(crate::ids::GroupId),
+}
+
+impl GrantSubject {
+    /// From a request naming exactly one of `user_id` and `group_id`.
+    pub fn from_ids(user_id: Option<&str>, group_id: Option<&str>) -> Result<Self, ServerError> {
+        match (user_id, group_id) {
+            (Some(user), None) => Ok(Self::User(UserId::from_stored(user.to_owned()))),
+            (None, Some(group)) => Ok(Self::Group(crate::ids::GroupId::from_stored(
+                group.to_owned(),
+            ))),
+            _ => Err(ServerError::BadRequest(
+                "A grant names exactly one of user_id and group_id.".to_owned(),
+            )),
+        }
+    }
+
+    #[must_use]
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::User(user) => Some(user.as_str()),
+            Self::Group(_) => None,
+        }
+    }
+
+    #[must_use]
+    pub fn group_id(&self) -> Option<&str> {
+        match self {
+            Self::User(_) => None,
+            Self::Group(group) => Some(group.as_str()),
+        }
+    }
+
+    /// Fails with "not found" unless the member or group belongs to `team_id`.
+    pub async fn check_in_team(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        team_id: &TeamId,
+    ) -> Result<(), ServerError> {
+        let (query, what, id) = match self {
+            Self::User(user) => (
+                "SELECT 1 AS found FROM users WHERE id = $1 AND team_id = $2",
+                "member",
+                user.as_str(),
+            ),
+            Self::Group(group) => (
+                "SELECT 1 AS found FROM groups WHERE id = $1 AND team_id = $2",
+                "group",
+                group.as_str(),
+            ),
+        };
+        let found = sqlx::query(query)
+            .bind(id)
+            .bind(team_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if found {
+            Ok(())
+        } else {
+            Err(ServerError::NotFound(format!(
+                "No {what} {id} in your team."
+            )))
+        }
+    }
+}

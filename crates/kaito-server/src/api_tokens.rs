@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::Caller;
-use crate::audit::{self, NewEvent};
+use crate::audit;
 use crate::error::ServerError;
 use crate::ids::{ApiTokenId, TeamId};
 use crate::secrets::{new_token, token_hash};
@@ -64,15 +64,12 @@ pub async fn create(
     .bind(now_ms)
     .execute(&mut *tx)
     .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "api_token.created",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id.as_str()),
-            details: json!({ "name": request.name.trim(), "scopes": request.scopes }),
-        },
+        admin,
+        "api_token.created",
+        Some(token_id.as_str()),
+        json!({ "name": request.name.trim(), "scopes": request.scopes }),
         now_ms,
     )
     .await?;
@@ -103,15 +100,12 @@ pub async fn revoke(
             "No active API token {token_id} in your team."
         )));
     }
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "api_token.revoked",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id),
-            details: json!({}),
-        },
+        admin,
+        "api_token.revoked",
+        Some(token_id),
+        json!({}),
         now_ms,
     )
     .await?;

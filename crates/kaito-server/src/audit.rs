@@ -130,6 +130,29 @@ pub async fn append_with_id(
     Ok(seq)
 }
 
+/// Appends an event the signed-in `caller` caused, to their team's chain.
+pub async fn by_caller(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    caller: &crate::accounts::Caller,
+    kind: &str,
+    subject: Option<&str>,
+    details: serde_json::Value,
+    now_ms: i64,
+) -> Result<i64, ServerError> {
+    append(
+        tx,
+        &caller.team_id,
+        &NewEvent {
+            kind,
+            actor: Some(caller.user_id.as_str()),
+            subject,
+            details,
+        },
+        now_ms,
+    )
+    .await
+}
+
 /// Events of `team_id` after `after_seq`, oldest first.
 pub async fn events(
     store: &Store,

@@ -67,15 +67,12 @@ pub async fn enroll(
     .bind(now_ms)
     .execute(&mut *tx)
     .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &caller.team_id,
-        &NewEvent {
-            kind: "device.enrolled",
-            actor: Some(caller.user_id.as_str()),
-            subject: Some(device_id.as_str()),
-            details: json!({ "name": device.name.trim() }),
-        },
+        caller,
+        "device.enrolled",
+        Some(device_id.as_str()),
+        json!({ "name": device.name.trim() }),
         now_ms,
     )
     .await?;
@@ -111,15 +108,12 @@ pub async fn revoke(
         .bind(device_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &caller.team_id,
-        &NewEvent {
-            kind: "device.revoked",
-            actor: Some(caller.user_id.as_str()),
-            subject: Some(device_id),
-            details: json!({}),
-        },
+        caller,
+        "device.revoked",
+        Some(device_id),
+        json!({}),
         now_ms,
     )
     .await?;

@@ -593,17 +593,9 @@ async fn grant_number(
     Path(number_id): Path<String>,
     JsonBody(request): JsonBody<NumberGrant>,
 ) -> Result<Json<serde_json::Value>, ServerError> {
-    let user = request.user_id.map(UserId::from_stored);
-    let group = request.group_id.map(crate::ids::GroupId::from_stored);
-    sms::grant_number(
-        &state.store,
-        &admin.caller,
-        &number_id,
-        user.as_ref(),
-        group.as_ref(),
-        now_ms(),
-    )
-    .await?;
+    let subject =
+        accounts::GrantSubject::from_ids(request.user_id.as_deref(), request.group_id.as_deref())?;
+    sms::grant_number(&state.store, &admin.caller, &number_id, &subject, now_ms()).await?;
     Ok(Json(serde_json::json!({})))
 }
 

@@ -10,8 +10,8 @@ use kaito_core::token::OtpKind;
 use serde_json::json;
 use sqlx::Row as _;
 
-use crate::accounts::Caller;
-use crate::audit::{self, NewEvent};
+use crate::accounts::{Caller, GrantSubject};
+use crate::audit;
 use crate::custody::ServerKey;
 use crate::error::ServerError;
 use crate::ids::{GrantId, GroupId, TeamId, TokenId, UserId};
@@ -68,38 +68,31 @@ pub async fn add_token(
     .bind(now_ms)
     .execute(&mut *tx)
     .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "token.created",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id.as_str()),
-            details: json!({ "issuer": token.issuer, "account": token.account }),
-        },
+        admin,
+        "token.created",
+        Some(token_id.as_str()),
+        json!({ "issuer": token.issuer, "account": token.account }),
         now_ms,
     )
     .await?;
     let grant_id = insert_grant(
         &mut tx,
         &token_id,
-        Some(&admin.user_id),
-        None,
+        &GrantSubject::User(admin.user_id.clone()),
         GrantMode::Seed,
         None,
         &admin.user_id,
         now_ms,
     )
     .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "grant.created",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id.as_str()),
-            details: json!({ "grant_id": grant_id.as_str(), "user_id": admin.user_id.as_str(), "mode": "seed" }),
-        },
+        admin,
+        "grant.created",
+        Some(token_id.as_str()),
+        json!({ "grant_id": grant_id.as_str(), "user_id": admin.user_id.as_str(), "mode": "seed" }),
         now_ms,
     )
     .await?;
@@ -111,8 +104,7 @@ pub async fn add_token(
 async fn insert_grant(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     token_id: &TokenId,
-    user_id: Option<&UserId>,
-    group_id: Option<&GroupId>,
+    subject: &GrantSubject,
     mode: GrantMode,
     expires_at: Option<i64>,
     created_by: &UserId,
@@ -125,8 +117,8 @@ async fn insert_grant(
     )
     .bind(grant_id.as_str())
     .bind(token_id.as_str())
-    .bind(user_id.map(UserId::as_str))
-    .bind(group_id.map(GroupId::as_str))
+    .bind(subject.user_id())
+    .bind(subject.group_id())
     .bind(mode.as_str())
     .bind(expires_at)
     .bind(created_by.as_str())
@@ -225,18 +217,7 @@ async fn record(
     now_ms: i64,
 ) -> Result<(), ServerError> {
     let mut tx = store.write_tx().await?;
-    audit::append(
-        &mut tx,
-        &caller.team_id,
-        &NewEvent {
-            kind,
-            actor: Some(caller.user_id.as_str()),
-            subject: Some(token_id),
-            details,
-        },
-        now_ms,
-    )
-    .await?;
+    audit::by_caller(&mut tx, caller, kind, Some(token_id), details, now_ms).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -342,15 +323,12 @@ pub async fn rotate(
     if updated.rows_affected() == 0 {
         return Err(not_found(token_id));
     }
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "token.rotated",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id),
-            details: json!({}),
-        },
+        admin,
+        "token.rotated",
+        Some(token_id),
+        json!({}),
         now_ms,
     )
     .await?;
@@ -366,15 +344,7 @@ pub async fn grant(
     request: &NewGrant,
     now_ms: i64,
 ) -> Result<GrantId, ServerError> {
-    let (user, group) = match (&request.user_id, &request.group_id) {
-        (Some(user), None) => (Some(UserId::from_stored(user.clone())), None),
-        (None, Some(group)) => (None, Some(GroupId::from_stored(group.clone()))),
-        _ => {
-            return Err(ServerError::BadRequest(
-                "A grant names exactly one of user_id and group_id.".to_owned(),
-            ));
-        }
-    };
+    let subject = GrantSubject::from_ids(request.user_id.as_deref(), request.group_id.as_deref())?;
     let mut tx = store.write_tx().await?;
     let token_exists =
         sqlx::query("SELECT 1 AS found FROM shared_tokens WHERE id = $1 AND team_id = $2")
@@ -386,54 +356,30 @@ pub async fn grant(
     if !token_exists {
         return Err(not_found(token_id));
     }
-    let (table, subject) = match (&user, &group) {
-        (Some(user), _) => ("users", user.as_str()),
-        (_, Some(group)) => ("groups", group.as_str()),
-        _ => unreachable!("checked above"),
-    };
-    let in_team = sqlx::query(if table == "users" {
-        "SELECT 1 AS found FROM users WHERE id = $1 AND team_id = $2"
-    } else {
-        "SELECT 1 AS found FROM groups WHERE id = $1 AND team_id = $2"
-    })
-    .bind(subject)
-    .bind(admin.team_id.as_str())
-    .fetch_optional(&mut *tx)
-    .await?
-    .is_some();
-    if !in_team {
-        return Err(ServerError::NotFound(format!(
-            "No {} {subject} in your team.",
-            &table[..table.len() - 1]
-        )));
-    }
+    subject.check_in_team(&mut tx, &admin.team_id).await?;
     let token = TokenId::from_stored(token_id.to_owned());
     let grant_id = insert_grant(
         &mut tx,
         &token,
-        user.as_ref(),
-        group.as_ref(),
+        &subject,
         request.mode,
         request.expires_at,
         &admin.user_id,
         now_ms,
     )
     .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "grant.created",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id),
-            details: json!({
-                "grant_id": grant_id.as_str(),
-                "user_id": user.as_ref().map(UserId::as_str),
-                "group_id": group.as_ref().map(GroupId::as_str),
-                "mode": request.mode.as_str(),
-                "expires_at": request.expires_at,
-            }),
-        },
+        admin,
+        "grant.created",
+        Some(token_id),
+        json!({
+            "grant_id": grant_id.as_str(),
+            "user_id": subject.user_id(),
+            "group_id": subject.group_id(),
+            "mode": request.mode.as_str(),
+            "expires_at": request.expires_at,
+        }),
         now_ms,
     )
     .await?;
@@ -462,15 +408,12 @@ pub async fn revoke_grant(
         .bind(grant_id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "grant.revoked",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(token_id.as_str()),
-            details: json!({ "grant_id": grant_id }),
-        },
+        admin,
+        "grant.revoked",
+        Some(token_id.as_str()),
+        json!({ "grant_id": grant_id }),
         now_ms,
     )
     .await?;
@@ -506,15 +449,12 @@ pub async fn create_group(
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "group.created",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(group_id.as_str()),
-            details: json!({ "name": name.trim() }),
-        },
+        admin,
+        "group.created",
+        Some(group_id.as_str()),
+        json!({ "name": name.trim() }),
         now_ms,
     )
     .await?;
@@ -553,15 +493,12 @@ pub async fn add_to_group(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "group.member_added",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(group_id),
-            details: json!({ "user_id": user_id }),
-        },
+        admin,
+        "group.member_added",
+        Some(group_id),
+        json!({ "user_id": user_id }),
         now_ms,
     )
     .await?;

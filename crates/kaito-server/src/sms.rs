@@ -14,10 +14,10 @@ use serde_json::json;
 use sqlx::Row as _;
 use zeroize::Zeroizing;
 
-use crate::accounts::Caller;
+use crate::accounts::{Caller, GrantSubject};
 use crate::audit::{self, NewEvent};
 use crate::error::ServerError;
-use crate::ids::{GroupId, NumberId, TeamId, UserId};
+use crate::ids::{NumberId, TeamId};
 use crate::store::Store;
 
 /// How the server checks providers' webhooks.
@@ -205,15 +205,12 @@ pub async fn add_number(
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
-    audit::append(
+    audit::by_caller(
         &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "sms.number_added",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(number_id.as_str()),
-            details: json!({ "phone_number": phone_number, "label": label.trim() }),
-        },
+        admin,
+        "sms.number_added",
+        Some(number_id.as_str()),
+        json!({ "phone_number": phone_number, "label": label.trim() }),
         now_ms,
     )
     .await?;
@@ -226,19 +223,9 @@ pub async fn grant_number(
     store: &Store,
     admin: &Caller,
     number_id: &str,
-    user_id: Option<&UserId>,
-    group_id: Option<&GroupId>,
+    subject: &GrantSubject,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let (kind, subject) = match (user_id, group_id) {
-        (Some(user), None) => ("users", user.as_str()),
-        (None, Some(group)) => ("groups", group.as_str()),
-        _ => {
-            return Err(ServerError::BadRequest(
-                "A grant names exactly one of user_id and group_id.".to_owned(),
-            ));
-        }
-    };
     let mut tx = store.write_tx().await?;
     let number_in_team =
         sqlx::query("SELECT 1 AS found FROM sms_numbers WHERE id = $1 AND team_id = $2")
@@ -247,21 +234,12 @@ pub async fn grant_number(
             .fetch_optional(&mut *tx)
             .await?
             .is_some();
-    let subject_in_team = sqlx::query(if kind == "users" {
-        "SELECT 1 AS found FROM users WHERE id = $1 AND team_id = $2"
-    } else {
-        "SELECT 1 AS found FROM groups WHERE id = $1 AND team_id = $2"
-    })
-    .bind(subject)
-    .bind(admin.team_id.as_str())
-    .fetch_optional(&mut *tx)
-    .await?
-    .is_some();
-    if !number_in_team || !subject_in_team {
-        return Err(ServerError::NotFound(
-            "No such number or member in your team.".to_owned(),
-        ));
+    if !number_in_team {
+        return Err(ServerError::NotFound(format!(
+            "No phone number {number_id} in your team."
+        )));
     }
+    subject.check_in_team(&mut tx, &admin.team_id).await?;
     let grant_id = crate::ids::GrantId::generate()?;
     sqlx::query(
         "INSERT INTO sms_number_grants (id, number_id, user_id, group_id, created_by, created_at)
@@ -269,24 +247,13 @@ pub async fn grant_number(
     )
     .bind(grant_id.as_str())
     .bind(number_id)
-    .bind(user_id.map(UserId::as_str))
-    .bind(group_id.map(GroupId::as_str))
+    .bind(subject.user_id())
+    .bind(subject.group_id())
     .bind(admin.user_id.as_str())
     .bind(now_ms)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
-        &admin.team_id,
-        &NewEvent {
-            kind: "sms.grant_created",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(number_id),
-            details: json!({ "grant_id": grant_id.as_str(), "user_id": user_id.map(UserId::as_str), "group_id": group_id.map(GroupId::as_str) }),
-        },
-        now_ms,
-    )
-    .await?;
+    audit::by_caller(&mut tx, admin, "sms.grant_created", Some(number_id), json!({ "grant_id": grant_id.as_str(), "user_id": subject.user_id(), "group_id": subject.group_id() }), now_ms).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -7,30 +7,11 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{OWNER_PASSWORD, TestServer, servers};
+use common::{MEMBER_PASSWORD, TestServer, servers};
 use kaito_api::{
     AuditEventView, AuditPage, CheckpointView, CreatedApiToken, TokenPair, checkpoint_message,
 };
-use kaito_server::accounts::create_team_with_owner;
-use kaito_server::http::now_ms;
 use serde_json::json;
-
-async fn owner(server: &TestServer) -> TokenPair {
-    create_team_with_owner(
-        &server.store,
-        "Acme",
-        "olivia@example.com",
-        "Olivia",
-        OWNER_PASSWORD,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    server
-        .login("olivia@example.com", OWNER_PASSWORD)
-        .await
-        .parse()
-}
 
 /// `count` new audit events (groups with names not used before).
 async fn some_events(server: &TestServer, owner: &TokenPair, count: usize) {
@@ -52,7 +33,7 @@ async fn some_events(server: &TestServer, owner: &TokenPair, count: usize) {
 async fn a_siem_pulls_the_log_page_by_page_with_a_scoped_token() {
     for server in servers().await {
         let label = server.label;
-        let owner = owner(&server).await;
+        let owner = server.acme_owner().await;
         let admin = Some(owner.access_token.as_str());
 
         let unknown = server
@@ -155,15 +136,9 @@ async fn a_siem_pulls_the_log_page_by_page_with_a_scoped_token() {
             401,
             "{label}"
         );
-        server
-            .post(
-                "/v1/team/members",
-                admin,
-                &json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": "first passphrase" }),
-            )
-            .await;
+        server.add_member(&owner, "mia@example.com", "member").await;
         let member: TokenPair = server
-            .login("mia@example.com", "first passphrase")
+            .login("mia@example.com", MEMBER_PASSWORD)
             .await
             .parse();
         let denied = server
@@ -194,7 +169,7 @@ async fn a_siem_pulls_the_log_page_by_page_with_a_scoped_token() {
 async fn checkpoints_are_signed_and_pin_the_chain_head() {
     for server in servers().await {
         let label = server.label;
-        let owner = owner(&server).await;
+        let owner = server.acme_owner().await;
         some_events(&server, &owner, 2).await;
         let checkpoint: CheckpointView = server
             .get("/v1/audit/checkpoint", Some(&owner.access_token))

@@ -8,11 +8,9 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{OWNER_PASSWORD, TestServer, servers};
+use common::{MEMBER_PASSWORD, TestServer, servers};
 use ed25519_dalek::{Signer as _, SigningKey};
 use kaito_api::{AuditEventView, BatchReceipt, ChainReport, TokenPair};
-use kaito_server::accounts::create_team_with_owner;
-use kaito_server::http::now_ms;
 use serde_json::json;
 
 fn event(seq: i64) -> serde_json::Value {
@@ -71,20 +69,7 @@ async fn send_raw(
 async fn signed_batches_land_once_and_gaps_are_recorded() {
     for server in servers().await {
         let label = server.label;
-        create_team_with_owner(
-            &server.store,
-            "Acme",
-            "olivia@example.com",
-            "Olivia",
-            OWNER_PASSWORD,
-            now_ms(),
-        )
-        .await
-        .unwrap();
-        let owner: TokenPair = server
-            .login("olivia@example.com", OWNER_PASSWORD)
-            .await
-            .parse();
+        let owner = server.acme_owner().await;
         let key = SigningKey::from_bytes(&[7; 32]);
         let public = STANDARD.encode(key.verifying_key().to_bytes());
         let bad_key = server
@@ -210,15 +195,9 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
         );
 
         // Another member cannot send as this device; a revoked device sends nothing.
-        server
-            .post(
-                "/v1/team/members",
-                Some(&owner.access_token),
-                &json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": "first passphrase" }),
-            )
-            .await;
+        server.add_member(&owner, "mia@example.com", "member").await;
         let mia: TokenPair = server
-            .login("mia@example.com", "first passphrase")
+            .login("mia@example.com", MEMBER_PASSWORD)
             .await
             .parse();
         let foreign = send(&server, &mia, &key, &device_id, &[8]).await;

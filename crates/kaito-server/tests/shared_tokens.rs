@@ -18,7 +18,7 @@ use serde_json::json;
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const GITHUB: &str =
     "otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub";
-const PASSWORD: &str = "first passphrase";
+const PASSWORD: &str = common::MEMBER_PASSWORD;
 
 struct Team {
     owner: TokenPair,
@@ -30,32 +30,9 @@ struct Team {
 }
 
 async fn team(server: &TestServer) -> Team {
-    create_team_with_owner(
-        &server.store,
-        "Acme",
-        "olivia@example.com",
-        "Olivia",
-        OWNER_PASSWORD,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    let owner: TokenPair = server
-        .login("olivia@example.com", OWNER_PASSWORD)
-        .await
-        .parse();
-    let mut ids = Vec::new();
-    for (email, role) in [("mia@example.com", "member"), ("ada@example.com", "admin")] {
-        let added = server
-            .post(
-                "/v1/team/members",
-                Some(&owner.access_token),
-                &json!({ "email": email, "name": email, "role": role, "password": PASSWORD }),
-            )
-            .await;
-        assert_eq!(added.status, 200, "{}", added.body);
-        ids.push(added.body["user_id"].as_str().unwrap().to_owned());
-    }
+    let owner = server.acme_owner().await;
+    let member_id = server.add_member(&owner, "mia@example.com", "member").await;
+    let admin_id = server.add_member(&owner, "ada@example.com", "admin").await;
     let created = server
         .post(
             "/v1/tokens",
@@ -66,9 +43,9 @@ async fn team(server: &TestServer) -> Team {
     assert_eq!(created.status, 200, "{}: {}", server.label, created.body);
     Team {
         member: server.login("mia@example.com", PASSWORD).await.parse(),
-        member_id: ids[0].clone(),
+        member_id,
         admin: server.login("ada@example.com", PASSWORD).await.parse(),
-        admin_id: ids[1].clone(),
+        admin_id,
         owner,
         token_id: created.body["id"].as_str().unwrap().to_owned(),
     }

@@ -8,10 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{OWNER_PASSWORD, TWILIO_AUTH_TOKEN, TWILIO_URL, TestServer, servers};
+use common::{MEMBER_PASSWORD, TWILIO_AUTH_TOKEN, TWILIO_URL, TestServer, servers};
 use kaito_api::{SmsMessageView, TokenPair};
-use kaito_server::accounts::create_team_with_owner;
-use kaito_server::http::now_ms;
 use kaito_server::sms::twilio_signature;
 use serde_json::json;
 
@@ -75,32 +73,12 @@ struct Inbox {
 }
 
 async fn inbox(server: &TestServer) -> Inbox {
-    create_team_with_owner(
-        &server.store,
-        "Acme",
-        "olivia@example.com",
-        "Olivia",
-        OWNER_PASSWORD,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    let owner: TokenPair = server
-        .login("olivia@example.com", OWNER_PASSWORD)
-        .await
-        .parse();
+    let owner = server.acme_owner().await;
     let admin = Some(owner.access_token.as_str());
-    let mut ids = Vec::new();
-    for email in ["mia@example.com", "sam@example.com"] {
-        let added = server
-            .post(
-                "/v1/team/members",
-                admin,
-                &json!({ "email": email, "name": email, "role": "member", "password": "first passphrase" }),
-            )
-            .await;
-        ids.push(added.body["user_id"].as_str().unwrap().to_owned());
-    }
+    let ids = [
+        server.add_member(&owner, "mia@example.com", "member").await,
+        server.add_member(&owner, "sam@example.com", "member").await,
+    ];
     let bad = server
         .post(
             "/v1/sms/numbers",
@@ -141,11 +119,11 @@ async fn inbox(server: &TestServer) -> Inbox {
     Inbox {
         owner,
         reader: server
-            .login("mia@example.com", "first passphrase")
+            .login("mia@example.com", MEMBER_PASSWORD)
             .await
             .parse(),
         outsider: server
-            .login("sam@example.com", "first passphrase")
+            .login("sam@example.com", MEMBER_PASSWORD)
             .await
             .parse(),
     }

@@ -13,6 +13,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub const OWNER_PASSWORD: &str = "owner passphrase 1";
+/// The first password of every member the tests add.
+pub const MEMBER_PASSWORD: &str = "first passphrase";
 pub const TWILIO_AUTH_TOKEN: &str = "twilio-test-auth-token";
 pub const TWILIO_PATH: &str = "/v1/sms/twilio";
 /// The public URL the test servers pretend Twilio calls.
@@ -155,6 +157,41 @@ impl TestServer {
             None::<&serde_json::Value>,
         )
         .await
+    }
+
+    /// Team "Acme" with its owner olivia@example.com, signed in.
+    pub async fn acme_owner(&self) -> kaito_api::TokenPair {
+        kaito_server::accounts::create_team_with_owner(
+            &self.store,
+            "Acme",
+            "olivia@example.com",
+            "Olivia",
+            OWNER_PASSWORD,
+            kaito_server::http::now_ms(),
+        )
+        .await
+        .unwrap();
+        self.login("olivia@example.com", OWNER_PASSWORD)
+            .await
+            .parse()
+    }
+
+    /// Adds `email` with `role` (password [`MEMBER_PASSWORD`]); returns their id.
+    pub async fn add_member(
+        &self,
+        owner: &kaito_api::TokenPair,
+        email: &str,
+        role: &str,
+    ) -> String {
+        let added = self
+            .post(
+                "/v1/team/members",
+                Some(&owner.access_token),
+                &serde_json::json!({ "email": email, "name": email, "role": role, "password": MEMBER_PASSWORD }),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{}: {}", self.label, added.body);
+        added.body["user_id"].as_str().unwrap().to_owned()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Answer {
