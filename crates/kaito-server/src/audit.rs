@@ -200,6 +200,18 @@ async fn events_in(
         .collect()
 }
 
+/// The newest event's seq and hash (0 and [`GENESIS`] for a team without events).
+async fn head(store: &Store, team_id: &TeamId) -> Result<(i64, String), ServerError> {
+    let row = sqlx::query("SELECT seq, head_hash FROM audit_heads WHERE team_id = $1")
+        .bind(team_id.as_str())
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => (row.try_get("seq")?, row.try_get("head_hash")?),
+        None => (0, GENESIS.to_owned()),
+    })
+}
+
 /// Recomputes the whole chain of `team_id`, in pages, and reports the first event
 /// whose stored hash, link or position does not match.
 pub async fn verify(store: &Store, team_id: &TeamId) -> Result<ChainReport, ServerError> {
@@ -248,17 +260,7 @@ pub async fn verify(store: &Store, team_id: &TeamId) -> Result<ChainReport, Serv
             expected_seq = seq + 1;
         }
     }
-    let head = sqlx::query("SELECT seq, head_hash FROM audit_heads WHERE team_id = $1")
-        .bind(team_id.as_str())
-        .fetch_optional(store.pool())
-        .await?;
-    let (head_seq, head_hash) = match head {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")?,
-            row.try_get::<String, _>("head_hash")?,
-        ),
-        None => (0, GENESIS.to_owned()),
-    };
+    let (head_seq, head_hash) = head(store, team_id).await?;
     // Events removed from the end leave the head pointing past the last one.
     if head_seq != expected_seq - 1 || head_hash != prev_hash {
         first_broken_seq.get_or_insert(expected_seq);
@@ -359,17 +361,7 @@ pub async fn checkpoint(
     team_id: &TeamId,
     now_ms: i64,
 ) -> Result<CheckpointView, ServerError> {
-    let head = sqlx::query("SELECT seq, head_hash FROM audit_heads WHERE team_id = $1")
-        .bind(team_id.as_str())
-        .fetch_optional(store.pool())
-        .await?;
-    let (seq, head_hash) = match head {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")?,
-            row.try_get::<String, _>("head_hash")?,
-        ),
-        None => (0, GENESIS.to_owned()),
-    };
+    let (seq, head_hash) = head(store, team_id).await?;
     let signer = key.checkpoint_signer();
     let signature =
         signer.sign(checkpoint_message(team_id.as_str(), seq, &head_hash, now_ms).as_bytes());

@@ -63,10 +63,6 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn field<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, ServerError> {
     params
         .iter()
@@ -92,8 +88,9 @@ pub async fn receive_twilio(
     };
     let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
     let expected = twilio_signature(auth_token, url, &params);
-    let valid = signature
-        .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), expected.as_bytes()));
+    let valid = signature.is_some_and(|given| {
+        crate::secrets::constant_time_eq(given.trim().as_bytes(), expected.as_bytes())
+    });
     if !valid {
         tracing::warn!("refused a Twilio webhook with a wrong or missing signature");
         return Err(ServerError::BadSignature);
