@@ -22,8 +22,8 @@ use crate::accounts::{self, Caller};
 use crate::custody::ServerKey;
 use crate::error::ServerError;
 use crate::ids::UserId;
-use crate::sms::{SmsArrived, SmsConfig};
-use crate::store::Store;
+use crate::sms::{InboxWake, SmsArrived, SmsConfig};
+use crate::store::{Backend, Store};
 use crate::{api_tokens, audit, devices, shared, sms};
 
 /// What every handler can reach.
@@ -33,8 +33,8 @@ pub struct ServerState {
     /// Opens the seeds of server-managed tokens.
     pub key: Arc<ServerKey>,
     pub sms: Arc<SmsConfig>,
-    /// Tells live SMS streams that a message arrived.
-    pub sms_events: tokio::sync::broadcast::Sender<SmsArrived>,
+    /// Wakes this replica's live SMS streams.
+    pub sms_wakes: tokio::sync::broadcast::Sender<InboxWake>,
 }
 
 impl ServerState {
@@ -44,8 +44,34 @@ impl ServerState {
             store,
             key: Arc::new(key),
             sms: Arc::new(sms),
-            sms_events: tokio::sync::broadcast::channel(1024).0,
+            sms_wakes: tokio::sync::broadcast::channel(1024).0,
         }
+    }
+}
+
+impl ServerState {
+    /// Wakes the live streams that may show a new message. On PostgreSQL the
+    /// store's NOTIFY reaches every replica (this one too) through
+    /// [`sms::relay_notifications`].
+    fn announce(&self, arrived: SmsArrived) {
+        if self.store.backend() == Backend::Sqlite {
+            // No live subscriber is fine: the message is stored for the next fetch.
+            let _ = self.sms_wakes.send(InboxWake::Arrived(arrived.team_id));
+        }
+    }
+
+    /// Starts the work beside the API: on PostgreSQL, the relay that brings other
+    /// replicas' SMS to this one's streams. The tasks stop when the set is dropped.
+    #[must_use]
+    pub fn spawn_background_tasks(&self) -> tokio::task::JoinSet<()> {
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(url) = self.store.postgres_url() {
+            tasks.spawn(sms::relay_notifications(
+                url.to_owned(),
+                self.sms_wakes.clone(),
+            ));
+        }
+        tasks
     }
 }
 
@@ -545,8 +571,7 @@ async fn twilio_webhook(
     if let Some(arrived) =
         sms::receive_twilio(&state.store, &state.sms, signature, &body, now_ms()).await?
     {
-        // No live subscriber is fine: the message is stored for the next fetch.
-        let _ = state.sms_events.send(arrived);
+        state.announce(arrived);
     }
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/xml")],
@@ -619,7 +644,7 @@ async fn sms_messages(
 struct LiveInbox {
     store: Store,
     caller: Caller,
-    arrivals: tokio::sync::broadcast::Receiver<SmsArrived>,
+    wakes: tokio::sync::broadcast::Receiver<InboxWake>,
     cursor: i64,
     pending: std::collections::VecDeque<SmsMessageView>,
 }
@@ -645,12 +670,12 @@ async fn sms_stream(
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(query.after);
     // Subscribed before the backlog is read, so nothing falls between the two.
-    let arrivals = state.sms_events.subscribe();
+    let wakes = state.sms_wakes.subscribe();
     let backlog = sms::messages_for(&state.store, &caller, after, 500).await?;
     let inbox = LiveInbox {
         store: state.store.clone(),
         caller,
-        arrivals,
+        wakes,
         cursor: after,
         pending: backlog.into(),
     };
@@ -665,8 +690,8 @@ async fn sms_stream(
                     .ok()?;
                 return Some((Ok(event), inbox));
             }
-            match inbox.arrivals.recv().await {
-                Ok(arrived) if arrived.team_id != inbox.caller.team_id => {}
+            match inbox.wakes.recv().await {
+                Ok(InboxWake::Arrived(team_id)) if team_id != inbox.caller.team_id => {}
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     if !accounts::still_signed_in(&inbox.store, &inbox.caller, now_ms())
                         .await

@@ -18,7 +18,7 @@ use crate::accounts::{Caller, GrantSubject};
 use crate::audit::{self, NewEvent};
 use crate::error::ServerError;
 use crate::ids::{NumberId, TeamId};
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 /// How the server checks providers' webhooks.
 #[derive(Default)]
@@ -46,6 +46,60 @@ impl std::fmt::Debug for SmsConfig {
 pub struct SmsArrived {
     pub team_id: TeamId,
     pub seq: i64,
+}
+
+/// What wakes a live SMS stream: a message for a team, or word that messages may
+/// have arrived unannounced (the replica relay lost its connection), so every
+/// stream reads on from its cursor.
+#[derive(Debug, Clone)]
+pub enum InboxWake {
+    Arrived(TeamId),
+    CatchUp,
+}
+
+/// The PostgreSQL channel on which every replica hears of new messages.
+pub const NOTIFY_CHANNEL: &str = "kaito_sms";
+
+/// Relays PostgreSQL notifications of new messages (from any replica) to this
+/// replica's live streams, for as long as the server runs. Notifications sent while
+/// the connection was down are lost, so each reconnect wakes every stream to catch
+/// up from its cursor.
+pub async fn relay_notifications(
+    database_url: String,
+    wakes: tokio::sync::broadcast::Sender<InboxWake>,
+) {
+    loop {
+        match sqlx::postgres::PgListener::connect(&database_url).await {
+            Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
+                Ok(()) => {
+                    let _ = wakes.send(InboxWake::CatchUp);
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => {
+                                let team_id =
+                                    TeamId::from_stored(notification.payload().to_owned());
+                                let _ = wakes.send(InboxWake::Arrived(team_id));
+                            }
+                            // Lost and reconnecting on the next call.
+                            Ok(None) => {
+                                tracing::warn!(
+                                    "the SMS relay lost its PostgreSQL connection; reconnecting"
+                                );
+                                let _ = wakes.send(InboxWake::CatchUp);
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "the SMS relay stopped; restarting");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the SMS relay cannot listen"),
+            },
+            Err(error) => tracing::warn!(%error, "the SMS relay cannot connect"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 /// Twilio's signature of a webhook call.
@@ -112,6 +166,13 @@ async fn store_message(
     now_ms: i64,
 ) -> Result<Option<SmsArrived>, ServerError> {
     let mut tx = store.write_tx().await?;
+    if store.backend() == Backend::Postgres {
+        // Messages commit in seq order, so a stream reading on from seq N never
+        // misses a lower seq committed later. (SQLite has one writer anyway.)
+        sqlx::query("SELECT pg_advisory_xact_lock(7411)")
+            .execute(&mut *tx)
+            .await?;
+    }
     let Some(number) = sqlx::query("SELECT id, team_id FROM sms_numbers WHERE phone_number = $1")
         .bind(to)
         .fetch_optional(&mut *tx)
@@ -161,6 +222,14 @@ async fn store_message(
         now_ms,
     )
     .await?;
+    if store.backend() == Backend::Postgres {
+        // Delivered to every replica's relay when the transaction commits.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(team_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(Some(SmsArrived { team_id, seq }))
 }

@@ -25,6 +25,18 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// For connections outside the pool (PostgreSQL LISTEN).
+    url: DatabaseUrl,
+}
+
+/// A database URL, kept out of logs: it may hold a password.
+#[derive(Clone)]
+struct DatabaseUrl(String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(…)")
+    }
 }
 
 macro_rules! migrations {
@@ -87,7 +99,11 @@ impl Store {
             .await?;
         // Replicas starting together run the migrations once: sqlx takes a lock.
         migrator(backend).run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: DatabaseUrl(url.to_owned()),
+        })
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at once
@@ -131,6 +147,12 @@ impl Store {
     #[must_use]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The PostgreSQL URL, for a listening connection; `None` on SQLite.
+    #[must_use]
+    pub fn postgres_url(&self) -> Option<&str> {
+        (self.backend == Backend::Postgres).then_some(self.url.0.as_str())
     }
 
     #[must_use]

@@ -1,6 +1,8 @@
 //! Several replicas on one database: appenders on separate connection pools (as
 //! separate server processes would have) race on one team's audit chain and the
 //! chain stays gapless and intact. On SQLite the same race runs through one file.
+//! And two `kaito-server` processes on one PostgreSQL: an SMS that reaches one
+//! is pushed live to a member streaming from the other.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -74,4 +76,36 @@ async fn two_replicas_append_to_one_chain_without_breaking_it() {
             "KAITO_TEST_POSTGRES_URL is not set: run the tests through `make test`"
         );
     }
+}
+
+#[tokio::test]
+async fn an_sms_posted_to_one_server_process_reaches_a_stream_on_another() {
+    let Ok(admin_url) = std::env::var("KAITO_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("KAITO_TEST_REQUIRE_POSTGRES").is_none(),
+            "KAITO_TEST_POSTGRES_URL is not set: run the tests through `make test`"
+        );
+        return;
+    };
+    let url = common::fresh_postgres_url(&admin_url).await;
+    let store = Store::connect(&url).await.unwrap();
+    let first = common::server_process("replica A", store.clone(), &url);
+    let second = common::server_process("replica B", store, &url);
+    let inbox = common::inbox::inbox(&first).await;
+
+    let mut live = common::inbox::open_stream(&second, &inbox.reader, None).await;
+    let mut buffer = String::new();
+    let (status, _, _) =
+        common::inbox::signed(&first, "SM900", "Your Contoso code is 771204").await;
+    assert_eq!(status, 200);
+    let (_, message) = common::inbox::next_sms(&mut live, &mut buffer).await;
+    assert_eq!(message.code.as_deref(), Some("771204"));
+
+    // And back the other way, to a stream on the first replica.
+    let mut on_first =
+        common::inbox::open_stream(&first, &inbox.reader, Some(&message.seq.to_string())).await;
+    let mut buffer = String::new();
+    common::inbox::signed(&second, "SM901", "Your Contoso code is 100200").await;
+    let (_, message) = common::inbox::next_sms(&mut on_first, &mut buffer).await;
+    assert_eq!(message.code.as_deref(), Some("100200"));
 }

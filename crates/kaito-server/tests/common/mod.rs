@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod inbox;
+
 use std::net::SocketAddr;
 
 use kaito_server::custody::ServerKey;
@@ -26,6 +28,8 @@ pub struct TestServer {
     pub store: Store,
     pub base: String,
     pub client: reqwest::Client,
+    /// What must live as long as the server: its background tasks, its process.
+    _running: Box<dyn std::any::Any + Send + Sync>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -73,24 +77,72 @@ pub async fn fresh_postgres_url(admin_url: &str) -> String {
 async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
-    let key = ServerKey::from_base64(&base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        [42u8; 32],
-    ))
-    .unwrap();
+    let key = ServerKey::from_base64(SERVER_KEY).unwrap();
     store.check_server_key(&key).await.unwrap();
     let sms = kaito_server::sms::SmsConfig {
         twilio_webhook_url: Some(format!("https://kaito.example.com{TWILIO_PATH}")),
         twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_AUTH_TOKEN.to_owned())),
     };
-    let app = router(ServerState::new(store.clone(), key, sms));
+    let state = ServerState::new(store.clone(), key, sms);
+    let tasks = state.spawn_background_tasks();
+    let app = router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestServer {
         label,
         store,
+        _running: Box::new(tasks),
         base: format!("http://{address}"),
         client: reqwest::Client::new(),
         _dir: dir,
+    }
+}
+
+/// The server key every test server uses.
+pub const SERVER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
+/// A `kaito-server serve` process (killed when dropped) on `database_url`.
+pub fn server_process(label: &'static str, store: Store, database_url: &str) -> TestServer {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaito-server"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://kaito.example.com",
+        ])
+        .env("KAITO_SERVER_DATABASE_URL", database_url)
+        .env("KAITO_SERVER_KEY", SERVER_KEY)
+        .env("KAITO_SERVER_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("kaito-server listening on ")
+        .unwrap_or_else(|| panic!("{label}: no address in {line:?}"))
+        .to_owned();
+    TestServer {
+        label,
+        store,
+        base,
+        client: reqwest::Client::new(),
+        _running: Box::new(KilledOnDrop(child)),
+        _dir: None,
+    }
+}
+
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
