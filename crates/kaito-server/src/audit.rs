@@ -6,7 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::Signer as _;
 use kaito_api::{
-    AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView, checkpoint_message,
+    AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView, RetentionSetting,
+    checkpoint_message,
 };
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -215,8 +216,9 @@ async fn head(store: &Store, team_id: &TeamId) -> Result<(i64, String), ServerEr
 /// Recomputes the whole chain of `team_id`, in pages, and reports the first event
 /// whose stored hash, link or position does not match.
 pub async fn verify(store: &Store, team_id: &TeamId) -> Result<ChainReport, ServerError> {
-    let mut prev_hash = GENESIS.to_owned();
-    let mut expected_seq = 1;
+    let (anchor_seq, anchor_hash) = anchor(store.pool(), team_id).await?;
+    let mut prev_hash = anchor_hash;
+    let mut expected_seq = anchor_seq + 1;
     let mut first_broken_seq = None;
     loop {
         let rows = sqlx::query(
@@ -266,11 +268,185 @@ pub async fn verify(store: &Store, team_id: &TeamId) -> Result<ChainReport, Serv
         first_broken_seq.get_or_insert(expected_seq);
     }
     Ok(ChainReport {
-        events: expected_seq - 1,
+        events: expected_seq - 1 - anchor_seq,
+        pruned_through_seq: anchor_seq,
         head_hash,
         intact: first_broken_seq.is_none(),
         first_broken_seq,
     })
+}
+
+/// Where the team's chain starts: after the events retention removed (seq 0 and
+/// [`GENESIS`] when none were).
+async fn anchor<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    team_id: &TeamId,
+) -> Result<(i64, String), ServerError> {
+    let row = sqlx::query("SELECT anchor_seq, anchor_hash FROM audit_retention WHERE team_id = $1")
+        .bind(team_id.as_str())
+        .fetch_optional(executor)
+        .await?;
+    Ok(match row {
+        Some(row) => (row.try_get("anchor_seq")?, row.try_get("anchor_hash")?),
+        None => (0, GENESIS.to_owned()),
+    })
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+pub async fn retention(store: &Store, team_id: &TeamId) -> Result<RetentionSetting, ServerError> {
+    let keep_days: Option<i64> =
+        sqlx::query("SELECT keep_days FROM audit_retention WHERE team_id = $1")
+            .bind(team_id.as_str())
+            .fetch_optional(store.pool())
+            .await?
+            .map(|row| row.try_get("keep_days"))
+            .transpose()?
+            .flatten();
+    Ok(RetentionSetting {
+        keep_days: keep_days.and_then(|days| u32::try_from(days).ok()),
+    })
+}
+
+/// Sets how long the owner's team keeps audit events (at least a day).
+pub async fn set_retention(
+    store: &Store,
+    owner: &crate::accounts::Caller,
+    setting: RetentionSetting,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    if setting
+        .keep_days
+        .is_some_and(|days| days == 0 || days > 36_500)
+    {
+        return Err(ServerError::BadRequest(
+            "Keep audit events for 1 to 36500 days, or leave keep_days empty to keep them for ever."
+                .to_owned(),
+        ));
+    }
+    let mut tx = store.write_tx().await?;
+    sqlx::query(
+        "INSERT INTO audit_retention (team_id, keep_days, anchor_seq, anchor_hash) VALUES ($1, $2, 0, $3)
+         ON CONFLICT (team_id) DO UPDATE SET keep_days = $2",
+    )
+    .bind(owner.team_id.as_str())
+    .bind(setting.keep_days.map(i64::from))
+    .bind(GENESIS)
+    .execute(&mut *tx)
+    .await?;
+    by_caller(
+        &mut tx,
+        owner,
+        "audit.retention_changed",
+        None,
+        serde_json::json!({ "keep_days": setting.keep_days }),
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes the events older than each team's retention that every SIEM sink of the
+/// team has received, moving the chain's anchor past them. Returns how many went.
+pub async fn prune_expired(store: &Store, now_ms: i64) -> Result<i64, ServerError> {
+    let teams =
+        sqlx::query("SELECT team_id, keep_days FROM audit_retention WHERE keep_days IS NOT NULL")
+            .fetch_all(store.pool())
+            .await?;
+    let mut removed = 0;
+    for row in teams {
+        let team_id = TeamId::from_stored(row.try_get("team_id")?);
+        let keep_days: i64 = row.try_get("keep_days")?;
+        removed += prune_team(
+            store,
+            &team_id,
+            now_ms.saturating_sub(keep_days.saturating_mul(DAY_MS)),
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(removed)
+}
+
+async fn prune_team(
+    store: &Store,
+    team_id: &TeamId,
+    cutoff: i64,
+    now_ms: i64,
+) -> Result<i64, ServerError> {
+    let mut tx = store.write_tx().await?;
+    let (anchor_seq, _) = anchor(&mut *tx, team_id).await?;
+    // Only a run of old events from the start: a later event with an earlier
+    // clock does not let a newer one go.
+    let first_kept: Option<i64> =
+        sqlx::query("SELECT MIN(seq) AS seq FROM audit_events WHERE team_id = $1 AND at >= $2")
+            .bind(team_id.as_str())
+            .bind(cutoff)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("seq")?;
+    let undelivered: Option<i64> =
+        sqlx::query("SELECT MIN(delivered_seq) AS seq FROM siem_sinks WHERE team_id = $1")
+            .bind(team_id.as_str())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("seq")?;
+    let mut through = first_kept.map_or(i64::MAX, |seq| seq - 1);
+    if let Some(delivered) = undelivered {
+        through = through.min(delivered);
+    }
+    let last = sqlx::query(
+        "SELECT seq, hash FROM audit_events WHERE team_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(team_id.as_str())
+    .bind(through)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(last) = last else {
+        return Ok(0);
+    };
+    let through: i64 = last.try_get("seq")?;
+    let through_hash: String = last.try_get("hash")?;
+    let deleted = sqlx::query("DELETE FROM audit_events WHERE team_id = $1 AND seq <= $2")
+        .bind(team_id.as_str())
+        .bind(through)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("UPDATE audit_retention SET anchor_seq = $1, anchor_hash = $2 WHERE team_id = $3")
+        .bind(through)
+        .bind(through_hash.as_str())
+        .bind(team_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
+    append(
+        &mut tx,
+        team_id,
+        &NewEvent {
+            kind: "audit.pruned",
+            actor: None,
+            subject: None,
+            details: serde_json::json!({ "from_seq": anchor_seq + 1, "through_seq": through, "events": deleted }),
+        },
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(team = %team_id, through, deleted, "audit events past their retention removed");
+    Ok(deleted)
+}
+
+/// Applies retention once an hour, for as long as the server runs.
+pub async fn prune_forever(store: Store) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        if let Err(error) = prune_expired(&store, crate::http::now_ms()).await {
+            tracing::warn!(%error, "audit retention failed; trying again in an hour");
+        }
+    }
 }
 
 /// Where a pull left off: the last event delivered and the time range asked for.

@@ -13,7 +13,8 @@ use axum::{Json, Router};
 use kaito_api::{
     AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport, CheckpointView,
     CodesView, CreatedApiToken, LoginRequest, MeView, MemberView, NewApiToken, NewDevice, NewGrant,
-    NewSharedToken, RefreshRequest, Role, SeedView, SharedTokenView, SmsMessageView, TokenPair,
+    NewSharedToken, NewSink, RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView,
+    SinkView, SmsMessageView, TokenPair,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ use crate::error::ServerError;
 use crate::ids::UserId;
 use crate::sms::{InboxWake, SmsArrived, SmsConfig};
 use crate::store::{Backend, Store};
-use crate::{api_tokens, audit, devices, shared, sms};
+use crate::{api_tokens, audit, devices, shared, siem, sms};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -60,10 +61,10 @@ impl ServerState {
         }
     }
 
-    /// Starts the work beside the API: on PostgreSQL, the relay that brings other
-    /// replicas' SMS to this one's streams. The tasks stop when the set is dropped.
-    #[must_use]
-    pub fn spawn_background_tasks(&self) -> tokio::task::JoinSet<()> {
+    /// Starts the work beside the API: SIEM delivery, audit retention and, on
+    /// PostgreSQL, the relay that brings other replicas' SMS to this one's streams.
+    /// The tasks stop when the set is dropped.
+    pub fn spawn_background_tasks(&self) -> Result<tokio::task::JoinSet<()>, ServerError> {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(url) = self.store.postgres_url() {
             tasks.spawn(sms::relay_notifications(
@@ -71,7 +72,9 @@ impl ServerState {
                 self.sms_wakes.clone(),
             ));
         }
-        tasks
+        tasks.spawn(siem::Deliverer::new(self.store.clone(), self.key.clone())?.run_forever());
+        tasks.spawn(audit::prune_forever(self.store.clone()));
+        Ok(tasks)
     }
 }
 
@@ -105,6 +108,15 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/audit/events", get(audit_events).post(audit_pull))
         .route("/v1/audit/verify", get(audit_verify))
         .route("/v1/audit/checkpoint", get(audit_checkpoint))
+        .route(
+            "/v1/audit/retention",
+            get(audit_retention).put(set_audit_retention),
+        )
+        .route("/v1/siem/sinks", get(list_sinks).post(add_sink))
+        .route(
+            "/v1/siem/sinks/{sink_id}",
+            axum::routing::delete(remove_sink),
+        )
         .route("/v1/api-tokens", post(create_api_token))
         .route(
             "/v1/api-tokens/{token_id}",
@@ -537,6 +549,54 @@ async fn audit_checkpoint(
     audit::checkpoint(&state.store, &state.key, &reader.team_id, now_ms())
         .await
         .map(Json)
+}
+
+async fn audit_retention(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<RetentionSetting>, ServerError> {
+    audit::retention(&state.store, &admin.caller.team_id)
+        .await
+        .map(Json)
+}
+
+/// Only an owner shortens how long the team's record is kept.
+async fn set_audit_retention(
+    State(state): State<ServerState>,
+    owner: Requires<OwnerRole>,
+    JsonBody(setting): JsonBody<RetentionSetting>,
+) -> Result<Json<RetentionSetting>, ServerError> {
+    audit::set_retention(&state.store, &owner.caller, setting, now_ms()).await?;
+    Ok(Json(setting))
+}
+
+async fn list_sinks(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<SinkView>>, ServerError> {
+    siem::list_sinks(&state.store, &admin.caller.team_id)
+        .await
+        .map(Json)
+}
+
+async fn add_sink(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(sink): JsonBody<NewSink>,
+) -> Result<Json<CreatedId>, ServerError> {
+    let sink_id = siem::add_sink(&state.store, &state.key, &admin.caller, &sink, now_ms()).await?;
+    Ok(Json(CreatedId {
+        id: sink_id.to_string(),
+    }))
+}
+
+async fn remove_sink(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    Path(sink_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    siem::remove_sink(&state.store, &admin.caller, &sink_id, now_ms()).await?;
+    Ok(Json(serde_json::json!({})))
 }
 
 async fn create_api_token(

@@ -54,3 +54,4 @@ typed_id!(EventId, "evt");
 typed_id!(ApiTokenId, "apitok");
 typed_id!(NumberId, "num");
 typed_id!(DeviceId, "dev");
+typed_id!(SinkId, "sink");

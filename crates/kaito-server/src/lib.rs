@@ -12,6 +12,7 @@ pub mod http;
 pub mod ids;
 pub mod secrets;
 pub mod shared;
+pub mod siem;
 pub mod sms;
 pub mod store;
 

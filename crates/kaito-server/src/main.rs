@@ -211,7 +211,7 @@ async fn serve(state: ServerState, listen: SocketAddr) -> Result<(), ServerError
     // Scripts and tests read the address (port 0 picks a free one) from this line.
     println!("kaito-server listening on http://{address}");
     tracing::info!(%address, backend = ?state.store.backend(), "serving");
-    let _background = state.spawn_background_tasks();
+    let _background = state.spawn_background_tasks()?;
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

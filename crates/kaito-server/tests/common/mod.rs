@@ -84,7 +84,7 @@ async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>
         twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_AUTH_TOKEN.to_owned())),
     };
     let state = ServerState::new(store.clone(), key, sms);
-    let tasks = state.spawn_background_tasks();
+    let tasks = state.spawn_background_tasks().unwrap();
     let app = router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestServer {
