@@ -34,6 +34,10 @@ pub enum ServerError {
     CodeOnly,
     #[error("The signature is wrong or missing.")]
     BadSignature,
+    #[error(
+        "The signed time is more than 5 minutes off: a replayed call, or a clock that is wrong."
+    )]
+    StaleSignature,
     #[error("This device is not enrolled to you, or it was revoked.")]
     UnknownDevice,
     #[error("the database failed: {0}")]
@@ -71,6 +75,7 @@ impl ServerError {
             ServerError::NoGrant(_) => "grant.none",
             ServerError::CodeOnly => "grant.code_only",
             ServerError::BadSignature => "signature.invalid",
+            ServerError::StaleSignature => "signature.stale",
             ServerError::UnknownDevice => "device.unknown",
             ServerError::Database(_)
             | ServerError::Migration(_)
@@ -94,6 +99,7 @@ impl ServerError {
             | ServerError::NoGrant(_)
             | ServerError::CodeOnly
             | ServerError::BadSignature
+            | ServerError::StaleSignature
             | ServerError::UnknownDevice => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -129,6 +129,8 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/v1/events:batch", post(event_batch))
         .route("/v1/sms/twilio", post(twilio_webhook))
+        .route("/v1/sms/telnyx", post(telnyx_webhook))
+        .route("/v1/sms/vonage", post(vonage_webhook))
         .route("/v1/sms/numbers", post(add_number))
         .route("/v1/sms/numbers/{number_id}/grants", post(grant_number))
         .route("/v1/sms/messages", get(sms_messages))
@@ -637,6 +639,51 @@ async fn twilio_webhook(
         [(axum::http::header::CONTENT_TYPE, "text/xml")],
         "<Response/>",
     ))
+}
+
+fn header<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// `POST /v1/sms/telnyx`: Telnyx's messaging webhook.
+async fn telnyx_webhook(
+    State(state): State<ServerState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    if let Some(arrived) = sms::receive_telnyx(
+        &state.store,
+        &state.sms,
+        header(&headers, "telnyx-signature-ed25519"),
+        header(&headers, "telnyx-timestamp"),
+        &body,
+        now_ms(),
+    )
+    .await?
+    {
+        state.announce(arrived);
+    }
+    Ok(Json(serde_json::json!({})))
+}
+
+/// `POST /v1/sms/vonage`: the Vonage Messages API inbound webhook.
+async fn vonage_webhook(
+    State(state): State<ServerState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    if let Some(arrived) = sms::receive_vonage(
+        &state.store,
+        &state.sms,
+        header(&headers, "authorization"),
+        &body,
+        now_ms(),
+    )
+    .await?
+    {
+        state.announce(arrived);
+    }
+    Ok(Json(serde_json::json!({})))
 }
 
 #[derive(Deserialize)]

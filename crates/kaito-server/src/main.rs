@@ -34,6 +34,13 @@ struct Cli {
     /// (or set `KAITO_SERVER_TWILIO_AUTH_TOKEN`).
     #[arg(long, global = true, env = "KAITO_SERVER_TWILIO_AUTH_TOKEN_FILE")]
     twilio_auth_token_file: Option<PathBuf>,
+    /// The Telnyx account's public key (base64), to check Telnyx's webhook signatures.
+    #[arg(long, global = true, env = "KAITO_SERVER_TELNYX_PUBLIC_KEY")]
+    telnyx_public_key: Option<String>,
+    /// A file holding the Vonage signature secret, to check Vonage's signed webhooks
+    /// (or set `KAITO_SERVER_VONAGE_SIGNATURE_SECRET`).
+    #[arg(long, global = true, env = "KAITO_SERVER_VONAGE_SIGNATURE_SECRET_FILE")]
+    vonage_signature_secret_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -168,25 +175,51 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
     }
 }
 
-fn sms_config(cli: &Cli) -> Result<SmsConfig, ServerError> {
-    let token = match (
-        &cli.twilio_auth_token_file,
-        std::env::var("KAITO_SERVER_TWILIO_AUTH_TOKEN"),
-    ) {
+/// A secret from its file, or else from the environment variable `variable`.
+fn secret_from(
+    file: Option<&PathBuf>,
+    variable: &str,
+    what: &str,
+) -> Result<Option<zeroize::Zeroizing<String>>, ServerError> {
+    Ok(match (file, std::env::var(variable)) {
         (Some(path), _) => Some(zeroize::Zeroizing::new(
             std::fs::read_to_string(path)
                 .map_err(|error| {
                     ServerError::Startup(format!(
-                        "The Twilio auth token file {} cannot be read: {error}",
+                        "The {what} file {} cannot be read: {error}",
                         path.display()
                     ))
                 })?
                 .trim()
                 .to_owned(),
         )),
-        (None, Ok(token)) => Some(zeroize::Zeroizing::new(token.trim().to_owned())),
+        (None, Ok(secret)) => Some(zeroize::Zeroizing::new(secret.trim().to_owned())),
         (None, Err(_)) => None,
-    };
+    })
+}
+
+fn sms_config(cli: &Cli) -> Result<SmsConfig, ServerError> {
+    let token = secret_from(
+        cli.twilio_auth_token_file.as_ref(),
+        "KAITO_SERVER_TWILIO_AUTH_TOKEN",
+        "Twilio auth token",
+    )?;
+    let telnyx_public_key = cli
+        .telnyx_public_key
+        .as_deref()
+        .map(|text| {
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text.trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .and_then(|bytes| ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok())
+                .ok_or_else(|| {
+                    ServerError::Startup(
+                        "The Telnyx public key must be the base64 Ed25519 key from Mission Control."
+                            .to_owned(),
+                    )
+                })
+        })
+        .transpose()?;
     if token.is_some() && cli.public_url.is_none() {
         return Err(ServerError::Startup(
             "Twilio needs --public-url: its webhook signatures cover the URL it calls.".to_owned(),
@@ -198,6 +231,12 @@ fn sms_config(cli: &Cli) -> Result<SmsConfig, ServerError> {
             .as_ref()
             .map(|base| format!("{}/v1/sms/twilio", base.trim_end_matches('/'))),
         twilio_auth_token: token,
+        telnyx_public_key,
+        vonage_signature_secret: secret_from(
+            cli.vonage_signature_secret_file.as_ref(),
+            "KAITO_SERVER_VONAGE_SIGNATURE_SECRET",
+            "Vonage signature secret",
+        )?,
     })
 }
 

@@ -3,14 +3,23 @@
 //! often the provider retries, its one-time code is picked out, and members allowed
 //! to read the number get it live.
 //!
-//! Twilio so far: `X-Twilio-Signature` is base64(HMAC-SHA1(auth token, the public
-//! webhook URL followed by every form field name and value, sorted by name)).
+//! - Twilio: `X-Twilio-Signature` is base64(HMAC-SHA1(auth token, the public
+//!   webhook URL followed by every form field name and value, sorted by name)).
+//! - Telnyx: `telnyx-signature-ed25519` is base64(Ed25519(account key,
+//!   "{telnyx-timestamp}|{body}")), refused when the timestamp is over 5 minutes off.
+//! - Vonage (Messages API): `Authorization: Bearer` a JWT (HS256 under the
+//!   signature secret) whose `payload_hash` is the body's SHA-256, issued within
+//!   the last 5 minutes.
+//!
+//! A replayed call inside the window finds its message stored already: providers'
+//! message ids make every message count once.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use kaito_api::SmsMessageView;
 use serde_json::json;
+use sha2::Digest as _;
 use sqlx::Row as _;
 use zeroize::Zeroizing;
 
@@ -27,7 +36,15 @@ pub struct SmsConfig {
     /// signature covers it. Behind a proxy this is the public URL, not ours.
     pub twilio_webhook_url: Option<String>,
     pub twilio_auth_token: Option<Zeroizing<String>>,
+    /// The Telnyx account's public key (Mission Control → Keys & Credentials).
+    pub telnyx_public_key: Option<ed25519_dalek::VerifyingKey>,
+    /// The Vonage account's signature secret.
+    pub vonage_signature_secret: Option<Zeroizing<String>>,
 }
+
+/// How far a signed webhook's time may be from ours: beyond it, a captured call
+/// cannot be replayed.
+pub const WEBHOOK_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 impl std::fmt::Debug for SmsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -36,6 +53,11 @@ impl std::fmt::Debug for SmsConfig {
             .field(
                 "twilio_auth_token",
                 &self.twilio_auth_token.as_ref().map(|_| "…"),
+            )
+            .field("telnyx_public_key", &self.telnyx_public_key.is_some())
+            .field(
+                "vonage_signature_secret",
+                &self.vonage_signature_secret.as_ref().map(|_| "…"),
             )
             .finish()
     }
@@ -136,9 +158,7 @@ pub async fn receive_twilio(
 ) -> Result<Option<SmsArrived>, ServerError> {
     let (Some(url), Some(auth_token)) = (&config.twilio_webhook_url, &config.twilio_auth_token)
     else {
-        return Err(ServerError::NotFound(
-            "Twilio is not configured on this server.".to_owned(),
-        ));
+        return Err(not_configured("Twilio"));
     };
     let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
     let expected = twilio_signature(auth_token, url, &params);
@@ -154,6 +174,187 @@ pub async fn receive_twilio(
     let from = field(&params, "From")?;
     let text = field(&params, "Body")?;
     store_message(store, "twilio", message_id, to, from, text, now_ms).await
+}
+
+fn not_configured(provider: &str) -> ServerError {
+    ServerError::NotFound(format!("{provider} is not configured on this server."))
+}
+
+/// Handles a Telnyx webhook (JSON). Only `message.received` events carry a text
+/// message; other events are acknowledged and dropped.
+pub async fn receive_telnyx(
+    store: &Store,
+    config: &SmsConfig,
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<Option<SmsArrived>, ServerError> {
+    let public_key = config
+        .telnyx_public_key
+        .as_ref()
+        .ok_or_else(|| not_configured("Telnyx"))?;
+    let (Some(signature), Some(timestamp)) = (signature, timestamp) else {
+        return Err(ServerError::BadSignature);
+    };
+    let signature = STANDARD
+        .decode(signature.trim())
+        .ok()
+        .and_then(|bytes| ed25519_dalek::Signature::from_slice(&bytes).ok())
+        .ok_or(ServerError::BadSignature)?;
+    let mut signed = Vec::with_capacity(timestamp.len() + 1 + body.len());
+    signed.extend_from_slice(timestamp.trim().as_bytes());
+    signed.push(b'|');
+    signed.extend_from_slice(body);
+    if public_key.verify_strict(&signed, &signature).is_err() {
+        tracing::warn!("refused a Telnyx webhook with a wrong signature");
+        return Err(ServerError::BadSignature);
+    }
+    let sent_secs: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| ServerError::BadSignature)?;
+    within_window(sent_secs.saturating_mul(1000), now_ms)?;
+    let event: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| ServerError::BadRequest(format!("The webhook is not JSON: {error}")))?;
+    let data = &event["data"];
+    if data["event_type"] != "message.received" {
+        return Ok(None);
+    }
+    let payload = &data["payload"];
+    let text_field = |value: &serde_json::Value, name: &str| {
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ServerError::BadRequest(format!("The webhook has no {name}.")))
+    };
+    let message_id = text_field(&payload["id"], "data.payload.id")?;
+    let to = text_field(&payload["to"][0]["phone_number"], "data.payload.to")?;
+    let from = text_field(&payload["from"]["phone_number"], "data.payload.from")?;
+    let text = payload["text"].as_str().unwrap_or_default();
+    store_message(store, "telnyx", &message_id, &to, &from, text, now_ms).await
+}
+
+fn within_window(sent_ms: i64, now_ms: i64) -> Result<(), ServerError> {
+    if (now_ms - sent_ms).abs() > WEBHOOK_WINDOW_MS {
+        tracing::warn!(
+            skew_ms = now_ms - sent_ms,
+            "refused a signed webhook outside its time window"
+        );
+        return Err(ServerError::StaleSignature);
+    }
+    Ok(())
+}
+
+/// The claims of a Vonage webhook JWT that Kaito checks.
+#[derive(serde::Deserialize)]
+struct VonageClaims {
+    iat: i64,
+    payload_hash: String,
+}
+
+/// Handles a Vonage Messages API inbound webhook (JSON, signed JWT).
+pub async fn receive_vonage(
+    store: &Store,
+    config: &SmsConfig,
+    authorization: Option<&str>,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<Option<SmsArrived>, ServerError> {
+    let secret = config
+        .vonage_signature_secret
+        .as_ref()
+        .ok_or_else(|| not_configured("Vonage"))?;
+    let token = authorization
+        .and_then(|value| value.trim().strip_prefix("Bearer "))
+        .ok_or(ServerError::BadSignature)?;
+    let claims = vonage_claims(secret.as_bytes(), token.trim())?;
+    let body_hash = crate::secrets::hex(&sha2::Sha256::digest(body));
+    if !crate::secrets::constant_time_eq(
+        claims.payload_hash.to_ascii_lowercase().as_bytes(),
+        body_hash.as_bytes(),
+    ) {
+        tracing::warn!("refused a Vonage webhook whose body does not match its signature");
+        return Err(ServerError::BadSignature);
+    }
+    within_window(claims.iat.saturating_mul(1000), now_ms)?;
+    let message: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|error| ServerError::BadRequest(format!("The webhook is not JSON: {error}")))?;
+    if message["channel"] != "sms" {
+        return Ok(None);
+    }
+    let field = |name: &str| {
+        message[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ServerError::BadRequest(format!("The webhook has no {name}.")))
+    };
+    // Vonage writes numbers without the plus.
+    let e164 = |number: String| {
+        if number.starts_with('+') {
+            number
+        } else {
+            format!("+{number}")
+        }
+    };
+    let message_id = field("message_uuid")?;
+    let to = e164(field("to")?);
+    let from = e164(field("from")?);
+    let text = message["text"].as_str().unwrap_or_default();
+    store_message(store, "vonage", &message_id, &to, &from, text, now_ms).await
+}
+
+/// Checks an HS256 JWT's signature and reads its claims.
+fn vonage_claims(secret: &[u8], token: &str) -> Result<VonageClaims, ServerError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ServerError::BadSignature);
+    };
+    let decode_json = |part: &str| -> Option<serde_json::Value> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+    };
+    // Only HS256: a token naming "none" or another algorithm is refused outright.
+    if decode_json(header).ok_or(ServerError::BadSignature)?["alg"] != "HS256" {
+        return Err(ServerError::BadSignature);
+    }
+    let given = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| ServerError::BadSignature)?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(header.as_bytes());
+    mac.update(b".");
+    mac.update(claims.as_bytes());
+    if mac.verify_slice(&given).is_err() {
+        tracing::warn!("refused a Vonage webhook with a wrong signature");
+        return Err(ServerError::BadSignature);
+    }
+    decode_json(claims)
+        .and_then(|claims| serde_json::from_value(claims).ok())
+        .ok_or(ServerError::BadSignature)
+}
+
+/// A Vonage-style webhook JWT over `body`, as Vonage would send it (for tests
+/// and for checking a set-up by hand).
+#[must_use]
+pub fn vonage_jwt(secret: &[u8], body: &[u8], issued_at_secs: i64) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let claims = serde_json::json!({
+        "iat": issued_at_secs,
+        "jti": format!("jti-{issued_at_secs}"),
+        "iss": "Vonage",
+        "payload_hash": crate::secrets::hex(&sha2::Sha256::digest(body)),
+    });
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(format!("{header}.{payload}").as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{header}.{payload}.{signature}")
 }
 
 async fn store_message(
@@ -388,5 +589,30 @@ mod tests {
             ),
             "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
         );
+    }
+
+    #[test]
+    fn vonage_tokens_open_only_with_their_secret_and_alg() {
+        let token = vonage_jwt(b"secret", b"{}", 1_700_000_000);
+        let claims = vonage_claims(b"secret", &token).unwrap();
+        assert_eq!(claims.iat, 1_700_000_000);
+        assert!(matches!(
+            vonage_claims(b"other", &token),
+            Err(ServerError::BadSignature)
+        ));
+        // The same claims under "alg": "none" with no signature.
+        let payload = token.split('.').nth(1).unwrap();
+        let none = format!(
+            "{}.{payload}.",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#)
+        );
+        assert!(matches!(
+            vonage_claims(b"secret", &none),
+            Err(ServerError::BadSignature)
+        ));
+        assert!(matches!(
+            vonage_claims(b"secret", "a.b"),
+            Err(ServerError::BadSignature)
+        ));
     }
 }

@@ -162,3 +162,230 @@ async fn members_get_messages_live_and_catch_up_after_a_reconnect() {
         );
     }
 }
+
+/// Posts `body` to a provider's webhook with `headers`; returns status and error code.
+async fn post_json(
+    server: &common::TestServer,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, String) {
+    let mut request = server
+        .client
+        .post(format!("{}{path}", server.base))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = response.json().await.unwrap();
+    (status, answer["code"].as_str().unwrap_or("").to_owned())
+}
+
+fn telnyx_body(event_type: &str, message_id: &str, text: &str) -> String {
+    serde_json::json!({
+        "data": {
+            "event_type": event_type,
+            "id": format!("evt-{message_id}"),
+            "record_type": "event",
+            "payload": {
+                "id": message_id,
+                "type": "SMS",
+                "from": { "phone_number": "+15550199999" },
+                "to": [{ "phone_number": NUMBER, "status": "webhook_delivered" }],
+                "text": text,
+            }
+        }
+    })
+    .to_string()
+}
+
+fn telnyx_headers(
+    key: &ed25519_dalek::SigningKey,
+    timestamp: i64,
+    body: &str,
+) -> Vec<(&'static str, String)> {
+    use ed25519_dalek::Signer as _;
+    let signature = key.sign(format!("{timestamp}|{body}").as_bytes());
+    vec![
+        ("telnyx-timestamp", timestamp.to_string()),
+        (
+            "telnyx-signature-ed25519",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                signature.to_bytes(),
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn telnyx_webhooks_are_checked_against_the_account_key_and_a_five_minute_window() {
+    for server in servers().await {
+        let label = server.label;
+        let inbox = inbox(&server).await;
+        let key = common::telnyx_signing_key();
+        let now = kaito_server::http::now_ms() / 1000;
+        let body = telnyx_body(
+            "message.received",
+            "40317f5a-telnyx",
+            "Your Okta code is 402913",
+        );
+        let headers = telnyx_headers(&key, now, &body);
+        assert_eq!(
+            post_json(&server, "/v1/sms/telnyx", &headers, &body)
+                .await
+                .0,
+            200,
+            "{label}"
+        );
+        // Replayed within the window: acknowledged, stored once.
+        assert_eq!(
+            post_json(&server, "/v1/sms/telnyx", &headers, &body)
+                .await
+                .0,
+            200,
+            "{label}"
+        );
+        let seen = messages(&server, &inbox.reader).await;
+        assert_eq!(seen.len(), 1, "{label}");
+        assert_eq!(
+            (seen[0].code.as_deref(), seen[0].from.as_str()),
+            (Some("402913"), "+15550199999"),
+            "{label}"
+        );
+
+        let forger = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+        let forged_body = telnyx_body("message.received", "forged-1", "Your code is 111111");
+        assert_eq!(
+            post_json(
+                &server,
+                "/v1/sms/telnyx",
+                &telnyx_headers(&forger, now, &forged_body),
+                &forged_body
+            )
+            .await,
+            (403, "signature.invalid".to_owned()),
+            "{label}"
+        );
+        // Signed, then changed on the way.
+        let changed = body.replace("402913", "999999");
+        assert_eq!(
+            post_json(&server, "/v1/sms/telnyx", &headers, &changed).await,
+            (403, "signature.invalid".to_owned()),
+            "{label}"
+        );
+        // Correctly signed ten minutes ago: a captured call replayed later.
+        let old = telnyx_body("message.received", "old-1", "Your code is 222222");
+        assert_eq!(
+            post_json(
+                &server,
+                "/v1/sms/telnyx",
+                &telnyx_headers(&key, now - 600, &old),
+                &old
+            )
+            .await,
+            (403, "signature.stale".to_owned()),
+            "{label}"
+        );
+        assert_eq!(
+            post_json(&server, "/v1/sms/telnyx", &[], &old).await,
+            (403, "signature.invalid".to_owned()),
+            "{label}"
+        );
+        // Delivery reports are acknowledged and not stored as messages.
+        let report = telnyx_body("message.finalized", "out-1", "sent by us");
+        assert_eq!(
+            post_json(
+                &server,
+                "/v1/sms/telnyx",
+                &telnyx_headers(&key, now, &report),
+                &report
+            )
+            .await
+            .0,
+            200,
+            "{label}"
+        );
+        assert_eq!(messages(&server, &inbox.reader).await.len(), 1, "{label}");
+    }
+}
+
+fn vonage_body(message_id: &str, text: &str) -> String {
+    serde_json::json!({
+        "channel": "sms",
+        "message_uuid": message_id,
+        "message_type": "text",
+        "to": NUMBER.trim_start_matches('+'),
+        "from": "447700900001",
+        "timestamp": "2026-11-29T15:00:00Z",
+        "text": text,
+        "sms": { "num_messages": "1" },
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn vonage_webhooks_need_a_jwt_over_the_body_from_the_last_five_minutes() {
+    use kaito_server::sms::vonage_jwt;
+    for server in servers().await {
+        let label = server.label;
+        let inbox = inbox(&server).await;
+        let secret = common::VONAGE_SECRET.as_bytes();
+        let now = kaito_server::http::now_ms() / 1000;
+        let body = vonage_body(
+            "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+            "Your Stripe code: 663 120",
+        );
+        let bearer = |token: String| vec![("authorization", format!("Bearer {token}"))];
+        let signed = bearer(vonage_jwt(secret, body.as_bytes(), now));
+        assert_eq!(
+            post_json(&server, "/v1/sms/vonage", &signed, &body).await.0,
+            200,
+            "{label}"
+        );
+        assert_eq!(
+            post_json(&server, "/v1/sms/vonage", &signed, &body).await.0,
+            200,
+            "{label}"
+        );
+        let seen = messages(&server, &inbox.reader).await;
+        assert_eq!(seen.len(), 1, "{label}");
+        assert_eq!(
+            (
+                seen[0].code.as_deref(),
+                seen[0].from.as_str(),
+                seen[0].phone_number.as_str()
+            ),
+            (Some("663120"), "+447700900001", NUMBER),
+            "{label}"
+        );
+
+        let other = vonage_body("aaaaaaaa-bbbb-cccc-dddd-000000000002", "Your code: 123456");
+        for (headers, expected) in [
+            (
+                bearer(vonage_jwt(b"not the secret", other.as_bytes(), now)),
+                "signature.invalid",
+            ),
+            // A token made for another body.
+            (
+                bearer(vonage_jwt(secret, body.as_bytes(), now)),
+                "signature.invalid",
+            ),
+            (
+                bearer(vonage_jwt(secret, other.as_bytes(), now - 600)),
+                "signature.stale",
+            ),
+            (vec![], "signature.invalid"),
+        ] {
+            assert_eq!(
+                post_json(&server, "/v1/sms/vonage", &headers, &other).await,
+                (403, expected.to_owned()),
+                "{label}"
+            );
+        }
+        assert_eq!(messages(&server, &inbox.reader).await.len(), 1, "{label}");
+    }
+}

@@ -82,6 +82,8 @@ async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>
     let sms = kaito_server::sms::SmsConfig {
         twilio_webhook_url: Some(format!("https://kaito.example.com{TWILIO_PATH}")),
         twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_AUTH_TOKEN.to_owned())),
+        telnyx_public_key: Some(telnyx_signing_key().verifying_key()),
+        vonage_signature_secret: Some(zeroize::Zeroizing::new(VONAGE_SECRET.to_owned())),
     };
     let state = ServerState::new(store.clone(), key, sms);
     let tasks = state.spawn_background_tasks().unwrap();
@@ -95,6 +97,13 @@ async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>
         client: reqwest::Client::new(),
         _dir: dir,
     }
+}
+
+pub const VONAGE_SECRET: &str = "vonage-signature-secret";
+
+/// The key "Telnyx" signs the tests' webhooks with.
+pub fn telnyx_signing_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7; 32])
 }
 
 /// The server key every test server uses.
