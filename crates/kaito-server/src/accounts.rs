@@ -36,7 +36,7 @@ pub struct Caller {
     pub session_id: SessionId,
 }
 
-fn normalise_email(email: &str) -> Result<String, ServerError> {
+pub(crate) fn normalise_email(email: &str) -> Result<String, ServerError> {
     let email = email.trim().to_lowercase();
     let valid = email
         .split_once('@')
@@ -117,7 +117,7 @@ pub async fn create_user(
     Ok(user_id)
 }
 
-async fn insert_user(
+pub(crate) async fn insert_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     team_id: &TeamId,
     actor: Option<&UserId>,
@@ -255,7 +255,7 @@ async fn record_failure(store: &Store, email: &str, now_ms: i64) -> Result<(), S
     Ok(())
 }
 
-async fn start_session(
+pub(crate) async fn start_session(
     store: &Store,
     team_id: &TeamId,
     user_id: &UserId,

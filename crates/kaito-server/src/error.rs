@@ -40,6 +40,10 @@ pub enum ServerError {
     StaleSignature,
     #[error("This device is not enrolled to you, or it was revoked.")]
     UnknownDevice,
+    #[error(
+        "This invite link does not work: it was used already, revoked, or it expired. Ask an admin for a new one."
+    )]
+    InvalidInvite,
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database could not be migrated: {0}")]
@@ -77,6 +81,7 @@ impl ServerError {
             ServerError::BadSignature => "signature.invalid",
             ServerError::StaleSignature => "signature.stale",
             ServerError::UnknownDevice => "device.unknown",
+            ServerError::InvalidInvite => "invite.invalid",
             ServerError::Database(_)
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
@@ -102,6 +107,7 @@ impl ServerError {
             | ServerError::StaleSignature
             | ServerError::UnknownDevice => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::InvalidInvite => StatusCode::GONE,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::EmailTaken(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
             // Listed, not `_`: a new error must choose its status.

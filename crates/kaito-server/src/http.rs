@@ -11,10 +11,11 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport, CheckpointView,
-    CodesView, CreatedApiToken, LoginRequest, MeView, MemberView, NewApiToken, NewDevice, NewGrant,
-    NewSharedToken, NewSink, RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView,
-    SinkView, SmsMessageView, TokenPair,
+    AcceptInvite, AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport,
+    CheckpointView, CodesView, CreatedApiToken, CreatedInvite, InviteView, LoginRequest, MeView,
+    MemberView, NewApiToken, NewDevice, NewGrant, NewInvite, NewSharedToken, NewSink,
+    RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView, SinkView, SmsMessageView,
+    TokenPair,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ use crate::error::ServerError;
 use crate::ids::UserId;
 use crate::sms::{InboxWake, SmsArrived, SmsConfig};
 use crate::store::{Backend, Store};
-use crate::{api_tokens, audit, devices, shared, siem, sms};
+use crate::{api_tokens, audit, devices, invites, shared, siem, sms};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct ServerState {
     pub sms: Arc<SmsConfig>,
     /// Wakes this replica's live SMS streams.
     pub sms_wakes: tokio::sync::broadcast::Sender<InboxWake>,
+    /// The server's base URL as members reach it, for invite links.
+    pub public_url: Option<String>,
 }
 
 impl ServerState {
@@ -46,7 +49,14 @@ impl ServerState {
             key: Arc::new(key),
             sms: Arc::new(sms),
             sms_wakes: tokio::sync::broadcast::channel(1024).0,
+            public_url: None,
         }
+    }
+
+    #[must_use]
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
     }
 }
 
@@ -97,6 +107,12 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/team/members", get(members).post(add_member))
         .route("/v1/team/members/{user_id}/disable", post(disable_member))
+        .route("/v1/team/invites", get(list_invites).post(create_invite))
+        .route(
+            "/v1/team/invites/{invite_id}",
+            axum::routing::delete(revoke_invite),
+        )
+        .route("/v1/invites/accept", post(accept_invite))
         .route("/v1/tokens", get(list_tokens).post(add_token))
         .route("/v1/tokens/{token_id}/codes", get(codes))
         .route("/v1/tokens/{token_id}/seed", get(seed))
@@ -316,8 +332,8 @@ async fn members(
         .map(Json)
 }
 
-/// `POST /v1/team/members`: an admin adds a member with a first password (invite
-/// links are to come); only an owner may add admins or owners.
+/// `POST /v1/team/members`: an admin adds a member with a first password (or sends
+/// an invite link instead); only an owner may add admins or owners.
 #[derive(Debug, Deserialize)]
 pub struct NewMember {
     pub email: String,
@@ -368,6 +384,55 @@ async fn disable_member(
     }
     accounts::disable_user(&state.store, &admin.caller, &user_id, now_ms()).await?;
     Ok(Json(serde_json::json!({})))
+}
+
+async fn create_invite(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(invite): JsonBody<NewInvite>,
+) -> Result<Json<CreatedInvite>, ServerError> {
+    invites::create(
+        &state.store,
+        &admin.caller,
+        (&invite.email, invite.role),
+        state.public_url.as_deref(),
+        now_ms(),
+    )
+    .await
+    .map(Json)
+}
+
+async fn list_invites(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<InviteView>>, ServerError> {
+    invites::pending(&state.store, &admin.caller.team_id, now_ms())
+        .await
+        .map(Json)
+}
+
+async fn revoke_invite(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    Path(invite_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    invites::revoke(&state.store, &admin.caller, &invite_id, now_ms()).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// `POST /v1/invites/accept`: no session yet; the invite token is the credential.
+async fn accept_invite(
+    State(state): State<ServerState>,
+    JsonBody(request): JsonBody<AcceptInvite>,
+) -> Result<Json<TokenPair>, ServerError> {
+    invites::accept(
+        &state.store,
+        &request.token,
+        (&request.name, &request.password),
+        now_ms(),
+    )
+    .await
+    .map(Json)
 }
 
 /// `{ "id": … }`: what a create answers.

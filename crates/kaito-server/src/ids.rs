@@ -55,3 +55,4 @@ typed_id!(ApiTokenId, "apitok");
 typed_id!(NumberId, "num");
 typed_id!(DeviceId, "dev");
 typed_id!(SinkId, "sink");
+typed_id!(InviteId, "inv");

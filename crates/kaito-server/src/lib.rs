@@ -10,6 +10,7 @@ pub mod devices;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod invites;
 pub mod secrets;
 pub mod shared;
 pub mod siem;

@@ -121,6 +121,7 @@ async fn open_store(cli: &Cli) -> Result<(Store, ServerKey), ServerError> {
 async fn run(cli: Cli) -> Result<(), ServerError> {
     let (store, key) = open_store(&cli).await?;
     let sms = sms_config(&cli)?;
+    let public_url = cli.public_url.clone();
     match cli.command {
         Some(Command::Admin {
             action: AdminAction::Create { team, email, name },
@@ -164,10 +165,16 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 }),
             }
         }
-        Some(Command::Serve { listen }) => serve(ServerState::new(store, key, sms), listen).await,
+        Some(Command::Serve { listen }) => {
+            serve(
+                ServerState::new(store, key, sms).with_public_url(public_url),
+                listen,
+            )
+            .await
+        }
         None => {
             serve(
-                ServerState::new(store, key, sms),
+                ServerState::new(store, key, sms).with_public_url(public_url),
                 SocketAddr::from(([127, 0, 0, 1], 8787)),
             )
             .await

@@ -85,7 +85,8 @@ async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>
         telnyx_public_key: Some(telnyx_signing_key().verifying_key()),
         vonage_signature_secret: Some(zeroize::Zeroizing::new(VONAGE_SECRET.to_owned())),
     };
-    let state = ServerState::new(store.clone(), key, sms);
+    let state = ServerState::new(store.clone(), key, sms)
+        .with_public_url(Some("https://kaito.example.com".to_owned()));
     let tasks = state.spawn_background_tasks().unwrap();
     let app = router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
