@@ -132,6 +132,10 @@ pub struct SharedTokenView {
     /// The caller's best live grant; `None` for an admin who manages the token
     /// without holding a grant.
     pub access: Option<GrantMode>,
+    /// When the seed was last replaced (Unix milliseconds): a local copy fetched
+    /// before then is stale.
+    #[serde(default)]
+    pub rotated_at: Option<i64>,
 }
 
 /// `GET /v1/tokens/{id}/codes`.
@@ -422,4 +426,17 @@ pub struct AcceptInvite {
     pub token: String,
     pub name: String,
     pub password: String,
+}
+
+/// `GET /v1/notifications`: something the member should act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: String,
+    /// `token.rotated`: a seed the member may hold a copy of was replaced.
+    pub kind: String,
+    /// What it is about (a token id).
+    pub subject: Option<String>,
+    pub message: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
 }

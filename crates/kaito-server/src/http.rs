@@ -119,6 +119,11 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/tokens/{token_id}/rotate", post(rotate))
         .route("/v1/tokens/{token_id}/grants", post(grant))
         .route("/v1/grants/{grant_id}", axum::routing::delete(revoke_grant))
+        .route("/v1/notifications", get(notifications))
+        .route(
+            "/v1/notifications/{notification_id}/read",
+            post(mark_notification_read),
+        )
         .route("/v1/groups", post(create_group))
         .route("/v1/groups/{group_id}/members", post(add_to_group))
         .route("/v1/audit/events", get(audit_events).post(audit_pull))
@@ -525,6 +530,31 @@ async fn revoke_grant(
     Path(grant_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ServerError> {
     shared::revoke_grant(&state.store, &admin.caller, &grant_id, now_ms()).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+#[derive(Deserialize)]
+struct NotificationFilter {
+    #[serde(default)]
+    unread: bool,
+}
+
+async fn notifications(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    Query(filter): Query<NotificationFilter>,
+) -> Result<Json<Vec<kaito_api::NotificationView>>, ServerError> {
+    shared::notifications(&state.store, &caller, filter.unread)
+        .await
+        .map(Json)
+}
+
+async fn mark_notification_read(
+    State(state): State<ServerState>,
+    Authenticated(caller): Authenticated,
+    Path(notification_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    shared::mark_read(&state.store, &caller, &notification_id, now_ms()).await?;
     Ok(Json(serde_json::json!({})))
 }
 

@@ -56,3 +56,4 @@ typed_id!(NumberId, "num");
 typed_id!(DeviceId, "dev");
 typed_id!(SinkId, "sink");
 typed_id!(InviteId, "inv");
+typed_id!(NotificationId, "note");
