@@ -39,6 +39,7 @@ pub struct ServerState {
     pub sms_wakes: tokio::sync::broadcast::Sender<InboxWake>,
     /// The server's base URL as members reach it, for invite links.
     pub public_url: Option<String>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl ServerState {
@@ -50,6 +51,7 @@ impl ServerState {
             sms: Arc::new(sms),
             sms_wakes: tokio::sync::broadcast::channel(1024).0,
             public_url: None,
+            metrics: Arc::default(),
         }
     }
 
@@ -156,7 +158,52 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/sms/numbers/{number_id}/grants", post(grant_number))
         .route("/v1/sms/messages", get(sms_messages))
         .route("/v1/sms/stream", get(sms_stream))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_request,
+        ))
         .with_state(state)
+}
+
+/// Counts and times every routed request by its route pattern.
+async fn count_request(
+    State(state): State<ServerState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// `GET /metrics`: for Prometheus; counts only, so it needs no sign-in (restrict it
+/// at the proxy if even counts are private).
+async fn metrics(
+    State(state): State<ServerState>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ServerError> {
+    let text = state
+        .metrics
+        .render(&state.store, state.sms_wakes.receiver_count())
+        .await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    ))
 }
 
 /// A JSON body whose rejection is a Kaito error (`{code, message}`), not plain text.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod invites;
+pub mod metrics;
 pub mod secrets;
 pub mod shared;
 pub mod siem;

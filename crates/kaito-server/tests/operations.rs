@@ -1,0 +1,129 @@
+//! What operators scrape and read, on SQLite and PostgreSQL: Prometheus metrics
+//! that count requests by route pattern and show SIEM and SMS state, with nothing
+//! identifying in them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::servers;
+use serde_json::json;
+
+async fn scrape(server: &common::TestServer) -> String {
+    let response = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        response.headers()
+    );
+    response.text().await.unwrap()
+}
+
+/// The value of the sample `name` (with its labels), if present.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_siem_and_sms_state() {
+    for server in servers().await {
+        let label = server.label;
+        let inbox = common::inbox::inbox(&server).await;
+        let owner = Some(inbox.owner.access_token.as_str());
+        assert_eq!(
+            server
+                .login("mia@example.com", "wrong password!")
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            server
+                .login("mia@example.com", "wrong password!")
+                .await
+                .status,
+            401
+        );
+        let token = server
+            .post("/v1/tokens", owner, &json!({ "uri": "otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub" }))
+            .await;
+        let token_id = token.body["id"].as_str().unwrap().to_owned();
+        // A sink nobody listens on: failing, and behind by the whole log.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        server
+            .post(
+                "/v1/siem/sinks",
+                owner,
+                &json!({ "name": "Down", "kind": "syslog", "host": "127.0.0.1", "port": port }),
+            )
+            .await;
+        let _stream = common::inbox::open_stream(&server, &inbox.reader, None).await;
+        let mut text = String::new();
+        for _ in 0..100 {
+            text = scrape(&server).await;
+            if sample(&text, "kaito_siem_sinks_failing") == Some(1.0) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+
+        assert_eq!(
+            sample(
+                &text,
+                r#"kaito_http_requests_total{route="/v1/auth/login",method="POST",status="401"}"#
+            ),
+            Some(2.0),
+            "{label}:\n{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                r#"kaito_http_requests_total{route="/v1/tokens",method="POST",status="200"}"#
+            ),
+            Some(1.0),
+            "{label}"
+        );
+        assert!(
+            text.contains(r#"kaito_http_request_duration_seconds_count{route="/v1/auth/login"}"#),
+            "{label}"
+        );
+        assert_eq!(
+            sample(&text, "kaito_sms_live_streams"),
+            Some(1.0),
+            "{label}"
+        );
+        assert_eq!(
+            sample(&text, "kaito_siem_sinks_failing"),
+            Some(1.0),
+            "{label}"
+        );
+        let events = sample(&text, "kaito_audit_events").unwrap();
+        assert!(events >= 8.0, "{label}: {events}");
+        assert!(
+            sample(&text, "kaito_siem_pending_events_max").unwrap() >= events - 1.0,
+            "{label}"
+        );
+        // Route patterns, not paths: no ids, emails or numbers.
+        for private in [
+            token_id.as_str(),
+            "mia@example.com",
+            "+1555",
+            "team_",
+            "JBSWY3DP",
+        ] {
+            assert!(!text.contains(private), "{label}: {private} in the metrics");
+        }
+    }
+}
