@@ -1,4 +1,4 @@
-//! Prometheus metrics (`GET /metrics`, OpenMetrics text). Counts and timings only:
+//! Prometheus metrics (`GET /metrics`, `OpenMetrics` text). Counts and timings only:
 //! no label carries an id, an email, a phone number, a seed or a code.
 
 use prometheus_client::encoding::EncodeLabelSet;
