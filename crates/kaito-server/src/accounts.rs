@@ -485,7 +485,7 @@ pub async fn disable_user(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(ServerError::BadRequest(format!(
+        return Err(ServerError::NotFound(format!(
             "No active member {user_id} in your team."
         )));
     }

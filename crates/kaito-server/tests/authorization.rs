@@ -1,0 +1,362 @@
+//! The authorisation matrix, on SQLite and PostgreSQL: every route, called by each
+//! kind of caller — nobody, a code-only member, an admin, the owner, the owner of
+//! another team, and a SIEM's `audit:read` API token — answers exactly as the
+//! table says. A route added without a row here fails the completeness check.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{MEMBER_PASSWORD, TestServer, servers};
+use kaito_api::TokenPair;
+use serde_json::json;
+
+const GITHUB: &str =
+    "otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub";
+
+/// Who calls, in the column order of [`MATRIX`].
+const CALLERS: [&str; 6] = ["nobody", "member", "admin", "owner", "outsider", "siem"];
+
+/// (method, path, body, expected status per caller). Placeholders are filled per
+/// call: `{token}` `{group}` `{number}` Acme's; `{member}` the code-only member;
+/// `{n}` a fresh number; `{victim}` `{invite}` `{grant}` `{sink}` `{apitoken}`
+/// `{device}` `{pubkey}` a fresh one made just for this call.
+#[rustfmt::skip]
+const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
+    ("GET", "/v1/health", "", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/metrics", "", [200, 200, 200, 200, 200, 200]),
+    ("POST", "/v1/auth/login", r#"{"email":"nobody{n}@example.com","password":"wrong password"}"#, [401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/auth/refresh", r#"{"refresh_token":"made-up"}"#, [401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/invites/accept", r#"{"token":"kin_made_up","name":"Eve","password":"eve's passphrase"}"#, [410, 410, 410, 410, 410, 410]),
+    ("GET", "/v1/me", "", [401, 200, 200, 200, 200, 401]),
+    ("GET", "/v1/team/members", "", [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/team/members", r#"{"email":"new{n}@example.com","name":"New","role":"member","password":"a first passphrase"}"#, [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/team/members", r#"{"email":"boss{n}@example.com","name":"Boss","role":"admin","password":"a first passphrase"}"#, [401, 403, 403, 200, 200, 401]),
+    ("POST", "/v1/team/members/{victim}/disable", "{}", [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/team/invites", "", [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"member"}"#, [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"owner"}"#, [401, 403, 403, 200, 200, 401]),
+    ("DELETE", "/v1/team/invites/{invite}", "", [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/tokens", "", [401, 200, 200, 200, 200, 401]),
+    ("POST", "/v1/tokens", r#"{"uri":"otpauth://totp/Svc{n}:a?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Svc{n}"}"#, [401, 403, 200, 200, 200, 401]),
+    // Codes need a grant, for admins too: managing a token is not using it. The
+    // owner added the token, which gave them its seed.
+    ("GET", "/v1/tokens/{token}/codes", "", [401, 200, 403, 200, 403, 401]),
+    // The member's grant is code-only: never the seed.
+    ("GET", "/v1/tokens/{token}/seed", "", [401, 403, 403, 200, 403, 401]),
+    ("POST", "/v1/tokens/{token}/rotate", r#"{"uri":"otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub"}"#, [401, 403, 200, 200, 404, 401]),
+    ("POST", "/v1/tokens/{token}/grants", r#"{"user_id":"{member}","mode":"code"}"#, [401, 403, 200, 200, 404, 401]),
+    ("POST", "/v1/tokens/{token}/grants", r#"{"user_id":"{member}","mode":"seed"}"#, [401, 403, 200, 200, 404, 401]),
+    ("DELETE", "/v1/grants/{grant}", "", [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/notifications", "", [401, 200, 200, 200, 200, 401]),
+    ("POST", "/v1/notifications/note_made_up/read", "{}", [401, 404, 404, 404, 404, 401]),
+    ("POST", "/v1/groups", r#"{"name":"Group {n}"}"#, [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/groups/{group}/members", r#"{"user_id":"{victim}"}"#, [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/audit/events", "", [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/audit/events", "{}", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/v1/audit/verify", "", [401, 403, 200, 200, 200, 401]),
+    ("GET", "/v1/audit/checkpoint", "", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/v1/audit/retention", "", [401, 403, 200, 200, 200, 401]),
+    ("PUT", "/v1/audit/retention", r#"{"keep_days":null}"#, [401, 403, 403, 200, 200, 401]),
+    ("GET", "/v1/siem/sinks", "", [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/siem/sinks", r#"{"name":"S{n}","kind":"syslog","host":"127.0.0.1","port":9}"#, [401, 403, 200, 200, 200, 401]),
+    ("DELETE", "/v1/siem/sinks/{sink}", "", [401, 403, 200, 200, 404, 401]),
+    ("POST", "/v1/api-tokens", r#"{"name":"T{n}","scopes":["audit:read"]}"#, [401, 403, 200, 200, 200, 401]),
+    ("DELETE", "/v1/api-tokens/{apitoken}", "", [401, 403, 200, 200, 404, 401]),
+    ("POST", "/v1/devices", r#"{"name":"Laptop","public_key":"{pubkey}"}"#, [401, 200, 200, 200, 200, 401]),
+    // The member's own device, or any as an admin.
+    ("DELETE", "/v1/devices/{device}", "", [401, 200, 200, 200, 404, 401]),
+    ("POST", "/v1/events:batch", r#"{"device_id":"dev_x","events":[]}"#, [401, 403, 403, 403, 403, 401]),
+    ("POST", "/v1/sms/numbers", r#"{"phone_number":"+1555010{n4}"}"#, [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/sms/numbers/{number}/grants", r#"{"user_id":"{member}"}"#, [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/sms/messages", "", [401, 200, 200, 200, 200, 401]),
+    ("GET", "/v1/sms/stream", "", [401, 200, 200, 200, 200, 401]),
+    // Webhooks answer to signatures, not sessions (their own tests forge them).
+    ("POST", "/v1/sms/twilio", "", [403, 403, 403, 403, 403, 403]),
+    ("POST", "/v1/sms/telnyx", "{}", [403, 403, 403, 403, 403, 403]),
+    ("POST", "/v1/sms/vonage", "{}", [403, 403, 403, 403, 403, 403]),
+    // Last: it ends each caller's session.
+    ("POST", "/v1/auth/logout", "{}", [401, 200, 200, 200, 200, 401]),
+];
+
+/// The test team, another team, and what the placeholders name.
+struct World<'a> {
+    server: &'a TestServer,
+    owner: TokenPair,
+    callers: [Option<String>; 6],
+    member_id: String,
+    token_id: String,
+    group_id: String,
+    number_id: String,
+    fresh: std::sync::atomic::AtomicU32,
+}
+
+impl<'a> World<'a> {
+    async fn new(server: &'a TestServer) -> World<'a> {
+        let owner = server.acme_owner().await;
+        let admin_token = Some(owner.access_token.as_str());
+        let member_id = server.add_member(&owner, "mia@example.com", "member").await;
+        server.add_member(&owner, "ada@example.com", "admin").await;
+        let member: TokenPair = server
+            .login("mia@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        let admin: TokenPair = server
+            .login("ada@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        kaito_server::accounts::create_team_with_owner(
+            &server.store,
+            "Globex",
+            "gina@example.com",
+            "Gina",
+            common::OWNER_PASSWORD,
+            kaito_server::http::now_ms(),
+        )
+        .await
+        .unwrap();
+        let outsider: TokenPair = server
+            .login("gina@example.com", common::OWNER_PASSWORD)
+            .await
+            .parse();
+        let siem = server
+            .post(
+                "/v1/api-tokens",
+                admin_token,
+                &json!({ "name": "SIEM", "scopes": ["audit:read"] }),
+            )
+            .await;
+        let token = server
+            .post("/v1/tokens", admin_token, &json!({ "uri": GITHUB }))
+            .await;
+        let token_id = token.body["id"].as_str().unwrap().to_owned();
+        let granted = server
+            .post(
+                &format!("/v1/tokens/{token_id}/grants"),
+                admin_token,
+                &json!({ "user_id": member_id, "mode": "code" }),
+            )
+            .await;
+        assert_eq!(granted.status, 200);
+        let group = server
+            .post("/v1/groups", admin_token, &json!({ "name": "Ops" }))
+            .await;
+        let number = server
+            .post(
+                "/v1/sms/numbers",
+                admin_token,
+                &json!({ "phone_number": "+15550199000" }),
+            )
+            .await;
+        World {
+            server,
+            callers: [
+                None,
+                Some(member.access_token),
+                Some(admin.access_token),
+                Some(owner.access_token.clone()),
+                Some(outsider.access_token),
+                Some(siem.body["token"].as_str().unwrap().to_owned()),
+            ],
+            owner,
+            member_id,
+            token_id,
+            group_id: group.body["id"].as_str().unwrap().to_owned(),
+            number_id: number.body["id"].as_str().unwrap().to_owned(),
+            fresh: std::sync::atomic::AtomicU32::new(1),
+        }
+    }
+
+    fn next(&self) -> u32 {
+        self.fresh
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Something new made by the owner, for one call to act on; its id.
+    async fn made(&self, path: &str, body: serde_json::Value) -> String {
+        let made = self
+            .server
+            .post(path, Some(&self.owner.access_token), &body)
+            .await;
+        assert_eq!(made.status, 200, "{path}: {}", made.body);
+        made.body["id"]
+            .as_str()
+            .or(made.body["user_id"].as_str())
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn fill(&self, template: &str) -> String {
+        let n = self.next();
+        let mut text = template
+            .replace("{token}", &self.token_id)
+            .replace("{group}", &self.group_id)
+            .replace("{number}", &self.number_id)
+            .replace("{member}", &self.member_id)
+            .replace("{n4}", &format!("{n:04}"))
+            .replace("{n}", &n.to_string());
+        if text.contains("{victim}") {
+            let id = self
+                .made("/v1/team/members", json!({ "email": format!("victim{n}@example.com"), "name": "V", "role": "member", "password": MEMBER_PASSWORD }))
+                .await;
+            text = text.replace("{victim}", &id);
+        }
+        if text.contains("{invite}") {
+            let id = self
+                .made(
+                    "/v1/team/invites",
+                    json!({ "email": format!("inv{n}@example.com"), "role": "member" }),
+                )
+                .await;
+            text = text.replace("{invite}", &id);
+        }
+        if text.contains("{grant}") {
+            let id = self
+                .made(
+                    &format!("/v1/tokens/{}/grants", self.token_id),
+                    json!({ "group_id": self.group_id, "mode": "code" }),
+                )
+                .await;
+            text = text.replace("{grant}", &id);
+        }
+        if text.contains("{sink}") {
+            let id = self.made("/v1/siem/sinks", json!({ "name": format!("S{n}"), "kind": "syslog", "host": "127.0.0.1", "port": 9 })).await;
+            text = text.replace("{sink}", &id);
+        }
+        if text.contains("{apitoken}") {
+            let id = self
+                .made(
+                    "/v1/api-tokens",
+                    json!({ "name": format!("T{n}"), "scopes": ["audit:read"] }),
+                )
+                .await;
+            text = text.replace("{apitoken}", &id);
+        }
+        if text.contains("{pubkey}") {
+            text = text.replace("{pubkey}", &self.device_key());
+        }
+        if text.contains("{device}") {
+            // The member's own device.
+            let enrolled = self
+                .server
+                .post(
+                    "/v1/devices",
+                    self.callers[1].as_deref(),
+                    &json!({ "name": "Phone", "public_key": self.device_key() }),
+                )
+                .await;
+            assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+            text = text.replace("{device}", enrolled.body["id"].as_str().unwrap());
+        }
+        text
+    }
+
+    fn device_key(&self) -> String {
+        let mut seed = [9u8; 32];
+        seed[..4].copy_from_slice(&self.next().to_le_bytes());
+        STANDARD.encode(
+            ed25519_dalek::SigningKey::from_bytes(&seed)
+                .verifying_key()
+                .to_bytes(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_kind_of_caller_as_the_table_says() {
+    for server in servers().await {
+        let label = server.label;
+        let world = World::new(&server).await;
+        let mut wrong = Vec::new();
+        for (method, path, body, expected) in MATRIX {
+            for (column, caller) in CALLERS.iter().enumerate() {
+                let path = world.fill(path).await;
+                let body = world.fill(body).await;
+                let mut request = server
+                    .client
+                    .request(method.parse().unwrap(), format!("{}{path}", server.base));
+                if let Some(token) = &world.callers[column] {
+                    request = request.bearer_auth(token);
+                }
+                if !body.is_empty() {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                if status != expected[column] {
+                    // Only read a body that ends (the SMS stream does not).
+                    let said =
+                        tokio::time::timeout(std::time::Duration::from_secs(1), response.text())
+                            .await
+                            .map(Result::unwrap_or_default)
+                            .unwrap_or_default();
+                    wrong.push(format!(
+                        "{method} {path} as {caller}: {status}, expected {}: {said}",
+                        expected[column]
+                    ));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{label}:\n{}", wrong.join("\n"));
+    }
+}
+
+/// Every route the router declares has a row: a new route cannot skip the matrix.
+#[test]
+fn the_matrix_covers_every_route() {
+    let source = include_str!("../src/http.rs");
+    let mut declared = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find(".route(") {
+        let call = &rest[start + ".route(".len()..];
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find_map(|(at, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(at)
+            })
+            .unwrap();
+        let call = &call[..end];
+        let path = call.split('"').nth(1).unwrap();
+        for method in ["get", "post", "put", "delete"] {
+            if call.contains(&format!("{method}(")) {
+                declared.push((method.to_uppercase(), path.to_owned()));
+            }
+        }
+        rest = &rest[start + 7 + end..];
+    }
+    assert!(declared.len() > 40, "{declared:?}");
+    let missing: Vec<_> = declared
+        .iter()
+        .filter(|(method, path)| {
+            !MATRIX
+                .iter()
+                .any(|row| row.0 == method && matches(row.1, path))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in MATRIX: {missing:?}"
+    );
+}
+
+/// Whether a matrix path (placeholders and made-up ids filled in) is the route
+/// `pattern` (`{name}` segments).
+fn matches(path: &str, pattern: &str) -> bool {
+    let (path, pattern): (Vec<_>, Vec<_>) =
+        (path.split('/').collect(), pattern.split('/').collect());
+    path.len() == pattern.len()
+        && path
+            .iter()
+            .zip(&pattern)
+            .all(|(segment, wanted)| wanted.starts_with('{') || segment == wanted)
+}
