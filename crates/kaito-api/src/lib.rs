@@ -1,5 +1,8 @@
 //! Wire types shared by the desktop app and the team server. Both sides compile
 //! against these definitions so a renamed field breaks the build, not production.
+//!
+//! With the `openapi` feature every type is also a `utoipa` schema, so the server's
+//! `/v1/openapi.json` describes exactly these definitions.
 
 /// Version of the HTTP API; a server answers 400 to clients of a newer major version.
 pub const API_VERSION: u32 = 1;
@@ -8,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every error answer: a stable `code` for programs, a `message` for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: String,
     pub message: String,
@@ -15,6 +19,7 @@ pub struct ApiError {
 
 /// A member's role in their team, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Member,
@@ -45,6 +50,7 @@ impl Role {
 
 /// `POST /v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -52,6 +58,7 @@ pub struct LoginRequest {
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
@@ -59,6 +66,7 @@ pub struct RefreshRequest {
 /// A short-lived access token (sent as `Authorization: Bearer …`) and the refresh
 /// token that replaces it; each refresh token works once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     pub access_token: String,
     pub access_expires_in_secs: u64,
@@ -67,6 +75,7 @@ pub struct TokenPair {
 
 /// `GET /v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeView {
     pub user_id: String,
     pub email: String,
@@ -78,6 +87,7 @@ pub struct MeView {
 
 /// One row of `GET /v1/team/members` (admins and owners).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub user_id: String,
     pub email: String,
@@ -88,6 +98,7 @@ pub struct MemberView {
 
 /// What a grant lets its holder do with a shared token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum GrantMode {
     /// Codes computed by the server; the seed never reaches the device.
@@ -117,12 +128,14 @@ impl GrantMode {
 
 /// `POST /v1/tokens` (admins): a token given by its `otpauth://` URI.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSharedToken {
     pub uri: String,
 }
 
 /// A shared token as the caller sees it: never its seed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharedTokenView {
     pub token_id: String,
     pub issuer: String,
@@ -140,6 +153,7 @@ pub struct SharedTokenView {
 
 /// `GET /v1/tokens/{id}/codes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodesView {
     pub current: String,
     pub next: String,
@@ -152,12 +166,14 @@ pub struct CodesView {
 
 /// `GET /v1/tokens/{id}/seed` (full-seed grants only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeedView {
     pub uri: String,
 }
 
 /// `POST /v1/tokens/{id}/grants` (admins): exactly one of `user_id`, `group_id`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewGrant {
     #[serde(default)]
     pub user_id: Option<String>,
@@ -171,6 +187,7 @@ pub struct NewGrant {
 
 /// One event of the team's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEventView {
     pub seq: i64,
     pub event_id: String,
@@ -179,12 +196,15 @@ pub struct AuditEventView {
     pub actor: Option<String>,
     pub kind: String,
     pub subject: Option<String>,
+    /// What the event is about, by kind; always a JSON object.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: serde_json::Value,
     pub hash: String,
 }
 
 /// `GET /v1/audit/verify`: whether the chain is intact, and where it first breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainReport {
     /// Events checked (those after `pruned_through_seq`).
     pub events: i64,
@@ -200,6 +220,7 @@ pub struct ChainReport {
 /// `POST /v1/audit/events`, the pull API for SIEMs: a time range to start, then the
 /// `cursor` of the previous page to go on (new events keep arriving after it).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPullRequest {
     #[serde(default)]
     pub limit: Option<u32>,
@@ -216,6 +237,7 @@ pub struct AuditPullRequest {
 /// One page of the pull API. Pass `cursor` back for the next page; with
 /// `has_more` false, the same cursor later returns what arrived since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub cursor: String,
     pub has_more: bool,
@@ -224,6 +246,7 @@ pub struct AuditPage {
 
 /// `POST /v1/api-tokens` (admins).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiToken {
     pub name: String,
     /// Only `audit:read` so far.
@@ -232,6 +255,7 @@ pub struct NewApiToken {
 
 /// The new API token; its secret is shown this once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     pub id: String,
     pub token: String,
@@ -240,6 +264,7 @@ pub struct CreatedApiToken {
 /// `GET /v1/audit/checkpoint`: the chain head, signed by the server (Ed25519), so a
 /// copy kept elsewhere proves later what the log held at that point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckpointView {
     pub team_id: String,
     pub seq: i64,
@@ -260,6 +285,7 @@ pub fn checkpoint_message(team_id: &str, seq: i64, head_hash: &str, at: i64) -> 
 
 /// A text message in the shared inbox, as a member allowed to read its number sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsMessageView {
     /// Orders messages; the live stream's event id.
     pub seq: i64,
@@ -277,6 +303,7 @@ pub struct SmsMessageView {
 /// `POST /v1/devices`: a device of the signed-in member, with its Ed25519 public key
 /// (base64, 32 bytes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewDevice {
     pub name: String,
     pub public_key: String,
@@ -284,6 +311,7 @@ pub struct NewDevice {
 
 /// What a device records locally and sends later: a code seen or copied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceEvent {
     /// Chosen by the device (a UUID); sending it again is harmless.
     pub event_id: String,
@@ -302,6 +330,7 @@ pub struct DeviceEvent {
 /// `POST /v1/events:batch`, signed with the device key (`X-Kaito-Signature`: base64
 /// Ed25519 over the exact body bytes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventBatch {
     pub device_id: String,
     pub events: Vec<DeviceEvent>,
@@ -309,6 +338,7 @@ pub struct EventBatch {
 
 /// What the server did with a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchReceipt {
     pub accepted: u32,
     /// Events already received before (by `event_id`).
@@ -319,6 +349,7 @@ pub struct BatchReceipt {
 
 /// Where a SIEM sink sends the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SinkTarget {
     /// RFC 5424 syslog over TCP, or TLS (RFC 5425), octet-counting framing.
@@ -347,6 +378,7 @@ pub enum SinkTarget {
 
 /// The message inside a syslog record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SyslogFormat {
     /// `ArcSight` Common Event Format.
@@ -357,6 +389,7 @@ pub enum SyslogFormat {
 
 /// `POST /v1/siem/sinks` (admins).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSink {
     pub name: String,
     #[serde(flatten)]
@@ -368,6 +401,7 @@ pub struct NewSink {
 
 /// A sink and how its delivery goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SinkView {
     pub id: String,
     pub name: String,
@@ -386,12 +420,14 @@ pub struct SinkView {
 /// `GET`/`PUT /v1/audit/retention`: how many days audit events are kept (`None`:
 /// for ever). Events are removed only once every sink has received them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetentionSetting {
     pub keep_days: Option<u32>,
 }
 
 /// `POST /v1/team/invites` (admins; only an owner invites admins or owners).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewInvite {
     pub email: String,
     pub role: Role,
@@ -400,6 +436,7 @@ pub struct NewInvite {
 /// A new invite. The token is shown this once; `link` opens Kaito on it when the
 /// server knows its public URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvite {
     pub id: String,
     pub token: String,
@@ -410,6 +447,7 @@ pub struct CreatedInvite {
 
 /// An invite not yet used, revoked or expired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteView {
     pub id: String,
     pub email: String,
@@ -422,6 +460,7 @@ pub struct InviteView {
 /// `POST /v1/invites/accept`: the invited person joins; answered with their first
 /// tokens, signed in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcceptInvite {
     pub token: String,
     pub name: String,
@@ -430,6 +469,7 @@ pub struct AcceptInvite {
 
 /// `GET /v1/notifications`: something the member should act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationView {
     pub id: String,
     /// `token.rotated`: a seed the member may hold a copy of was replaced.

@@ -11,14 +11,16 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    AcceptInvite, AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport,
-    CheckpointView, CodesView, CreatedApiToken, CreatedInvite, InviteView, LoginRequest, MeView,
-    MemberView, NewApiToken, NewDevice, NewGrant, NewInvite, NewSharedToken, NewSink,
-    RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView, SinkView, SmsMessageView,
-    TokenPair,
+    AcceptInvite, ApiError, AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport,
+    CheckpointView, CodesView, CreatedApiToken, CreatedInvite, EventBatch, InviteView,
+    LoginRequest, MeView, MemberView, NewApiToken, NewDevice, NewGrant, NewInvite, NewSharedToken,
+    NewSink, RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView, SinkView,
+    SmsMessageView, TokenPair,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::accounts::{self, Caller};
 use crate::custody::ServerKey;
@@ -159,11 +161,166 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/sms/messages", get(sms_messages))
         .route("/v1/sms/stream", get(sms_stream))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_request,
         ))
         .with_state(state)
+}
+
+/// The `OpenAPI` document of [`router`]: every handler carries a `#[utoipa::path]`,
+/// and this lists them in the router's order (the operations test fails when a
+/// route is missing here). Schemas come in through the paths that use them.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Kaito team server",
+        description = "Shared 2FA tokens, server-computed codes, the audit log and the SMS inbox of a Kaito team."
+    ),
+    paths(
+        health,
+        login,
+        refresh,
+        logout,
+        me,
+        members,
+        add_member,
+        disable_member,
+        list_invites,
+        create_invite,
+        revoke_invite,
+        accept_invite,
+        list_tokens,
+        add_token,
+        codes,
+        seed,
+        rotate,
+        grant,
+        revoke_grant,
+        notifications,
+        mark_notification_read,
+        create_group,
+        add_to_group,
+        audit_events,
+        audit_pull,
+        audit_verify,
+        audit_checkpoint,
+        audit_retention,
+        set_audit_retention,
+        list_sinks,
+        add_sink,
+        remove_sink,
+        create_api_token,
+        revoke_api_token,
+        enroll_device,
+        revoke_device,
+        event_batch,
+        twilio_webhook,
+        telnyx_webhook,
+        vonage_webhook,
+        add_number,
+        grant_number,
+        sms_messages,
+        sms_stream,
+        metrics,
+        openapi,
+    ),
+    components(
+        schemas(ApiError),
+        responses(BadRequest, Unauthenticated, Forbidden, NotFound)
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "accounts", description = "Sign-in, the team's members, invites and groups."),
+        (name = "tokens", description = "Shared 2FA tokens, their codes and seeds, grants, and notifications about them."),
+        (name = "audit", description = "The team's hash-chained audit log."),
+        (name = "siem", description = "Delivery of the audit log to SIEMs, and API tokens for pulling it."),
+        (name = "sms", description = "The shared SMS inbox and the providers' webhooks."),
+        (name = "devices", description = "Members' devices and the audit events they report."),
+        (name = "operations", description = "Health, metrics and this document."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The `bearer` scheme the signed-in operations name. Added here because the
+/// derive has no syntax for security schemes.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(utoipa::openapi::Components::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "A session's access token from `/v1/auth/login`. `POST /v1/audit/events` \
+                             and `GET /v1/audit/checkpoint` also take an API token (`kat_…`) with \
+                             the `audit:read` scope.",
+                        ))
+                        .build(),
+                ),
+            );
+    }
+}
+
+// Reusable error answers; each is an [`ApiError`] body. Never built: they only
+// name a status's meaning once for every operation that can answer it.
+
+/// The body or a parameter is not valid (`request.invalid`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+struct BadRequest(ApiError);
+
+/// Sign in first: the access token is missing, expired or revoked (`auth.unauthenticated`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+struct Unauthenticated(ApiError);
+
+/// The caller's role is too low for this (`auth.forbidden`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+struct Forbidden(ApiError);
+
+/// No such thing in the caller's team (`not_found`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+struct NotFound(ApiError);
+
+/// The fields of Twilio's webhook form that Kaito reads; Twilio sends more.
+#[derive(ToSchema)]
+#[schema(rename_all = "PascalCase")]
+#[allow(dead_code)] // Documentation only: the handler reads the raw form to check its signature.
+struct TwilioForm {
+    /// Twilio's message id: a retry carries the same one.
+    message_sid: String,
+    /// The inbox number, E.164.
+    to: String,
+    /// The sender, E.164.
+    from: String,
+    /// The text.
+    body: String,
+}
+
+/// Built once: the document is the same for the life of the process.
+static OPENAPI: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+    std::sync::LazyLock::new(ApiDoc::openapi);
+
+/// This API's `OpenAPI` 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The OpenAPI document.", body = Object, content_type = "application/json"),
+    ),
+)]
+async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(&OPENAPI)
 }
 
 /// Counts and times every routed request by its route pattern.
@@ -188,8 +345,18 @@ async fn count_request(
     response
 }
 
+/// Prometheus metrics.
+///
 /// `GET /metrics`: for Prometheus; counts only, so it needs no sign-in (restrict it
 /// at the proxy if even counts are private).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "OpenMetrics text.", body = String, content_type = "application/openmetrics-text"),
+    ),
+)]
 async fn metrics(
     State(state): State<ServerState>,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ServerError> {
@@ -329,12 +496,21 @@ impl<R: RoleRequirement> FromRequestParts<ServerState> for Requires<R> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Health {
     status: &'static str,
     version: &'static str,
 }
 
+/// Whether the server is up, and its version.
+#[utoipa::path(
+    get,
+    path = "/v1/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The server is up.", body = Health),
+    ),
+)]
 async fn health() -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -342,6 +518,19 @@ async fn health() -> Json<Health> {
     })
 }
 
+/// Signs in with an email and a password.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, description = "The email or the password is wrong (`auth.invalid_credentials`).", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+    ),
+)]
 async fn login(
     State(state): State<ServerState>,
     JsonBody(request): JsonBody<LoginRequest>,
@@ -351,6 +540,18 @@ async fn login(
         .map(Json)
 }
 
+/// Trades a refresh token for a new token pair; each refresh token works once.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    tag = "accounts",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair.", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, description = "The refresh token is no longer valid (`auth.invalid_refresh`).", body = ApiError),
+    ),
+)]
 async fn refresh(
     State(state): State<ServerState>,
     JsonBody(request): JsonBody<RefreshRequest>,
@@ -360,6 +561,17 @@ async fn refresh(
         .map(Json)
 }
 
+/// Ends the caller's session.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
 async fn logout(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -368,6 +580,17 @@ async fn logout(
     Ok(Json(serde_json::json!({})))
 }
 
+/// The signed-in member and their team.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller.", body = MeView),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
 async fn me(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -375,6 +598,18 @@ async fn me(
     accounts::me(&state.store, &caller).await.map(Json)
 }
 
+/// The team's members (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/team/members",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Every member of the caller's team.", body = Vec<MemberView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn members(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -386,7 +621,7 @@ async fn members(
 
 /// `POST /v1/team/members`: an admin adds a member with a first password (or sends
 /// an invite link instead); only an owner may add admins or owners.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewMember {
     pub email: String,
     pub name: String,
@@ -394,11 +629,26 @@ pub struct NewMember {
     pub password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Created {
     user_id: String,
 }
 
+/// Adds a member with a first password (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/team/members",
+    tag = "accounts",
+    request_body = NewMember,
+    responses(
+        (status = 200, description = "The new member.", body = Created),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not an admin, or an admin adding an admin or owner (`auth.forbidden`).", body = ApiError),
+        (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn add_member(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -423,6 +673,23 @@ async fn add_member(
     }))
 }
 
+/// Disables a member and ends their sessions (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/team/members/{user_id}/disable",
+    tag = "accounts",
+    params(
+        ("user_id" = String, Path, description = "The member to disable."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, description = "Callers cannot disable themselves (`request.invalid`).", body = ApiError),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn disable_member(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -438,6 +705,21 @@ async fn disable_member(
     Ok(Json(serde_json::json!({})))
 }
 
+/// Invites someone by email (admins; only an owner invites admins or owners).
+#[utoipa::path(
+    post,
+    path = "/v1/team/invites",
+    tag = "accounts",
+    request_body = NewInvite,
+    responses(
+        (status = 200, description = "The invite; its token is shown this once.", body = CreatedInvite),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_invite(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -454,6 +736,18 @@ async fn create_invite(
     .map(Json)
 }
 
+/// Invites not yet used, revoked or expired (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/team/invites",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The pending invites.", body = Vec<InviteView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_invites(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -463,6 +757,22 @@ async fn list_invites(
         .map(Json)
 }
 
+/// Revokes a pending invite (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/team/invites/{invite_id}",
+    tag = "accounts",
+    params(
+        ("invite_id" = String, Path, description = "The invite to revoke."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn revoke_invite(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -472,7 +782,21 @@ async fn revoke_invite(
     Ok(Json(serde_json::json!({})))
 }
 
+/// Joins a team through an invite; answered signed in.
+///
 /// `POST /v1/invites/accept`: no session yet; the invite token is the credential.
+#[utoipa::path(
+    post,
+    path = "/v1/invites/accept",
+    tag = "accounts",
+    request_body = AcceptInvite,
+    responses(
+        (status = 200, description = "The new member's first tokens.", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+        (status = 410, description = "The invite was used, revoked or expired (`invite.invalid`).", body = ApiError),
+    ),
+)]
 async fn accept_invite(
     State(state): State<ServerState>,
     JsonBody(request): JsonBody<AcceptInvite>,
@@ -488,11 +812,25 @@ async fn accept_invite(
 }
 
 /// `{ "id": … }`: what a create answers.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CreatedId {
     id: String,
 }
 
+/// Adds a shared token by its `otpauth://` URI (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/tokens",
+    tag = "tokens",
+    request_body = NewSharedToken,
+    responses(
+        (status = 200, description = "The new token's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn add_token(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -511,6 +849,17 @@ async fn add_token(
     }))
 }
 
+/// The shared tokens the caller may use or manage.
+#[utoipa::path(
+    get,
+    path = "/v1/tokens",
+    tag = "tokens",
+    responses(
+        (status = 200, description = "The caller's shared tokens; never their seeds.", body = Vec<SharedTokenView>),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_tokens(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -520,6 +869,22 @@ async fn list_tokens(
         .map(Json)
 }
 
+/// The current and next codes of a shared token, computed by the server.
+#[utoipa::path(
+    get,
+    path = "/v1/tokens/{token_id}/codes",
+    tag = "tokens",
+    params(
+        ("token_id" = String, Path, description = "The shared token."),
+    ),
+    responses(
+        (status = 200, description = "The codes.", body = CodesView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "The caller holds no live grant to the token (`grant.none`).", body = ApiError),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn codes(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -530,6 +895,22 @@ async fn codes(
         .map(Json)
 }
 
+/// The seed of a shared token, as an `otpauth://` URI (full-seed grants only).
+#[utoipa::path(
+    get,
+    path = "/v1/tokens/{token_id}/seed",
+    tag = "tokens",
+    params(
+        ("token_id" = String, Path, description = "The shared token."),
+    ),
+    responses(
+        (status = 200, description = "The seed.", body = SeedView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "The caller's grant is code-only (`grant.code_only`), or there is none (`grant.none`).", body = ApiError),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn seed(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -540,6 +921,24 @@ async fn seed(
         .map(Json)
 }
 
+/// Replaces a shared token's seed (admins); holders of a copy are notified.
+#[utoipa::path(
+    post,
+    path = "/v1/tokens/{token_id}/rotate",
+    tag = "tokens",
+    params(
+        ("token_id" = String, Path, description = "The shared token."),
+    ),
+    request_body = NewSharedToken,
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn rotate(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -558,6 +957,24 @@ async fn rotate(
     Ok(Json(serde_json::json!({})))
 }
 
+/// Grants a member or a group a shared token (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/tokens/{token_id}/grants",
+    tag = "tokens",
+    params(
+        ("token_id" = String, Path, description = "The shared token."),
+    ),
+    request_body = NewGrant,
+    responses(
+        (status = 200, description = "The new grant's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn grant(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -571,6 +988,22 @@ async fn grant(
     }))
 }
 
+/// Revokes a grant (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/grants/{grant_id}",
+    tag = "tokens",
+    params(
+        ("grant_id" = String, Path, description = "The grant to revoke."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn revoke_grant(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -580,12 +1013,29 @@ async fn revoke_grant(
     Ok(Json(serde_json::json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NotificationFilter {
+    /// Only those not yet read.
     #[serde(default)]
     unread: bool,
 }
 
+/// What the caller should act on, such as rotated seeds.
+#[utoipa::path(
+    get,
+    path = "/v1/notifications",
+    tag = "tokens",
+    params(
+        NotificationFilter,
+    ),
+    responses(
+        (status = 200, description = "The caller's notifications.", body = Vec<kaito_api::NotificationView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
 async fn notifications(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -596,6 +1046,21 @@ async fn notifications(
         .map(Json)
 }
 
+/// Marks one of the caller's notifications read.
+#[utoipa::path(
+    post,
+    path = "/v1/notifications/{notification_id}/read",
+    tag = "tokens",
+    params(
+        ("notification_id" = String, Path, description = "The notification."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn mark_notification_read(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -605,11 +1070,26 @@ async fn mark_notification_read(
     Ok(Json(serde_json::json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewGroup {
     name: String,
 }
 
+/// Creates a group of members, for grants (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/groups",
+    tag = "accounts",
+    request_body = NewGroup,
+    responses(
+        (status = 200, description = "The new group's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "The team has a group of this name already (`conflict`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_group(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -622,11 +1102,29 @@ async fn create_group(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct GroupMember {
     user_id: String,
 }
 
+/// Adds a member to a group (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/groups/{group_id}/members",
+    tag = "accounts",
+    params(
+        ("group_id" = String, Path, description = "The group."),
+    ),
+    request_body = GroupMember,
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn add_to_group(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -644,11 +1142,14 @@ async fn add_to_group(
     Ok(Json(serde_json::json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventPage {
+    /// Events after this seq.
     #[serde(default)]
     after: i64,
     #[serde(default = "default_page")]
+    #[param(default = default_page)]
     limit: i64,
 }
 
@@ -656,6 +1157,22 @@ fn default_page() -> i64 {
     100
 }
 
+/// Pages through the team's audit log by seq (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/events",
+    tag = "audit",
+    params(
+        EventPage,
+    ),
+    responses(
+        (status = 200, description = "Events after `after`, oldest first.", body = Vec<AuditEventView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn audit_events(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -666,6 +1183,18 @@ async fn audit_events(
         .map(Json)
 }
 
+/// Checks the audit log's hash chain (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/verify",
+    tag = "audit",
+    responses(
+        (status = 200, description = "Whether the chain is intact, and where it first breaks.", body = ChainReport),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn audit_verify(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -675,7 +1204,22 @@ async fn audit_verify(
         .map(Json)
 }
 
+/// The cursor pull API for SIEMs.
+///
 /// `POST /v1/audit/events`: the cursor pull API (admins, or `audit:read` tokens).
+#[utoipa::path(
+    post,
+    path = "/v1/audit/events",
+    tag = "audit",
+    request_body = AuditPullRequest,
+    responses(
+        (status = 200, description = "One page of events.", body = AuditPage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Neither an admin nor an API token with `audit:read` (`auth.forbidden`, `auth.scope`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn audit_pull(
     State(state): State<ServerState>,
     reader: AuditReader,
@@ -686,6 +1230,18 @@ async fn audit_pull(
         .map(Json)
 }
 
+/// The audit chain's head, signed by the server (admins, or `audit:read` API tokens).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/checkpoint",
+    tag = "audit",
+    responses(
+        (status = 200, description = "A signed checkpoint.", body = CheckpointView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Neither an admin nor an API token with `audit:read` (`auth.forbidden`, `auth.scope`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn audit_checkpoint(
     State(state): State<ServerState>,
     reader: AuditReader,
@@ -695,6 +1251,18 @@ async fn audit_checkpoint(
         .map(Json)
 }
 
+/// How long audit events are kept (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/retention",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The retention setting.", body = RetentionSetting),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn audit_retention(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -704,7 +1272,22 @@ async fn audit_retention(
         .map(Json)
 }
 
+/// Sets how long audit events are kept (owners).
+///
 /// Only an owner shortens how long the team's record is kept.
+#[utoipa::path(
+    put,
+    path = "/v1/audit/retention",
+    tag = "audit",
+    request_body = RetentionSetting,
+    responses(
+        (status = 200, description = "The new setting.", body = RetentionSetting),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_audit_retention(
     State(state): State<ServerState>,
     owner: Requires<OwnerRole>,
@@ -714,6 +1297,18 @@ async fn set_audit_retention(
     Ok(Json(setting))
 }
 
+/// The team's SIEM sinks and how their delivery goes (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/siem/sinks",
+    tag = "siem",
+    responses(
+        (status = 200, description = "The sinks.", body = Vec<SinkView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_sinks(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -723,6 +1318,20 @@ async fn list_sinks(
         .map(Json)
 }
 
+/// Adds a SIEM sink: syslog, Splunk HEC or a signed webhook (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/siem/sinks",
+    tag = "siem",
+    request_body = NewSink,
+    responses(
+        (status = 200, description = "The new sink's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn add_sink(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -734,6 +1343,22 @@ async fn add_sink(
     }))
 }
 
+/// Removes a SIEM sink (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/siem/sinks/{sink_id}",
+    tag = "siem",
+    params(
+        ("sink_id" = String, Path, description = "The sink to remove."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn remove_sink(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -743,6 +1368,20 @@ async fn remove_sink(
     Ok(Json(serde_json::json!({})))
 }
 
+/// Creates an API token for a SIEM (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/api-tokens",
+    tag = "siem",
+    request_body = NewApiToken,
+    responses(
+        (status = 200, description = "The token; its secret is shown this once.", body = CreatedApiToken),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_api_token(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -753,6 +1392,22 @@ async fn create_api_token(
         .map(Json)
 }
 
+/// Revokes an API token (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/api-tokens/{token_id}",
+    tag = "siem",
+    params(
+        ("token_id" = String, Path, description = "The API token to revoke."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn revoke_api_token(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -762,8 +1417,25 @@ async fn revoke_api_token(
     Ok(Json(serde_json::json!({})))
 }
 
+/// Twilio's inbound SMS webhook.
+///
 /// `POST /v1/sms/twilio`: Twilio's webhook. Signed calls are answered with an
 /// empty `TwiML` `<Response/>` (no reply text), retries included.
+#[utoipa::path(
+    post,
+    path = "/v1/sms/twilio",
+    tag = "sms",
+    params(
+        ("X-Twilio-Signature" = String, Header, description = "Base64 HMAC-SHA1 under the auth token over the webhook URL and the sorted form fields."),
+    ),
+    request_body(content = inline(TwilioForm), content_type = "application/x-www-form-urlencoded", description = "Twilio's form; every field is signed, including those Kaito does not read."),
+    responses(
+        (status = 200, description = "Stored, or a retry of a message stored already.", body = String, content_type = "text/xml", example = "<Response/>"),
+        (status = 400, description = "A field Kaito reads is missing (`request.invalid`).", body = ApiError),
+        (status = 403, description = "The signature is wrong or missing (`signature.invalid`).", body = ApiError),
+        (status = 404, description = "Twilio is not configured on this server (`not_found`).", body = ApiError),
+    ),
+)]
 async fn twilio_webhook(
     State(state): State<ServerState>,
     headers: axum::http::HeaderMap,
@@ -787,7 +1459,25 @@ fn header<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str>
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
+/// Telnyx's messaging webhook.
+///
 /// `POST /v1/sms/telnyx`: Telnyx's messaging webhook.
+#[utoipa::path(
+    post,
+    path = "/v1/sms/telnyx",
+    tag = "sms",
+    params(
+        ("telnyx-signature-ed25519" = String, Header, description = "Base64 Ed25519 signature over `{telnyx-timestamp}|{body}`."),
+        ("telnyx-timestamp" = String, Header, description = "Unix seconds; refused when over 5 minutes off."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "A Telnyx event, verified over its raw bytes. Only `message.received` events are stored; Kaito reads `data.event_type` and `data.payload` `id`, `to[0].phone_number`, `from.phone_number` and `text`."),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, description = "Not JSON, or a field Kaito reads is missing (`request.invalid`).", body = ApiError),
+        (status = 403, description = "The signature is wrong or missing (`signature.invalid`), or its timestamp over 5 minutes off (`signature.stale`).", body = ApiError),
+        (status = 404, description = "Telnyx is not configured on this server (`not_found`).", body = ApiError),
+    ),
+)]
 async fn telnyx_webhook(
     State(state): State<ServerState>,
     headers: axum::http::HeaderMap,
@@ -808,7 +1498,23 @@ async fn telnyx_webhook(
     Ok(Json(serde_json::json!({})))
 }
 
-/// `POST /v1/sms/vonage`: the Vonage Messages API inbound webhook.
+/// The Vonage Messages API inbound webhook.
+///
+/// `POST /v1/sms/vonage`: the Vonage Messages API inbound webhook, signed with
+/// `Authorization: Bearer` a JWT (HS256 under the signature secret) whose
+/// `payload_hash` is the body's SHA-256.
+#[utoipa::path(
+    post,
+    path = "/v1/sms/vonage",
+    tag = "sms",
+    request_body(content = Object, content_type = "application/json", description = "A Vonage inbound message, verified over its raw bytes. Only `channel: sms` messages are stored; Kaito reads `message_uuid`, `to`, `from` and `text`."),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, description = "Not JSON, or a field Kaito reads is missing (`request.invalid`).", body = ApiError),
+        (status = 403, description = "The JWT is wrong, missing or not for this body (`signature.invalid`), or over 5 minutes old (`signature.stale`).", body = ApiError),
+        (status = 404, description = "Vonage is not configured on this server (`not_found`).", body = ApiError),
+    ),
+)]
 async fn vonage_webhook(
     State(state): State<ServerState>,
     headers: axum::http::HeaderMap,
@@ -828,13 +1534,28 @@ async fn vonage_webhook(
     Ok(Json(serde_json::json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewNumber {
     phone_number: String,
     #[serde(default)]
     label: String,
 }
 
+/// Adds a phone number to the shared SMS inbox (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/sms/numbers",
+    tag = "sms",
+    request_body = NewNumber,
+    responses(
+        (status = 200, description = "The new number's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "The number is held already (`conflict`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn add_number(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -853,7 +1574,8 @@ async fn add_number(
     }))
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `user_id`, `group_id`.
+#[derive(Deserialize, ToSchema)]
 struct NumberGrant {
     #[serde(default)]
     user_id: Option<String>,
@@ -861,6 +1583,24 @@ struct NumberGrant {
     group_id: Option<String>,
 }
 
+/// Lets a member or a group read a number's messages (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/sms/numbers/{number_id}/grants",
+    tag = "sms",
+    params(
+        ("number_id" = String, Path, description = "The phone number."),
+    ),
+    request_body = NumberGrant,
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn grant_number(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
@@ -873,12 +1613,29 @@ async fn grant_number(
     Ok(Json(serde_json::json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AfterSeq {
+    /// Messages after this seq.
     #[serde(default)]
     after: i64,
 }
 
+/// Text messages the caller may read, after a seq.
+#[utoipa::path(
+    get,
+    path = "/v1/sms/messages",
+    tag = "sms",
+    params(
+        AfterSeq,
+    ),
+    responses(
+        (status = 200, description = "Up to 500 messages, oldest first.", body = Vec<SmsMessageView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
 async fn sms_messages(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -898,10 +1655,27 @@ struct LiveInbox {
     pending: std::collections::VecDeque<SmsMessageView>,
 }
 
+/// Text messages the caller may read, live.
+///
 /// `GET /v1/sms/stream`: server-sent events, one `sms` event per message the caller
 /// may read, with the message's seq as event id. A reconnect with `Last-Event-ID`
 /// (or `?after=`) first replays what was missed. The stream ends when the caller's
 /// session is revoked.
+#[utoipa::path(
+    get,
+    path = "/v1/sms/stream",
+    tag = "sms",
+    params(
+        AfterSeq,
+        ("Last-Event-ID" = Option<i64>, Header, description = "On reconnect: the last seq received; overrides `after`."),
+    ),
+    responses(
+        (status = 200, description = "Server-sent events: each `sms` event's data is an `SmsMessageView` as JSON, its id the message's seq.", body = String, content_type = "text/event-stream"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
 async fn sms_stream(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -963,6 +1737,20 @@ async fn sms_stream(
     Ok(axum::response::sse::Sse::new(stream).keep_alive(axum::response::sse::KeepAlive::default()))
 }
 
+/// Enrolls a device of the caller with its Ed25519 public key.
+#[utoipa::path(
+    post,
+    path = "/v1/devices",
+    tag = "devices",
+    request_body = NewDevice,
+    responses(
+        (status = 200, description = "The new device's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 409, description = "This public key is enrolled already (`conflict`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn enroll_device(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -974,6 +1762,21 @@ async fn enroll_device(
     }))
 }
 
+/// Revokes a device: the caller's own, or any in the team as an admin.
+#[utoipa::path(
+    delete,
+    path = "/v1/devices/{device_id}",
+    tag = "devices",
+    params(
+        ("device_id" = String, Path, description = "The device to revoke."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
 async fn revoke_device(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,
@@ -983,7 +1786,25 @@ async fn revoke_device(
     Ok(Json(serde_json::json!({})))
 }
 
+/// A device's audit events, signed with its key.
+///
 /// `POST /v1/events:batch`: a device's audit events, signed over the raw body.
+#[utoipa::path(
+    post,
+    path = "/v1/events:batch",
+    tag = "devices",
+    params(
+        ("X-Kaito-Signature" = String, Header, description = "Base64 Ed25519 signature, by the device key, over the exact body bytes."),
+    ),
+    request_body = EventBatch,
+    responses(
+        (status = 200, description = "What the server did with the batch.", body = BatchReceipt),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "The signature is wrong or missing (`signature.invalid`), or the device is not the caller's (`device.unknown`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
 async fn event_batch(
     State(state): State<ServerState>,
     Authenticated(caller): Authenticated,

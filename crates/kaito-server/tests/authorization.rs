@@ -27,6 +27,7 @@ const CALLERS: [&str; 6] = ["nobody", "member", "admin", "owner", "outsider", "s
 const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("GET", "/v1/health", "", [200, 200, 200, 200, 200, 200]),
     ("GET", "/metrics", "", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/v1/openapi.json", "", [200, 200, 200, 200, 200, 200]),
     ("POST", "/v1/auth/login", r#"{"email":"nobody{n}@example.com","password":"wrong password"}"#, [401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/auth/refresh", r#"{"refresh_token":"made-up"}"#, [401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/invites/accept", r#"{"token":"kin_made_up","name":"Eve","password":"eve's passphrase"}"#, [410, 410, 410, 410, 410, 410]),

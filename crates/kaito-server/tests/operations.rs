@@ -1,6 +1,6 @@
 //! What operators scrape and read, on SQLite and PostgreSQL: Prometheus metrics
 //! that count requests by route pattern and show SIEM and SMS state, with nothing
-//! identifying in them.
+//! identifying in them; and the `OpenAPI` document, which covers every route.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -125,5 +125,158 @@ async fn metrics_count_requests_by_route_and_show_siem_and_sms_state() {
         ] {
             assert!(!text.contains(private), "{label}: {private} in the metrics");
         }
+    }
+}
+
+/// Every (method, route pattern) the router declares, read from its source as the
+/// authorisation matrix's completeness check does, so a new route cannot go
+/// undocumented.
+fn declared_routes() -> Vec<(String, String)> {
+    let source = include_str!("../src/http.rs");
+    let mut declared = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find(".route(") {
+        let call = &rest[start + ".route(".len()..];
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find_map(|(at, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(at)
+            })
+            .unwrap();
+        let call = &call[..end];
+        let path = call.split('"').nth(1).unwrap();
+        for method in ["get", "post", "put", "delete"] {
+            if call.contains(&format!("{method}(")) {
+                declared.push((method.to_owned(), path.to_owned()));
+            }
+        }
+        rest = &rest[start + ".route(".len() + end..];
+    }
+    declared
+}
+
+/// Every declared route has an operation with a tag, a signed-in one documents its
+/// 401, and nothing is documented that the router does not serve.
+fn assert_documents_exactly(
+    label: &str,
+    paths: &serde_json::Map<String, serde_json::Value>,
+    declared: &[(String, String)],
+) {
+    let missing: Vec<_> = declared
+        .iter()
+        .filter(|(method, path)| paths.get(path).and_then(|ops| ops.get(method)).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{label}: undocumented routes {missing:?}"
+    );
+    let extra: Vec<_> = paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(|method| (method.clone(), path.clone()))
+        })
+        .filter(|route| !declared.contains(route))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "{label}: documented, not routed: {extra:?}"
+    );
+    for (method, path) in declared {
+        let operation = &paths[path][method];
+        assert!(
+            operation["tags"]
+                .as_array()
+                .is_some_and(|tags| !tags.is_empty()),
+            "{label}: {method} {path} has no tag"
+        );
+        if operation.get("security").is_some() {
+            assert!(
+                operation["responses"].get("401").is_some(),
+                "{label}: {method} {path} documents no 401"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let declared = declared_routes();
+    assert!(declared.len() > 40, "{declared:?}");
+    for server in servers().await {
+        let label = server.label;
+        // Public: no token.
+        let response = server
+            .client
+            .get(format!("{}/v1/openapi.json", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{label}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{label}: {:?}",
+            response.headers()
+        );
+        let doc: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with("3."),
+            "{label}: {}",
+            doc["openapi"]
+        );
+        let paths = doc["paths"].as_object().unwrap();
+        assert_documents_exactly(label, paths, &declared);
+
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "TokenPair",
+            "CodesView",
+            "SinkTarget",
+            "NewSink",
+            "ApiError",
+        ] {
+            assert!(schemas[name].is_object(), "{label}: no schema {name}");
+        }
+        let bearer = &doc["components"]["securitySchemes"]["bearer"];
+        assert_eq!(
+            (&bearer["type"], &bearer["scheme"]),
+            (&json!("http"), &json!("bearer")),
+            "{label}"
+        );
+        assert_eq!(
+            paths["/v1/tokens/{token_id}/seed"]["get"]["security"],
+            json!([{ "bearer": [] }]),
+            "{label}"
+        );
+        for public in ["/v1/health", "/v1/openapi.json", "/metrics"] {
+            assert!(
+                paths[public]["get"].get("security").is_none(),
+                "{label}: {public} needs no sign-in"
+            );
+        }
+        // The bodies that are not JSON say so.
+        assert!(
+            paths["/v1/sms/stream"]["get"]["responses"]["200"]["content"]
+                .get("text/event-stream")
+                .is_some(),
+            "{label}"
+        );
+        assert!(
+            paths["/v1/sms/twilio"]["post"]["requestBody"]["content"]
+                .get("application/x-www-form-urlencoded")
+                .is_some(),
+            "{label}"
+        );
     }
 }
