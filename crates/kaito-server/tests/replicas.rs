@@ -2,7 +2,8 @@
 //! separate server processes would have) race on one team's audit chain and the
 //! chain stays gapless and intact. On SQLite the same race runs through one file.
 //! And two `kaito-server` processes on one PostgreSQL: an SMS that reaches one
-//! is pushed live to a member streaming from the other.
+//! is pushed live to a member streaming from the other, and neither logs a code or
+//! a seed, even at debug level.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -89,8 +90,10 @@ async fn an_sms_posted_to_one_server_process_reaches_a_stream_on_another() {
     };
     let url = common::fresh_postgres_url(&admin_url).await;
     let store = Store::connect(&url).await.unwrap();
-    let first = common::server_process("replica A", store.clone(), &url);
-    let second = common::server_process("replica B", store, &url);
+    let logs = tempfile::tempdir().unwrap();
+    let first =
+        common::server_process("replica A", store.clone(), &url, &logs.path().join("a.log"));
+    let second = common::server_process("replica B", store, &url, &logs.path().join("b.log"));
     let inbox = common::inbox::inbox(&first).await;
 
     let mut live = common::inbox::open_stream(&second, &inbox.reader, None).await;
@@ -108,4 +111,58 @@ async fn an_sms_posted_to_one_server_process_reaches_a_stream_on_another() {
     common::inbox::signed(&second, "SM901", "Your Contoso code is 100200").await;
     let (_, message) = common::inbox::next_sms(&mut on_first, &mut buffer).await;
     assert_eq!(message.code.as_deref(), Some("100200"));
+
+    // A shared seed and the codes it gives go through too.
+    let owner = Some(inbox.owner.access_token.as_str());
+    let token = first
+        .post(
+            "/v1/tokens",
+            owner,
+            &serde_json::json!({ "uri": SHARED_SEED_URI }),
+        )
+        .await;
+    let token_id = token.body["id"].as_str().unwrap();
+    let codes = second
+        .get(&format!("/v1/tokens/{token_id}/codes"), owner)
+        .await;
+    let code = codes.body["current"].as_str().unwrap().to_owned();
+    let seed = second
+        .get(&format!("/v1/tokens/{token_id}/seed"), owner)
+        .await;
+    assert_eq!(seed.status, 200);
+
+    // Debug-level logs of both replicas carry none of it.
+    drop((first, second));
+    for log in ["a.log", "b.log"] {
+        let text = std::fs::read_to_string(logs.path().join(log)).unwrap();
+        assert!(
+            text.contains("serving"),
+            "{log} is empty: the check would prove nothing"
+        );
+        // Each line's timestamp is dropped first: its digits could match a code by chance.
+        let text: String = text
+            .lines()
+            .map(|line| line.split_once(' ').map_or("", |(_, rest)| rest))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for phrase in ["Contoso code", SHARED_SEED] {
+            assert!(!text.contains(phrase), "{log} contains {phrase}");
+        }
+        for number in ["771204", "100200", code.as_str()] {
+            assert!(!has_number(&text, number), "{log} contains {number}");
+        }
+    }
 }
+
+/// Whether `digits` stands in `text` as a number of its own (not inside a longer one).
+fn has_number(text: &str, digits: &str) -> bool {
+    text.match_indices(digits).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + digits.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+const SHARED_SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+const SHARED_SEED_URI: &str =
+    "otpauth://totp/Acme:ops?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme";

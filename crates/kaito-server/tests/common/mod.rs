@@ -110,8 +110,14 @@ pub fn telnyx_signing_key() -> ed25519_dalek::SigningKey {
 /// The server key every test server uses.
 pub const SERVER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 
-/// A `kaito-server serve` process (killed when dropped) on `database_url`.
-pub fn server_process(label: &'static str, store: Store, database_url: &str) -> TestServer {
+/// A `kaito-server serve` process (killed when dropped) on `database_url`, logging
+/// at debug level to `log`.
+pub fn server_process(
+    label: &'static str,
+    store: Store,
+    database_url: &str,
+    log: &std::path::Path,
+) -> TestServer {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaito-server"))
         .args([
@@ -124,8 +130,9 @@ pub fn server_process(label: &'static str, store: Store, database_url: &str) -> 
         .env("KAITO_SERVER_DATABASE_URL", database_url)
         .env("KAITO_SERVER_KEY", SERVER_KEY)
         .env("KAITO_SERVER_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
+        .env("RUST_LOG", "debug")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
