@@ -41,8 +41,23 @@ struct Cli {
     /// (or set `KAITO_SERVER_VONAGE_SIGNATURE_SECRET`).
     #[arg(long, global = true, env = "KAITO_SERVER_VONAGE_SIGNATURE_SECRET_FILE")]
     vonage_signature_secret_file: Option<PathBuf>,
+    /// How log lines are written to standard error: `text` for people, `json` (one
+    /// object per line) for log shippers.
+    #[arg(
+        long,
+        global = true,
+        env = "KAITO_SERVER_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -268,13 +283,16 @@ async fn serve(state: ServerState, listen: SocketAddr) -> Result<(), ServerError
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -91,9 +91,18 @@ async fn an_sms_posted_to_one_server_process_reaches_a_stream_on_another() {
     let url = common::fresh_postgres_url(&admin_url).await;
     let store = Store::connect(&url).await.unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let first =
-        common::server_process("replica A", store.clone(), &url, &logs.path().join("a.log"));
-    let second = common::server_process("replica B", store, &url, &logs.path().join("b.log"));
+    let first = common::server_process(
+        "replica A",
+        store.clone(),
+        &url,
+        (&logs.path().join("a.log"), "text"),
+    );
+    let second = common::server_process(
+        "replica B",
+        store,
+        &url,
+        (&logs.path().join("b.log"), "json"),
+    );
     let inbox = common::inbox::inbox(&first).await;
 
     let mut live = common::inbox::open_stream(&second, &inbox.reader, None).await;
@@ -139,10 +148,21 @@ async fn an_sms_posted_to_one_server_process_reaches_a_stream_on_another() {
             text.contains("serving"),
             "{log} is empty: the check would prove nothing"
         );
-        // Each line's timestamp is dropped first: its digits could match a code by chance.
+        // Each line's timestamp is dropped first: its digits could match a code by
+        // chance. Replica B logs JSON, one object a line.
         let text: String = text
             .lines()
-            .map(|line| line.split_once(' ').map_or("", |(_, rest)| rest))
+            .map(|line| {
+                if log == "b.log" {
+                    let mut object: serde_json::Value = serde_json::from_str(line)
+                        .unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+                    assert!(object["level"].is_string(), "{line}");
+                    object.as_object_mut().unwrap().remove("timestamp");
+                    object.to_string()
+                } else {
+                    line.split_once(' ').map_or("", |(_, rest)| rest).to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
         for phrase in ["Contoso code", SHARED_SEED] {

@@ -111,12 +111,12 @@ pub fn telnyx_signing_key() -> ed25519_dalek::SigningKey {
 pub const SERVER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 
 /// A `kaito-server serve` process (killed when dropped) on `database_url`, logging
-/// at debug level to `log`.
+/// at debug level to `log` as `text` or `json`.
 pub fn server_process(
     label: &'static str,
     store: Store,
     database_url: &str,
-    log: &std::path::Path,
+    (log, log_format): (&std::path::Path, &str),
 ) -> TestServer {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaito-server"))
@@ -131,6 +131,7 @@ pub fn server_process(
         .env("KAITO_SERVER_KEY", SERVER_KEY)
         .env("KAITO_SERVER_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
         .env("RUST_LOG", "debug")
+        .env("KAITO_SERVER_LOG_FORMAT", log_format)
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
