@@ -240,6 +240,88 @@ impl KeyStore for KeychainKeyStore {
     }
 }
 
+/// A text secret of a profile kept beside its vault key (the team sign-in), in the
+/// same channel and profile namespace. Blocking, like [`KeyStore`].
+pub trait SecretSlot: Send + Sync + fmt::Debug {
+    /// The stored text, `None` when there is no entry.
+    fn load(&self) -> Result<Option<Zeroizing<String>>, VaultError>;
+    /// Creates or replaces the entry.
+    fn store(&self, text: &str) -> Result<(), VaultError>;
+    /// Removes the entry; removing a missing entry is not an error.
+    fn delete(&self) -> Result<(), VaultError>;
+}
+
+/// A [`SecretSlot`] in a keyring-core credential store.
+pub struct KeychainSecret {
+    store: Arc<CredentialStore>,
+    service: &'static str,
+    user: String,
+    label: Option<String>,
+}
+
+impl fmt::Debug for KeychainSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeychainSecret")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeychainKeyStore {
+    /// The slot `name` (say "team") of this key store's profile.
+    #[must_use]
+    pub fn secret(&self, name: &str) -> KeychainSecret {
+        KeychainSecret {
+            store: self.store.clone(),
+            service: self.namespace.service(),
+            user: format!("{name}:{}", self.namespace.profile),
+            label: self
+                .labelled
+                .then(|| format!("Kaito {name} sign-in ({})", self.namespace.profile)),
+        }
+    }
+}
+
+impl KeychainSecret {
+    fn entry(&self) -> Result<Entry, VaultError> {
+        match &self.label {
+            Some(label) => {
+                let modifiers = HashMap::from([("label", label.as_str())]);
+                self.store.build(self.service, &self.user, Some(&modifiers))
+            }
+            None => self.store.build(self.service, &self.user, None),
+        }
+        .map_err(classify)
+    }
+}
+
+impl SecretSlot for KeychainSecret {
+    fn load(&self) -> Result<Option<Zeroizing<String>>, VaultError> {
+        match self.entry()?.get_password() {
+            Ok(text) => Ok(Some(Zeroizing::new(text))),
+            Err(KeyringError::NoEntry) => Ok(None),
+            Err(KeyringError::BadEncoding(bytes)) => {
+                drop(Zeroizing::new(bytes));
+                Err(VaultError::Keychain {
+                    detail: "the team sign-in entry is not text".to_owned(),
+                })
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    fn store(&self, text: &str) -> Result<(), VaultError> {
+        self.entry()?.set_password(text).map_err(classify)
+    }
+
+    fn delete(&self) -> Result<(), VaultError> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn native_store() -> Result<Arc<CredentialStore>, KeyringError> {
     Ok(dbus_secret_service_keyring_store::Store::new()?)
@@ -317,6 +399,31 @@ mod tests {
         let entry = store.entry().unwrap();
         let cred: &keyring_core::mock::Cred = entry.as_any().downcast_ref().unwrap();
         cred.set_error(error);
+    }
+
+    #[test]
+    fn secret_slots_sit_beside_the_key_and_apart_per_profile() {
+        let store = mock_store();
+        let first = KeychainKeyStore::with_store(
+            store.clone(),
+            KeyNamespace::new(Channel::Development, "a"),
+        );
+        let second =
+            KeychainKeyStore::with_store(store, KeyNamespace::new(Channel::Development, "b"));
+        let (team_a, team_b) = (first.secret("team"), second.secret("team"));
+        assert_eq!(team_a.load().unwrap(), None);
+        team_a.store("refresh-1").unwrap();
+        team_a.store("refresh-2").unwrap();
+        assert_eq!(
+            team_a.load().unwrap().as_deref().map(String::as_str),
+            Some("refresh-2")
+        );
+        assert_eq!(team_b.load().unwrap(), None);
+        // The vault key's own entry is untouched.
+        assert!(first.load().unwrap().is_none());
+        team_a.delete().unwrap();
+        team_a.delete().unwrap();
+        assert_eq!(team_a.load().unwrap(), None);
     }
 
     #[test]

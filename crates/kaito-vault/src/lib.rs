@@ -7,6 +7,8 @@
 //!   rest of each token is plain metadata so listing and search need no decryption.
 //! - Every sensitive action writes a hash-chained audit event in the same
 //!   transaction ([`audit`]), drained by a sync client via [`Vault::pending`].
+//! - Team mode ([`team`]): the link to a team server, its sign-in in the keychain,
+//!   and the client that fetches shared tokens and server-computed codes.
 //! - An optional passphrase (Argon2id) wraps the vault key; while it is set the key
 //!   is kept only in wrapped form in the database and the keychain entry is removed,
 //!   so the lock protects the seeds and is not merely cosmetic.
@@ -18,6 +20,7 @@ mod crypto;
 mod error;
 pub mod keystore;
 mod settings;
+pub mod team;
 mod vault;
 
 #[cfg(test)]
@@ -30,7 +33,9 @@ pub use backup::ImportReport;
 pub use clock::{Clock, SystemClock};
 pub use crypto::{PassphraseParams, SEAL_VERSION};
 pub use error::VaultError;
-pub use keystore::{Channel, KeyNamespace, KeyStore, KeychainKeyStore, VaultKey};
+pub use keystore::{
+    Channel, KeyNamespace, KeyStore, KeychainKeyStore, KeychainSecret, SecretSlot, VaultKey,
+};
 pub use settings::{Settings, SettingsError, Theme};
 pub use vault::{
     CachedDirectory, CodeUse, DirectoryDownload, StoredToken, TokenEdit, TokenExtras, UndoHandle,

@@ -180,6 +180,13 @@ fn migrator() -> Migrator {
             sqlx::SqlStr::from_static(include_str!("../migrations/0003_settings.sql")),
             false,
         ),
+        Migration::new(
+            4,
+            Cow::Borrowed("team"),
+            MigrationType::Simple,
+            sqlx::SqlStr::from_static(include_str!("../migrations/0004_team.sql")),
+            false,
+        ),
     ])
 }
 

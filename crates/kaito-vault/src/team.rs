@@ -1,0 +1,556 @@
+//! Team mode's local side: the link to a team server (who signed in, where, as which
+//! device), the sign-in secrets in the OS keychain (the rotating refresh token and
+//! the device's Ed25519 key), the last list of shared tokens kept for offline use,
+//! and the client that signs in, enrols this device, lists shared tokens and fetches
+//! the codes the server computes for code-only grants. No seed of a code-only token
+//! ever reaches this device.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use kaito_api::{ApiError, CodesView, MeView, NewDevice, Role, SharedTokenView, TokenPair};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::clock::{from_unix_millis, unix_millis};
+use crate::error::VaultError;
+use crate::keystore::SecretSlot;
+use crate::vault::Vault;
+
+/// Who this device is signed in as, and where. Not secret: kept in the vault file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamLink {
+    /// The server's base URL, as the member typed it (without a trailing slash).
+    pub server_url: String,
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub team_id: String,
+    pub team_name: String,
+    /// This device's id on the server (its audit batches are signed by its key).
+    pub device_id: String,
+}
+
+/// The keychain entry: what signing in leaves behind besides the link.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct TeamSecrets {
+    refresh_token: String,
+    /// Base64 Ed25519 secret key of this device.
+    device_key: String,
+}
+
+impl std::fmt::Debug for TeamSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TeamSecrets(<redacted>)")
+    }
+}
+
+impl TeamSecrets {
+    fn to_text(&self) -> Result<Zeroizing<String>, TeamError> {
+        serde_json::to_string(self)
+            .map(Zeroizing::new)
+            .map_err(|error| TeamError::Protocol(format!("sign-in secrets: {error}")))
+    }
+
+    fn from_text(text: &str) -> Result<Self, TeamError> {
+        serde_json::from_str(text).map_err(|_| {
+            TeamError::Vault(VaultError::Keychain {
+                detail: "the team sign-in entry in the keychain is damaged".to_owned(),
+            })
+        })
+    }
+}
+
+/// Why a team operation failed; [`TeamError::code`] is what the UI shows.
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    #[error(
+        "“{0}” is not a team server address: use https://…, or http:// only for this computer (localhost)"
+    )]
+    BadUrl(String),
+    #[error("the team server at {url} cannot be reached: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// The server said no, with its own code and message.
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("this device is not signed in to a team")]
+    NotLinked,
+    #[error("the team sign-in has ended (signed out, disabled or expired); sign in again")]
+    SignedOut,
+    #[error("the team server answered something Kaito does not understand: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl TeamError {
+    /// A stable code for the UI: the server's own for its refusals
+    /// (`auth.invalid_credentials`, `grant.none`…), `team.*` for the rest.
+    #[must_use]
+    pub fn code(&self) -> String {
+        match self {
+            Self::BadUrl(_) => "team.bad_url".to_owned(),
+            Self::Unreachable { .. } => "team.unreachable".to_owned(),
+            Self::Refused { code, .. } => code.clone(),
+            Self::NotLinked => "team.not_linked".to_owned(),
+            Self::SignedOut => "team.signed_out".to_owned(),
+            Self::Protocol(_) => "team.protocol".to_owned(),
+            Self::Vault(error) => error.code().to_owned(),
+        }
+    }
+}
+
+/// Checks and tidies a server address: https, or http to this computer only (a
+/// password must not cross a network in clear).
+pub fn server_url(text: &str) -> Result<String, TeamError> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let bad = || TeamError::BadUrl(text.trim().to_owned());
+    let url = reqwest::Url::parse(trimmed).map_err(|_| bad())?;
+    let local = matches!(
+        url.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+    );
+    match url.scheme() {
+        "https" => {}
+        "http" if local => {}
+        _ => return Err(bad()),
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad());
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// What the server answers to a create (`POST /v1/devices`).
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+/// An access token and when to stop using it.
+struct Access {
+    token: Zeroizing<String>,
+    good_until: Instant,
+}
+
+/// The signed-in team connection of this profile.
+pub struct TeamClient {
+    http: reqwest::Client,
+    link: TeamLink,
+    secrets: Arc<dyn SecretSlot>,
+    /// One refresh at a time: refresh tokens rotate, and a second use of a spent
+    /// one would end the session.
+    access: tokio::sync::Mutex<Option<Access>>,
+}
+
+impl std::fmt::Debug for TeamClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamClient")
+            .field("link", &self.link)
+            .finish_non_exhaustive()
+    }
+}
+
+fn http_client() -> Result<reqwest::Client, TeamError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("kaito/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| TeamError::Protocol(format!("no HTTP client: {error}")))
+}
+
+fn unreachable(url: &str, error: &reqwest::Error) -> TeamError {
+    TeamError::Unreachable {
+        url: url.to_owned(),
+        detail: if error.is_timeout() {
+            "it did not answer in time".to_owned()
+        } else if error.is_connect() {
+            "the connection was refused or the name is unknown".to_owned()
+        } else {
+            error.to_string()
+        },
+    }
+}
+
+/// The body of a successful answer, or the server's `{code, message}` refusal.
+async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, TeamError> {
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|error| TeamError::Protocol(error.to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes)
+            .map_err(|error| TeamError::Protocol(format!("an answer did not parse: {error}")));
+    }
+    match serde_json::from_slice::<ApiError>(&bytes) {
+        Ok(error) => Err(TeamError::Refused {
+            status: status.as_u16(),
+            code: error.code,
+            message: error.message,
+        }),
+        Err(_) => Err(TeamError::Protocol(format!(
+            "HTTP {status} without an error body"
+        ))),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, VaultError> + Send + 'static,
+) -> Result<T, TeamError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| {
+            TeamError::Vault(VaultError::Task {
+                detail: error.to_string(),
+            })
+        })?
+        .map_err(TeamError::Vault)
+}
+
+impl TeamClient {
+    /// Signs in with email and password, enrols this device with a new Ed25519 key,
+    /// and keeps the sign-in: the refresh token and device key in the keychain slot,
+    /// the link in the vault. A wrong password or an unreachable server leaves
+    /// nothing behind.
+    pub async fn sign_in(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        server: &str,
+        (email, password): (&str, &str),
+        device_name: &str,
+    ) -> Result<Self, TeamError> {
+        let server_url = server_url(server)?;
+        let http = http_client()?;
+        let login = http
+            .post(format!("{server_url}/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email.trim(), "password": password }))
+            .send()
+            .await
+            .map_err(|error| unreachable(&server_url, &error))?;
+        let pair: TokenPair = read(login).await?;
+        let access = Zeroizing::new(pair.access_token.clone());
+        let me: MeView = read(
+            http.get(format!("{server_url}/v1/me"))
+                .bearer_auth(access.as_str())
+                .send()
+                .await
+                .map_err(|error| unreachable(&server_url, &error))?,
+        )
+        .await?;
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut()).map_err(|error| {
+            TeamError::Vault(VaultError::Randomness {
+                detail: error.to_string(),
+            })
+        })?;
+        let device_key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let device: Created = read(
+            http.post(format!("{server_url}/v1/devices"))
+                .bearer_auth(access.as_str())
+                .json(&NewDevice {
+                    name: device_name.to_owned(),
+                    public_key: STANDARD.encode(device_key.verifying_key().to_bytes()),
+                })
+                .send()
+                .await
+                .map_err(|error| unreachable(&server_url, &error))?,
+        )
+        .await?;
+        let stored = TeamSecrets {
+            refresh_token: pair.refresh_token.clone(),
+            device_key: STANDARD.encode(seed.as_ref()),
+        }
+        .to_text()?;
+        let slot = secrets.clone();
+        blocking(move || slot.store(&stored)).await?;
+        let link = TeamLink {
+            server_url,
+            user_id: me.user_id,
+            email: me.email,
+            name: me.name,
+            role: me.role,
+            team_id: me.team_id,
+            team_name: me.team_name,
+            device_id: device.id,
+        };
+        vault.save_team_link(&link).await?;
+        Ok(Self {
+            http,
+            link,
+            secrets,
+            access: tokio::sync::Mutex::new(Some(Access {
+                token: access,
+                good_until: Instant::now()
+                    + Duration::from_secs(pair.access_expires_in_secs.saturating_sub(30)),
+            })),
+        })
+    }
+
+    /// The connection kept from an earlier sign-in, if there is one.
+    pub async fn resume(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+    ) -> Result<Option<Self>, TeamError> {
+        let Some(link) = vault.team_link().await? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            http: http_client()?,
+            link,
+            secrets,
+            access: tokio::sync::Mutex::new(None),
+        }))
+    }
+
+    #[must_use]
+    pub fn link(&self) -> &TeamLink {
+        &self.link
+    }
+
+    /// A usable access token: the current one, or a new one bought with the refresh
+    /// token (which rotates: the new one is in the keychain before it is used).
+    async fn access_token(&self, renew: bool) -> Result<Zeroizing<String>, TeamError> {
+        let mut access = self.access.lock().await;
+        if !renew
+            && let Some(current) = access.as_ref()
+            && current.good_until > Instant::now()
+        {
+            return Ok(current.token.clone());
+        }
+        let slot = self.secrets.clone();
+        let text = blocking(move || slot.load())
+            .await?
+            .ok_or(TeamError::SignedOut)?;
+        let mut secrets = TeamSecrets::from_text(&text)?;
+        let answer = self
+            .http
+            .post(format!("{}/v1/auth/refresh", self.link.server_url))
+            .json(&serde_json::json!({ "refresh_token": secrets.refresh_token }))
+            .send()
+            .await
+            .map_err(|error| unreachable(&self.link.server_url, &error))?;
+        let pair: TokenPair = match read(answer).await {
+            Err(TeamError::Refused { status: 401, .. }) => return Err(TeamError::SignedOut),
+            other => other?,
+        };
+        secrets.refresh_token.zeroize();
+        secrets.refresh_token.clone_from(&pair.refresh_token);
+        let stored = secrets.to_text()?;
+        let slot = self.secrets.clone();
+        blocking(move || slot.store(&stored)).await?;
+        let token = Zeroizing::new(pair.access_token.clone());
+        *access = Some(Access {
+            token: token.clone(),
+            good_until: Instant::now()
+                + Duration::from_secs(pair.access_expires_in_secs.saturating_sub(30)),
+        });
+        Ok(token)
+    }
+
+    /// GET `path` as the signed-in member; an access token the server no longer
+    /// takes is renewed once.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, TeamError> {
+        let url = format!("{}{path}", self.link.server_url);
+        for renew in [false, true] {
+            let token = self.access_token(renew).await?;
+            let response = self
+                .http
+                .get(&url)
+                .bearer_auth(token.as_str())
+                .send()
+                .await
+                .map_err(|error| unreachable(&self.link.server_url, &error))?;
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED && !renew {
+                continue;
+            }
+            return match read(response).await {
+                Err(TeamError::Refused { status: 401, .. }) => Err(TeamError::SignedOut),
+                other => other,
+            };
+        }
+        Err(TeamError::SignedOut)
+    }
+
+    /// The shared tokens this member may use, with their grant; kept in the vault
+    /// for when the server cannot be reached.
+    pub async fn shared_tokens(&self, vault: &Vault) -> Result<Vec<SharedTokenView>, TeamError> {
+        let tokens: Vec<SharedTokenView> = self.get("/v1/tokens").await?;
+        vault.cache_team_tokens(&tokens).await?;
+        Ok(tokens)
+    }
+
+    /// The current and next code of a shared token, computed by the server (which
+    /// records that this member viewed it).
+    pub async fn codes(&self, token_id: &str) -> Result<CodesView, TeamError> {
+        if token_id.is_empty()
+            || !token_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(TeamError::Protocol(format!(
+                "“{token_id}” is not a token id"
+            )));
+        }
+        self.get(&format!("/v1/tokens/{token_id}/codes")).await
+    }
+
+    /// Signs out: the server ends the session (when it can be reached), and the
+    /// keychain entry, the link and the cached list go. Personal tokens stay.
+    pub async fn sign_out(self, vault: &Vault) -> Result<(), TeamError> {
+        if let Ok(token) = self.access_token(false).await {
+            // Best effort: offline, the session simply expires on the server.
+            let _ = self
+                .http
+                .post(format!("{}/v1/auth/logout", self.link.server_url))
+                .bearer_auth(token.as_str())
+                .json(&serde_json::json!({}))
+                .send()
+                .await;
+        }
+        let slot = self.secrets.clone();
+        blocking(move || slot.delete()).await?;
+        vault.forget_team().await?;
+        Ok(())
+    }
+}
+
+impl Vault {
+    /// The team this profile is signed in to, if any.
+    pub async fn team_link(&self) -> Result<Option<TeamLink>, VaultError> {
+        let document: Option<String> =
+            sqlx::query_scalar("SELECT document FROM team_link WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await?;
+        document
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|error| VaultError::CorruptDatabase {
+                    detail: format!("the team link: {error}"),
+                })
+            })
+            .transpose()
+    }
+
+    async fn save_team_link(&self, link: &TeamLink) -> Result<(), VaultError> {
+        let document =
+            serde_json::to_string(link).map_err(|error| VaultError::CorruptDatabase {
+                detail: format!("the team link: {error}"),
+            })?;
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        // A new sign-in replaces the old link and its cached tokens.
+        sqlx::query("DELETE FROM team_token_cache")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO team_link (id, document, linked_at) VALUES (1, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET document = excluded.document, linked_at = excluded.linked_at",
+        )
+        .bind(document)
+        .bind(unix_millis(self.now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cache_team_tokens(&self, tokens: &[SharedTokenView]) -> Result<(), VaultError> {
+        let document =
+            serde_json::to_string(tokens).map_err(|error| VaultError::CorruptDatabase {
+                detail: format!("the shared tokens: {error}"),
+            })?;
+        sqlx::query(
+            "INSERT INTO team_token_cache (id, document, fetched_at) VALUES (1, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET document = excluded.document, fetched_at = excluded.fetched_at",
+        )
+        .bind(document)
+        .bind(unix_millis(self.now()))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The shared tokens as last fetched, and when: shown (as stale) while offline.
+    pub async fn cached_team_tokens(
+        &self,
+    ) -> Result<Option<(Vec<SharedTokenView>, SystemTime)>, VaultError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT document, fetched_at FROM team_token_cache WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|(document, fetched_at)| {
+            serde_json::from_str(&document)
+                .map(|tokens| (tokens, from_unix_millis(fetched_at)))
+                .map_err(|error| VaultError::CorruptDatabase {
+                    detail: format!("the shared tokens: {error}"),
+                })
+        })
+        .transpose()
+    }
+
+    async fn forget_team(&self) -> Result<(), VaultError> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM team_token_cache")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM team_link")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_are_https_or_local_http() {
+        assert_eq!(
+            server_url(" https://kaito.example.com/ ").unwrap(),
+            "https://kaito.example.com"
+        );
+        assert_eq!(
+            server_url("http://127.0.0.1:8787").unwrap(),
+            "http://127.0.0.1:8787"
+        );
+        assert_eq!(
+            server_url("http://localhost:8787/").unwrap(),
+            "http://localhost:8787"
+        );
+        for bad in [
+            "http://kaito.example.com",
+            "kaito.example.com",
+            "ftp://kaito.example.com",
+            "https://kaito.example.com/?x=1",
+            "",
+        ] {
+            assert!(
+                matches!(server_url(bad), Err(TeamError::BadUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_round_trip_and_a_damaged_entry_is_a_keychain_error() {
+        let secrets = TeamSecrets {
+            refresh_token: "r".to_owned(),
+            device_key: "k".to_owned(),
+        };
+        let text = secrets.to_text().unwrap();
+        assert_eq!(TeamSecrets::from_text(&text).unwrap().refresh_token, "r");
+        assert_eq!(
+            TeamSecrets::from_text("not json").unwrap_err().code(),
+            "vault.keychain_failed"
+        );
+    }
+}

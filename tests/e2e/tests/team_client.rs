@@ -1,0 +1,298 @@
+//! The desktop side of team mode against a real `kaito-server` over real HTTP, with
+//! a real vault file and the real OS keychain (run through
+//! `scripts/with-test-session.sh`): signing in and enrolling the device, a code-only
+//! member getting the server's codes with no seed anywhere on the device, the
+//! refresh token rotating in the keychain, the server going down and coming back,
+//! a disabled member signed out, and signing out leaving nothing behind.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+use std::sync::Arc;
+
+use kaito_api::{GrantMode, Role, TokenPair};
+use kaito_core::otp::CodeGenerator;
+use kaito_server::custody::ServerKey;
+use kaito_server::http::{ServerState, now_ms, router};
+use kaito_server::store::Store;
+use kaito_vault::team::{TeamClient, TeamError};
+use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
+use serde_json::json;
+
+const SEED: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4";
+const SHARED: &str = "otpauth://totp/Acme%20VPN:ops%40acme.com?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4&issuer=Acme%20VPN";
+const OWNER_PASSWORD: &str = "owner passphrase 1";
+const MEMBER_PASSWORD: &str = "member passphrase 1";
+
+/// A kaito-server on loopback that can be stopped and started again on its port.
+struct Server {
+    store: Store,
+    address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    async fn start(store: Store, address: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let key = ServerKey::from_base64("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=").unwrap();
+        store.check_server_key(&key).await.unwrap();
+        let app = router(ServerState::new(
+            store.clone(),
+            key,
+            kaito_server::sms::SmsConfig::default(),
+        ));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            store,
+            address,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.address.port())
+    }
+
+    async fn stop(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap();
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.url()))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+}
+
+fn require_session() {
+    assert_eq!(
+        std::env::var("KAITO_TEST_SESSION").as_deref(),
+        Ok("inner"),
+        "this test uses the real keychain: run it through scripts/with-test-session.sh"
+    );
+}
+
+#[tokio::test]
+async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_the_device() {
+    require_session();
+    let server_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(
+        Store::open_data_dir(server_dir.path()).await.unwrap(),
+        "127.0.0.1:0",
+    )
+    .await;
+
+    // The team: Olivia (owner) shares a token with Mia, code-only.
+    kaito_server::accounts::create_team_with_owner(
+        &server.store,
+        "Acme",
+        "olivia@example.com",
+        "Olivia",
+        OWNER_PASSWORD,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    let owner: TokenPair = serde_json::from_value(
+        reqwest::Client::new()
+            .post(format!("{}/v1/auth/login", server.url()))
+            .json(&json!({ "email": "olivia@example.com", "password": OWNER_PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let admin = owner.access_token.as_str();
+    let mia = server
+        .call(reqwest::Method::POST, "/v1/team/members", admin, json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": MEMBER_PASSWORD }))
+        .await;
+    let mia_id = mia["user_id"].as_str().unwrap().to_owned();
+    let token = server
+        .call(
+            reqwest::Method::POST,
+            "/v1/tokens",
+            admin,
+            json!({ "uri": SHARED }),
+        )
+        .await;
+    let token_id = token["id"].as_str().unwrap().to_owned();
+    server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{token_id}/grants"),
+            admin,
+            json!({ "user_id": mia_id, "mode": "code" }),
+        )
+        .await;
+
+    // Mia's device: a real vault file, the real keychain.
+    let device_dir = tempfile::tempdir().unwrap();
+    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
+        "test-team-{}",
+        std::process::id()
+    )))
+    .unwrap();
+    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
+    let vault_path = device_dir.path().join("vault.sqlite");
+    let vault = Vault::open(&vault_path, Arc::new(keys)).await.unwrap();
+
+    let refused = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        &server.url(),
+        ("mia@example.com", "not her password"),
+        "Mia's laptop",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), "auth.invalid_credentials");
+    assert!(vault.team_link().await.unwrap().is_none());
+    assert!(
+        slot.load().unwrap().is_none(),
+        "a failed sign-in left a keychain entry"
+    );
+    let insecure = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        "http://kaito.example.com",
+        ("mia@example.com", MEMBER_PASSWORD),
+        "x",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(insecure.code(), "team.bad_url");
+
+    let client = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        &format!("{}/", server.url()),
+        ("Mia@Example.com", MEMBER_PASSWORD),
+        "Mia's laptop",
+    )
+    .await
+    .unwrap();
+    let link = vault.team_link().await.unwrap().unwrap();
+    assert_eq!(
+        (
+            link.email.as_str(),
+            link.role,
+            link.team_name.as_str(),
+            link.server_url.as_str()
+        ),
+        (
+            "mia@example.com",
+            Role::Member,
+            "Acme",
+            server.url().as_str()
+        )
+    );
+    assert!(link.device_id.starts_with("dev_"));
+    let first_refresh = slot.load().unwrap().unwrap().to_string();
+
+    let tokens = client.shared_tokens(&vault).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(
+        (tokens[0].issuer.as_str(), tokens[0].access),
+        ("Acme VPN", Some(GrantMode::Code))
+    );
+    let codes = client.codes(&token_id).await.unwrap();
+    let expected = CodeGenerator::new(&kaito_core::uri::parse(SHARED).unwrap())
+        .window(codes.server_time)
+        .unwrap();
+    assert_eq!(
+        (codes.current.as_str(), codes.next.as_str()),
+        (expected.current.as_str(), expected.next.as_str())
+    );
+    let seedless = client.codes("tok_not_ours").await.unwrap_err();
+    assert_eq!(seedless.code(), "grant.none");
+
+    // No seed on the device: not in the vault file, not in the keychain entry.
+    drop(client);
+    let file = std::fs::read(&vault_path).unwrap();
+    let wal = std::fs::read(device_dir.path().join("vault.sqlite-wal")).unwrap_or_default();
+    for bytes in [&file, &wal] {
+        assert!(
+            !bytes
+                .windows(SEED.len())
+                .any(|window| window == SEED.as_bytes()),
+            "the seed is in the vault"
+        );
+    }
+    assert!(!first_refresh.contains(SEED));
+
+    // A later start resumes; the first request buys a new access token and the
+    // refresh token rotates in the keychain.
+    let client = TeamClient::resume(&vault, slot.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.link(), &link);
+    assert!(client.codes(&token_id).await.is_ok());
+    let second_refresh = slot.load().unwrap().unwrap().to_string();
+    assert_ne!(
+        first_refresh, second_refresh,
+        "the refresh token did not rotate"
+    );
+
+    // The server goes down: a clear error, and the last list is still there.
+    server.stop().await;
+    let down = client.shared_tokens(&vault).await.unwrap_err();
+    assert_eq!(down.code(), "team.unreachable");
+    assert!(matches!(down, TeamError::Unreachable { .. }));
+    let (cached, _fetched_at) = vault.cached_team_tokens().await.unwrap().unwrap();
+    assert_eq!(cached, tokens);
+
+    // Back on the same port: codes flow again.
+    let store = server.store.clone();
+    let address = server.address.to_string();
+    let server = Server::start(store, &address).await;
+    assert!(client.codes(&token_id).await.is_ok());
+
+    // Disabled by an admin: signed out at once, and told so.
+    server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/team/members/{mia_id}/disable"),
+            admin,
+            json!({}),
+        )
+        .await;
+    let ended = client.codes(&token_id).await.unwrap_err();
+    assert_eq!(ended.code(), "team.signed_out");
+
+    // Signing out leaves no link, no cache and no keychain entry.
+    client.sign_out(&vault).await.unwrap();
+    assert!(vault.team_link().await.unwrap().is_none());
+    assert!(vault.cached_team_tokens().await.unwrap().is_none());
+    assert!(slot.load().unwrap().is_none());
+}
