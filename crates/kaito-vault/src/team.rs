@@ -10,7 +10,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kaito_api::{ApiError, CodesView, MeView, NewDevice, Role, SharedTokenView, TokenPair};
+use kaito_api::{
+    ApiError, BatchReceipt, CodesView, DeviceEvent, EventBatch, MeView, NewDevice, Role,
+    SharedTokenView, TokenPair,
+};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -82,6 +85,9 @@ pub enum TeamError {
     },
     #[error("this device is not signed in to a team")]
     NotLinked,
+    /// The server asked to wait (HTTP 429 with `Retry-After`).
+    #[error("the team server is busy; trying again in {} s", after.as_secs())]
+    RetryLater { after: Duration },
     #[error("the team sign-in has ended (signed out, disabled or expired); sign in again")]
     SignedOut,
     #[error("the team server answered something Kaito does not understand: {0}")]
@@ -100,6 +106,7 @@ impl TeamError {
             Self::Unreachable { .. } => "team.unreachable".to_owned(),
             Self::Refused { code, .. } => code.clone(),
             Self::NotLinked => "team.not_linked".to_owned(),
+            Self::RetryLater { .. } => "team.retry_later".to_owned(),
             Self::SignedOut => "team.signed_out".to_owned(),
             Self::Protocol(_) => "team.protocol".to_owned(),
             Self::Vault(error) => error.code().to_owned(),
@@ -126,6 +133,56 @@ pub fn server_url(text: &str) -> Result<String, TeamError> {
         return Err(bad());
     }
     Ok(trimmed.to_owned())
+}
+
+/// Most events one outbox batch carries.
+pub const OUTBOX_BATCH: u32 = 500;
+
+/// What one sync sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Events the server recorded now.
+    pub accepted: u32,
+    /// Events it had already (a resend after an interrupted sync).
+    pub duplicates: u32,
+}
+
+/// How long to wait before the next sync after `failures` failed ones in a row:
+/// "full jitter" (a random wait up to 2 s × 2^failures, at most 5 minutes), never
+/// less than the server's `Retry-After`.
+#[must_use]
+pub fn retry_delay(failures: u32, retry_after: Option<Duration>) -> Duration {
+    let ceiling_ms = 2_000u64
+        .saturating_mul(1u64 << failures.min(16))
+        .min(300_000);
+    let mut random = [0u8; 8];
+    // Without randomness, waiting the full ceiling is still correct, only in step.
+    let jittered = if getrandom::fill(&mut random).is_ok() {
+        u64::from_le_bytes(random) % (ceiling_ms + 1)
+    } else {
+        ceiling_ms
+    };
+    Duration::from_millis(jittered).max(retry_after.unwrap_or_default())
+}
+
+/// An event of a shared token this device records for the team's audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamEventKind {
+    CodeViewed,
+    CodeCopied,
+    SeedRevealed,
+}
+
+impl TeamEventKind {
+    /// The server's name for it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CodeViewed => "code.viewed",
+            Self::CodeCopied => "code.copied",
+            Self::SeedRevealed => "seed.revealed",
+        }
+    }
 }
 
 /// What the server answers to a create (`POST /v1/devices`).
@@ -403,9 +460,90 @@ impl TeamClient {
         self.get(&format!("/v1/tokens/{token_id}/codes")).await
     }
 
+    /// Sends the outbox's unsent events in signed batches of up to [`OUTBOX_BATCH`],
+    /// oldest first, marking each batch sent only once the server took it. A crash
+    /// between the two resends the batch, which the server counts once (it keys on
+    /// event ids), so nothing is lost and nothing counted twice.
+    pub async fn sync_outbox(&self, vault: &Vault) -> Result<SyncReport, TeamError> {
+        let mut report = SyncReport::default();
+        loop {
+            let events = vault.team_outbox_unsent(OUTBOX_BATCH).await?;
+            let Some(last) = events.last().map(|event| event.seq) else {
+                return Ok(report);
+            };
+            let body = serde_json::to_vec(&EventBatch {
+                device_id: self.link.device_id.clone(),
+                events,
+            })
+            .map_err(|error| TeamError::Protocol(format!("a batch: {error}")))?;
+            let signature = self.sign(&body).await?;
+            let receipt: BatchReceipt = self.post_batch(&body, &signature).await?;
+            vault.mark_team_events_sent(last).await?;
+            report.accepted += receipt.accepted;
+            report.duplicates += receipt.duplicates;
+        }
+    }
+
+    async fn sign(&self, body: &[u8]) -> Result<String, TeamError> {
+        use ed25519_dalek::Signer as _;
+        let slot = self.secrets.clone();
+        let text = blocking(move || slot.load())
+            .await?
+            .ok_or(TeamError::SignedOut)?;
+        let secrets = TeamSecrets::from_text(&text)?;
+        let damaged =
+            || TeamError::Protocol("the device key in the keychain is damaged".to_owned());
+        let seed: Zeroizing<Vec<u8>> = Zeroizing::new(
+            STANDARD
+                .decode(secrets.device_key.as_bytes())
+                .map_err(|_| damaged())?,
+        );
+        let seed: &[u8; 32] = seed.as_slice().try_into().map_err(|_| damaged())?;
+        let key = ed25519_dalek::SigningKey::from_bytes(seed);
+        Ok(STANDARD.encode(key.sign(body).to_bytes()))
+    }
+
+    async fn post_batch(&self, body: &[u8], signature: &str) -> Result<BatchReceipt, TeamError> {
+        let url = format!("{}/v1/events:batch", self.link.server_url);
+        for renew in [false, true] {
+            let token = self.access_token(renew).await?;
+            let response = self
+                .http
+                .post(&url)
+                .bearer_auth(token.as_str())
+                .header("content-type", "application/json")
+                .header("x-kaito-signature", signature)
+                .body(body.to_vec())
+                .send()
+                .await
+                .map_err(|error| unreachable(&self.link.server_url, &error))?;
+            match response.status() {
+                reqwest::StatusCode::UNAUTHORIZED if !renew => continue,
+                reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    let after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| value.trim().parse().ok())
+                        .map_or(Duration::from_secs(30), Duration::from_secs);
+                    return Err(TeamError::RetryLater { after });
+                }
+                _ => {}
+            }
+            return match read(response).await {
+                Err(TeamError::Refused { status: 401, .. }) => Err(TeamError::SignedOut),
+                other => other,
+            };
+        }
+        Err(TeamError::SignedOut)
+    }
+
     /// Signs out: the server ends the session (when it can be reached), and the
     /// keychain entry, the link and the cached list go. Personal tokens stay.
     pub async fn sign_out(self, vault: &Vault) -> Result<(), TeamError> {
+        // What is still unsent goes first, if the server takes it: a signed-out
+        // device could never send it later.
+        let _ = self.sync_outbox(vault).await;
         if let Ok(token) = self.access_token(false).await {
             // Best effort: offline, the session simply expires on the server.
             let _ = self
@@ -445,8 +583,12 @@ impl Vault {
                 detail: format!("the team link: {error}"),
             })?;
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        // A new sign-in replaces the old link and its cached tokens.
+        // A new sign-in replaces the old link and its cached tokens, and is a new
+        // device whose events are numbered from 1.
         sqlx::query("DELETE FROM team_token_cache")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM team_outbox")
             .execute(&mut *tx)
             .await?;
         sqlx::query(
@@ -495,12 +637,87 @@ impl Vault {
         .transpose()
     }
 
+    /// Records that a shared token's code was viewed or copied here (or its seed
+    /// revealed), for the next sync. `surface` says where: "window", "tray",
+    /// "palette".
+    pub async fn record_team_event(
+        &self,
+        token_id: &str,
+        kind: TeamEventKind,
+        surface: &str,
+    ) -> Result<(), VaultError> {
+        sqlx::query(
+            "INSERT INTO team_outbox (seq, event_id, at, kind, token_id, details) \
+             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM team_outbox), ?, ?, ?, ?, ?)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(unix_millis(self.now()))
+        .bind(kind.as_str())
+        .bind(token_id)
+        .bind(serde_json::json!({ "surface": surface }).to_string())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn team_outbox_unsent(&self, limit: u32) -> Result<Vec<DeviceEvent>, VaultError> {
+        let rows: Vec<(i64, String, i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, event_id, at, kind, token_id, details FROM team_outbox \
+             WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(seq, event_id, at, kind, token_id, details)| {
+                Ok(DeviceEvent {
+                    event_id,
+                    seq,
+                    at,
+                    kind,
+                    token_id: Some(token_id),
+                    details: serde_json::from_str(&details).map_err(|error| {
+                        VaultError::CorruptDatabase {
+                            detail: format!("a team outbox event: {error}"),
+                        }
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_team_events_sent(&self, through_seq: i64) -> Result<(), VaultError> {
+        sqlx::query("UPDATE team_outbox SET sent_at = ? WHERE seq <= ? AND sent_at IS NULL")
+            .bind(unix_millis(self.now()))
+            .bind(through_seq)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Events waiting to be sent, and when the last one went.
+    pub async fn team_outbox_state(&self) -> Result<(u64, Option<SystemTime>), VaultError> {
+        let (pending, last_sent): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM team_outbox WHERE sent_at IS NULL), \
+                    (SELECT MAX(sent_at) FROM team_outbox)",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok((
+            u64::try_from(pending).unwrap_or(0),
+            last_sent.map(from_unix_millis),
+        ))
+    }
+
     async fn forget_team(&self) -> Result<(), VaultError> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("DELETE FROM team_token_cache")
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM team_link")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM team_outbox")
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -538,6 +755,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn retries_back_off_with_full_jitter_and_honour_retry_after() {
+        for _ in 0..100 {
+            assert!(retry_delay(0, None) <= Duration::from_secs(2));
+            assert!(retry_delay(3, None) <= Duration::from_secs(16));
+            assert!(retry_delay(40, None) <= Duration::from_secs(300));
+            assert!(retry_delay(0, Some(Duration::from_secs(90))) >= Duration::from_secs(90));
+        }
+        // Full jitter spreads retries over the whole range, not near the ceiling.
+        let spread: Vec<Duration> = (0..200).map(|_| retry_delay(8, None)).collect();
+        assert!(spread.iter().any(|wait| *wait < Duration::from_secs(100)));
+        assert!(spread.iter().any(|wait| *wait > Duration::from_secs(200)));
     }
 
     #[test]

@@ -187,6 +187,13 @@ fn migrator() -> Migrator {
             sqlx::SqlStr::from_static(include_str!("../migrations/0004_team.sql")),
             false,
         ),
+        Migration::new(
+            5,
+            Cow::Borrowed("team_outbox"),
+            MigrationType::Simple,
+            sqlx::SqlStr::from_static(include_str!("../migrations/0005_team_outbox.sql")),
+            false,
+        ),
     ])
 }
 

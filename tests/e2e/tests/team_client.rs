@@ -14,7 +14,7 @@ use kaito_core::otp::CodeGenerator;
 use kaito_server::custody::ServerKey;
 use kaito_server::http::{ServerState, now_ms, router};
 use kaito_server::store::Store;
-use kaito_vault::team::{TeamClient, TeamError};
+use kaito_vault::team::{TeamClient, TeamError, TeamEventKind};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde_json::json;
 
@@ -91,19 +91,12 @@ impl Server {
     }
 }
 
-fn require_session() {
-    assert_eq!(
-        std::env::var("KAITO_TEST_SESSION").as_deref(),
-        Ok("inner"),
-        "this test uses the real keychain: run it through scripts/with-test-session.sh"
-    );
-}
-
-#[tokio::test]
-async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_the_device() {
-    require_session();
+/// Olivia's team "Acme" on a fresh server, sharing one token with Mia, code-only.
+/// Returns the server's data dir, the server, Olivia's tokens, Mia's id and the
+/// token's id.
+async fn team_with_shared_token() -> (tempfile::TempDir, Server, TokenPair, String, String) {
     let server_dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(
+    let server = Server::start(
         Store::open_data_dir(server_dir.path()).await.unwrap(),
         "127.0.0.1:0",
     )
@@ -154,6 +147,23 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
             json!({ "user_id": mia_id, "mode": "code" }),
         )
         .await;
+
+    (server_dir, server, owner, mia_id, token_id)
+}
+
+fn require_session() {
+    assert_eq!(
+        std::env::var("KAITO_TEST_SESSION").as_deref(),
+        Ok("inner"),
+        "this test uses the real keychain: run it through scripts/with-test-session.sh"
+    );
+}
+
+#[tokio::test]
+async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_the_device() {
+    require_session();
+    let (_server_dir, mut server, owner, mia_id, token_id) = team_with_shared_token().await;
+    let admin = owner.access_token.as_str();
 
     // Mia's device: a real vault file, the real keychain.
     let device_dir = tempfile::tempdir().unwrap();
@@ -295,4 +305,126 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
     assert!(vault.team_link().await.unwrap().is_none());
     assert!(vault.cached_team_tokens().await.unwrap().is_none());
     assert!(slot.load().unwrap().is_none());
+}
+
+#[tokio::test]
+async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted_syncs() {
+    require_session();
+    let (_server_dir, mut server, owner, _mia_id, token_id) = team_with_shared_token().await;
+    let device_dir = tempfile::tempdir().unwrap();
+    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
+        "test-team-outbox-{}",
+        std::process::id()
+    )))
+    .unwrap();
+    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
+    let vault_path = device_dir.path().join("vault.sqlite");
+    let vault = Vault::open(&vault_path, Arc::new(keys)).await.unwrap();
+    let client = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        &server.url(),
+        ("mia@example.com", MEMBER_PASSWORD),
+        "Mia's laptop",
+    )
+    .await
+    .unwrap();
+
+    // Offline: events wait in the outbox and the sync says why it failed.
+    vault
+        .record_team_event(&token_id, TeamEventKind::CodeViewed, "window")
+        .await
+        .unwrap();
+    vault
+        .record_team_event(&token_id, TeamEventKind::CodeCopied, "tray")
+        .await
+        .unwrap();
+    server.stop().await;
+    vault
+        .record_team_event(&token_id, TeamEventKind::CodeCopied, "palette")
+        .await
+        .unwrap();
+    let offline = client.sync_outbox(&vault).await.unwrap_err();
+    assert_eq!(offline.code(), "team.unreachable");
+    assert_eq!(vault.team_outbox_state().await.unwrap().0, 3);
+
+    // Online again: all three go, once.
+    let store = server.store.clone();
+    let address = server.address.to_string();
+    let server = Server::start(store, &address).await;
+    let report = client.sync_outbox(&vault).await.unwrap();
+    assert_eq!((report.accepted, report.duplicates), (3, 0));
+    let (pending, last_sent) = vault.team_outbox_state().await.unwrap();
+    assert_eq!(pending, 0);
+    assert!(last_sent.is_some());
+
+    // A sync that reached the server but died before noting it (a kill): the
+    // resend is recognised, and the log still holds each event once.
+    vault
+        .record_team_event(&token_id, TeamEventKind::CodeCopied, "window")
+        .await
+        .unwrap();
+    vault.close().await;
+    {
+        use sqlx::Connection as _;
+        let mut raw =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", vault_path.display()))
+                .await
+                .unwrap();
+        sqlx::query("UPDATE team_outbox SET sent_at = NULL")
+            .execute(&mut raw)
+            .await
+            .unwrap();
+    }
+    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
+        "test-team-outbox-{}",
+        std::process::id()
+    )))
+    .unwrap();
+    let vault = Vault::open(&vault_path, Arc::new(keys)).await.unwrap();
+    let client = TeamClient::resume(&vault, slot.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let report = client.sync_outbox(&vault).await.unwrap();
+    assert_eq!((report.accepted, report.duplicates), (1, 3));
+
+    let events: Vec<kaito_api::AuditEventView> = serde_json::from_value(
+        reqwest::Client::new()
+            .get(format!("{}/v1/audit/events?limit=1000", server.url()))
+            .bearer_auth(&owner.access_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let device_events: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|event| event.kind.starts_with("code.") && event.kind != "code.served")
+        .map(|event| {
+            (
+                event.kind.as_str(),
+                event.details["details"]["surface"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        device_events,
+        [
+            ("code.viewed", "window"),
+            ("code.copied", "tray"),
+            ("code.copied", "palette"),
+            ("code.copied", "window")
+        ]
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|event| event.kind == "device.sequence_gap"),
+        "a gap was reported"
+    );
+    client.sign_out(&vault).await.unwrap();
 }
