@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kaito_api::{
     ApiError, BatchReceipt, CodesView, DeviceEvent, EventBatch, MeView, NewDevice, Role,
-    SharedTokenView, TokenPair,
+    SharedTokenView, SmsMessageView, TokenPair,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -133,6 +133,51 @@ pub fn server_url(text: &str) -> Result<String, TeamError> {
         return Err(bad());
     }
     Ok(trimmed.to_owned())
+}
+
+/// The live SMS inbox: server-sent events, one `sms` event per message.
+pub struct SmsStream {
+    response: reqwest::Response,
+    buffer: String,
+    server_url: String,
+}
+
+impl std::fmt::Debug for SmsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsStream").finish_non_exhaustive()
+    }
+}
+
+impl SmsStream {
+    /// The next message; `None` when the server ended the stream (signed out).
+    pub async fn next(&mut self) -> Result<Option<SmsMessageView>, TeamError> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                let mut event = None;
+                let mut data = String::new();
+                for line in frame.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        event = Some(value.trim().to_owned());
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    }
+                }
+                // Keep-alive comments and other events are skipped.
+                if event.as_deref() == Some("sms") {
+                    return serde_json::from_str(&data).map(Some).map_err(|error| {
+                        TeamError::Protocol(format!("an inbox event did not parse: {error}"))
+                    });
+                }
+                continue;
+            }
+            match self.response.chunk().await {
+                Ok(Some(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(None) => return Ok(None),
+                Err(error) => return Err(unreachable(&self.server_url, &error)),
+            }
+        }
+    }
 }
 
 /// Most events one outbox batch carries.
@@ -458,6 +503,48 @@ impl TeamClient {
             )));
         }
         self.get(&format!("/v1/tokens/{token_id}/codes")).await
+    }
+
+    /// Text messages after `after_seq` on the numbers this member may read.
+    pub async fn sms_messages(&self, after_seq: i64) -> Result<Vec<SmsMessageView>, TeamError> {
+        self.get(&format!("/v1/sms/messages?after={after_seq}"))
+            .await
+    }
+
+    /// The live inbox from `after_seq` on: what arrived since comes first, then each
+    /// new message as it arrives. Reopen with the last seq seen after a drop.
+    pub async fn sms_stream(&self, after_seq: i64) -> Result<SmsStream, TeamError> {
+        let url = format!("{}/v1/sms/stream", self.link.server_url);
+        for renew in [false, true] {
+            let token = self.access_token(renew).await?;
+            // No overall timeout: the stream stays open (the server sends keep-alives).
+            let response = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .map_err(|error| TeamError::Protocol(error.to_string()))?
+                .get(&url)
+                .bearer_auth(token.as_str())
+                .header("last-event-id", after_seq.to_string())
+                .send()
+                .await
+                .map_err(|error| unreachable(&self.link.server_url, &error))?;
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED && !renew {
+                continue;
+            }
+            if !response.status().is_success() {
+                return match read::<serde_json::Value>(response).await {
+                    Err(TeamError::Refused { status: 401, .. }) => Err(TeamError::SignedOut),
+                    Err(error) => Err(error),
+                    Ok(_) => Err(TeamError::Protocol("the stream did not open".to_owned())),
+                };
+            }
+            return Ok(SmsStream {
+                response,
+                buffer: String::new(),
+                server_url: self.link.server_url.clone(),
+            });
+        }
+        Err(TeamError::SignedOut)
     }
 
     /// Sends the outbox's unsent events in signed batches of up to [`OUTBOX_BATCH`],

@@ -22,6 +22,8 @@ const SEED: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4";
 const SHARED: &str = "otpauth://totp/Acme%20VPN:ops%40acme.com?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4&issuer=Acme%20VPN";
 const OWNER_PASSWORD: &str = "owner passphrase 1";
 const MEMBER_PASSWORD: &str = "member passphrase 1";
+const TWILIO_URL: &str = "https://kaito.example.com/v1/sms/twilio";
+const TWILIO_TOKEN: &str = "twilio-test-token";
 
 /// A kaito-server on loopback that can be stopped and started again on its port.
 struct Server {
@@ -37,11 +39,12 @@ impl Server {
         let address = listener.local_addr().unwrap();
         let key = ServerKey::from_base64("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=").unwrap();
         store.check_server_key(&key).await.unwrap();
-        let app = router(ServerState::new(
-            store.clone(),
-            key,
-            kaito_server::sms::SmsConfig::default(),
-        ));
+        let sms = kaito_server::sms::SmsConfig {
+            twilio_webhook_url: Some(TWILIO_URL.to_owned()),
+            twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_TOKEN.to_owned())),
+            ..kaito_server::sms::SmsConfig::default()
+        };
+        let app = router(ServerState::new(store.clone(), key, sms));
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -426,5 +429,95 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
             .any(|event| event.kind == "device.sequence_gap"),
         "a gap was reported"
     );
+    client.sign_out(&vault).await.unwrap();
+}
+
+/// Posts a text message to the server as Twilio would, signed.
+async fn twilio_sends(server: &Server, message_id: &str, body: &str) {
+    let form: Vec<(String, String)> = [
+        ("MessageSid", message_id),
+        ("From", "+15550199999"),
+        ("To", "+15550100123"),
+        ("Body", body),
+    ]
+    .iter()
+    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+    .collect();
+    let signature = kaito_server::sms::twilio_signature(TWILIO_TOKEN, TWILIO_URL, &form);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/sms/twilio", server.url()))
+        .header("x-twilio-signature", signature)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
+    require_session();
+    let (_server_dir, server, owner, mia_id, _token_id) = team_with_shared_token().await;
+    let admin = owner.access_token.as_str();
+    let number = server
+        .call(
+            reqwest::Method::POST,
+            "/v1/sms/numbers",
+            admin,
+            json!({ "phone_number": "+15550100123", "label": "Ops phone" }),
+        )
+        .await;
+    let number_id = number["id"].as_str().unwrap();
+    server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/sms/numbers/{number_id}/grants"),
+            admin,
+            json!({ "user_id": mia_id }),
+        )
+        .await;
+    let device_dir = tempfile::tempdir().unwrap();
+    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
+        "test-team-sms-{}",
+        std::process::id()
+    )))
+    .unwrap();
+    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
+    let vault = Vault::open(device_dir.path().join("vault.sqlite"), Arc::new(keys))
+        .await
+        .unwrap();
+    let client = TeamClient::sign_in(
+        &vault,
+        slot,
+        &server.url(),
+        ("mia@example.com", MEMBER_PASSWORD),
+        "Mia's laptop",
+    )
+    .await
+    .unwrap();
+
+    let mut live = client.sms_stream(0).await.unwrap();
+    twilio_sends(&server, "SM1", "Your Contoso code is 481 516").await;
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), live.next())
+        .await
+        .expect("the message arrives live")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.code.as_deref(), first.label.as_str()),
+        (Some("481516"), "Ops phone")
+    );
+    drop(live);
+
+    // Missed while the stream was closed: replayed from the last seq seen.
+    twilio_sends(&server, "SM2", "G-230442 is your Google verification code").await;
+    let mut again = client.sms_stream(first.seq).await.unwrap();
+    let second = tokio::time::timeout(std::time::Duration::from_secs(20), again.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.code.as_deref(), Some("230442"));
+    assert_eq!(client.sms_messages(0).await.unwrap().len(), 2);
     client.sign_out(&vault).await.unwrap();
 }
