@@ -17,6 +17,7 @@ use crate::IpcError;
 use crate::directory::DirectoryState;
 use crate::paths::DataDir;
 use crate::state::AppState;
+use crate::team::{TeamMode, TeamStatusView, TeamTokensView};
 use crate::views::{
     DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, LockStatus,
     ManualEntryForm, PendingTokenView, RevealedSecret, ScanResultView, ServiceView, SettingsView,
@@ -456,4 +457,53 @@ pub fn clock_warning(warning: State<'_, crate::clock_check::ClockWarning>) -> Op
 #[tauri::command]
 pub fn take_launch_uri(launch: State<'_, crate::launch::LaunchUri>) -> Option<String> {
     launch.take()
+}
+
+#[tauri::command]
+pub async fn team_status(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TeamStatusView, IpcError> {
+    team.status(state.vault()?).await
+}
+
+#[tauri::command]
+pub async fn team_sign_in(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> Result<TeamStatusView, IpcError> {
+    let password = zeroize::Zeroizing::new(password);
+    team.sign_in(state.vault()?, (&server_url, &email, &password))
+        .await
+}
+
+#[tauri::command]
+pub async fn team_sign_out(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TeamStatusView, IpcError> {
+    team.sign_out(state.vault()?).await
+}
+
+#[tauri::command]
+pub async fn team_tokens(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TeamTokensView, IpcError> {
+    team.tokens(state.vault()?).await
+}
+
+#[tauri::command]
+pub async fn copy_team_code<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    token_id: String,
+) -> Result<String, IpcError> {
+    state.touch();
+    team.copy_code(&app, state.vault()?, &token_id, "window")
+        .await
 }

@@ -12,6 +12,7 @@ mod palette;
 mod paths;
 mod screen;
 mod state;
+mod team;
 mod tray;
 mod views;
 
@@ -34,6 +35,10 @@ const WINDOW_STATE: StateFlags = StateFlags::SIZE
 pub use error::IpcError;
 
 /// Starts the app and blocks until it quits.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one builder chain: the plugins and every command in one list"
+)]
 pub fn run() {
     init_logging();
     let launch_uri = launch::otpauth_argument(std::env::args().skip(1));
@@ -87,6 +92,11 @@ pub fn run() {
         .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::team_status,
+            commands::team_sign_in,
+            commands::team_sign_out,
+            commands::team_tokens,
+            commands::copy_team_code,
             commands::list_tokens,
             commands::stage_uri,
             commands::pending_code,
@@ -165,6 +175,14 @@ fn setup(
     if let Ok(vault) = state.vault() {
         directory::start_schedule(app.handle().clone(), directory.clone(), vault.clone());
     }
+    let team = Arc::new(tauri::async_runtime::block_on(team::TeamMode::open(
+        state.vault().ok().map(|vault| &**vault),
+        &state::keychain_profile(data_dir.path()),
+    )));
+    if let Ok(vault) = state.vault() {
+        tauri::async_runtime::spawn(team.clone().sync_forever(vault.clone()));
+    }
+    app.manage(team);
     app.manage(state);
     app.manage(directory);
     start_auto_lock(app.handle().clone());

@@ -627,7 +627,7 @@ impl TeamClient {
 
     /// Signs out: the server ends the session (when it can be reached), and the
     /// keychain entry, the link and the cached list go. Personal tokens stay.
-    pub async fn sign_out(self, vault: &Vault) -> Result<(), TeamError> {
+    pub async fn sign_out(&self, vault: &Vault) -> Result<(), TeamError> {
         // What is still unsent goes first, if the server takes it: a signed-out
         // device could never send it later.
         let _ = self.sync_outbox(vault).await;

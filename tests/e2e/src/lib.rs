@@ -16,6 +16,8 @@ use std::{
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+pub mod team_server;
+
 /// One running app under WebDriver, with its own empty data directory.
 #[derive(Debug)]
 pub struct AppSession {

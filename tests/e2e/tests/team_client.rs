@@ -9,150 +9,14 @@
 
 use std::sync::Arc;
 
-use kaito_api::{GrantMode, Role, TokenPair};
+use kaito_api::{GrantMode, Role};
 use kaito_core::otp::CodeGenerator;
-use kaito_server::custody::ServerKey;
-use kaito_server::http::{ServerState, now_ms, router};
-use kaito_server::store::Store;
+use kaito_e2e::team_server::{
+    MEMBER_PASSWORD, SEED, SHARED, Server, TWILIO_TOKEN, TWILIO_URL, team_with_shared_token,
+};
 use kaito_vault::team::{TeamClient, TeamError, TeamEventKind};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde_json::json;
-
-const SEED: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4";
-const SHARED: &str = "otpauth://totp/Acme%20VPN:ops%40acme.com?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4&issuer=Acme%20VPN";
-const OWNER_PASSWORD: &str = "owner passphrase 1";
-const MEMBER_PASSWORD: &str = "member passphrase 1";
-const TWILIO_URL: &str = "https://kaito.example.com/v1/sms/twilio";
-const TWILIO_TOKEN: &str = "twilio-test-token";
-
-/// A kaito-server on loopback that can be stopped and started again on its port.
-struct Server {
-    store: Store,
-    address: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Server {
-    async fn start(store: Store, address: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let key = ServerKey::from_base64("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=").unwrap();
-        store.check_server_key(&key).await.unwrap();
-        let sms = kaito_server::sms::SmsConfig {
-            twilio_webhook_url: Some(TWILIO_URL.to_owned()),
-            twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_TOKEN.to_owned())),
-            ..kaito_server::sms::SmsConfig::default()
-        };
-        let app = router(ServerState::new(store.clone(), key, sms));
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        Self {
-            store,
-            address,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.address.port())
-    }
-
-    async fn stop(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.take().unwrap().await.unwrap();
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        bearer: &str,
-        body: serde_json::Value,
-    ) -> serde_json::Value {
-        let response = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.url()))
-            .bearer_auth(bearer)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
-    }
-}
-
-/// Olivia's team "Acme" on a fresh server, sharing one token with Mia, code-only.
-/// Returns the server's data dir, the server, Olivia's tokens, Mia's id and the
-/// token's id.
-async fn team_with_shared_token() -> (tempfile::TempDir, Server, TokenPair, String, String) {
-    let server_dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        Store::open_data_dir(server_dir.path()).await.unwrap(),
-        "127.0.0.1:0",
-    )
-    .await;
-
-    // The team: Olivia (owner) shares a token with Mia, code-only.
-    kaito_server::accounts::create_team_with_owner(
-        &server.store,
-        "Acme",
-        "olivia@example.com",
-        "Olivia",
-        OWNER_PASSWORD,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    let owner: TokenPair = serde_json::from_value(
-        reqwest::Client::new()
-            .post(format!("{}/v1/auth/login", server.url()))
-            .json(&json!({ "email": "olivia@example.com", "password": OWNER_PASSWORD }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let admin = owner.access_token.as_str();
-    let mia = server
-        .call(reqwest::Method::POST, "/v1/team/members", admin, json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": MEMBER_PASSWORD }))
-        .await;
-    let mia_id = mia["user_id"].as_str().unwrap().to_owned();
-    let token = server
-        .call(
-            reqwest::Method::POST,
-            "/v1/tokens",
-            admin,
-            json!({ "uri": SHARED }),
-        )
-        .await;
-    let token_id = token["id"].as_str().unwrap().to_owned();
-    server
-        .call(
-            reqwest::Method::POST,
-            &format!("/v1/tokens/{token_id}/grants"),
-            admin,
-            json!({ "user_id": mia_id, "mode": "code" }),
-        )
-        .await;
-
-    (server_dir, server, owner, mia_id, token_id)
-}
 
 fn require_session() {
     assert_eq!(
@@ -165,7 +29,13 @@ fn require_session() {
 #[tokio::test]
 async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_the_device() {
     require_session();
-    let (_server_dir, mut server, owner, mia_id, token_id) = team_with_shared_token().await;
+    let mut team = team_with_shared_token().await;
+    let (owner, mia_id, token_id) = (
+        team.owner.clone(),
+        team.member_id.clone(),
+        team.token_id.clone(),
+    );
+    let server = &mut team.server;
     let admin = owner.access_token.as_str();
 
     // Mia's device: a real vault file, the real keychain.
@@ -313,7 +183,9 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
 #[tokio::test]
 async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted_syncs() {
     require_session();
-    let (_server_dir, mut server, owner, _mia_id, token_id) = team_with_shared_token().await;
+    let mut team = team_with_shared_token().await;
+    let (owner, token_id) = (team.owner.clone(), team.token_id.clone());
+    let server = &mut team.server;
     let device_dir = tempfile::tempdir().unwrap();
     let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
         "test-team-outbox-{}",
@@ -457,7 +329,8 @@ async fn twilio_sends(server: &Server, message_id: &str, body: &str) {
 #[tokio::test]
 async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     require_session();
-    let (_server_dir, server, owner, mia_id, _token_id) = team_with_shared_token().await;
+    let team = team_with_shared_token().await;
+    let (server, owner, mia_id) = (&team.server, &team.owner, &team.member_id);
     let admin = owner.access_token.as_str();
     let number = server
         .call(
@@ -497,7 +370,7 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     .unwrap();
 
     let mut live = client.sms_stream(0).await.unwrap();
-    twilio_sends(&server, "SM1", "Your Contoso code is 481 516").await;
+    twilio_sends(server, "SM1", "Your Contoso code is 481 516").await;
     let first = tokio::time::timeout(std::time::Duration::from_secs(20), live.next())
         .await
         .expect("the message arrives live")
@@ -510,7 +383,7 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     drop(live);
 
     // Missed while the stream was closed: replayed from the last seq seen.
-    twilio_sends(&server, "SM2", "G-230442 is your Google verification code").await;
+    twilio_sends(server, "SM2", "G-230442 is your Google verification code").await;
     let mut again = client.sms_stream(first.seq).await.unwrap();
     let second = tokio::time::timeout(std::time::Duration::from_secs(20), again.next())
         .await

@@ -18,6 +18,8 @@ import type { ScanResultView } from '../bindings/ScanResultView';
 import type { RevealedSecret } from '../bindings/RevealedSecret';
 import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraView } from '../bindings/CameraView';
+import type { TeamStatusView } from '../bindings/TeamStatusView';
+import type { TeamTokensView } from '../bindings/TeamTokensView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -105,6 +107,12 @@ export const commands = {
   showMainWindow: () => call<void>('show_main_window'),
   revealSecret: (id: string, passphrase?: string) =>
     call<RevealedSecret>('reveal_secret', { id, passphrase: passphrase || null }),
+  teamStatus: () => call<TeamStatusView>('team_status'),
+  teamSignIn: (serverUrl: string, email: string, password: string) =>
+    call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
+  teamSignOut: () => call<TeamStatusView>('team_sign_out'),
+  teamTokens: () => call<TeamTokensView>('team_tokens'),
+  copyTeamCode: (tokenId: string) => call<string>('copy_team_code', { tokenId }),
 };
 
 /** Calls `handler` when the vault locks (on demand or after the idle period). */

@@ -1,0 +1,352 @@
+//! Team mode in the app: adapts kaito-vault's team client to commands, keeps the
+//! server's codes between periods (so a countdown never shows a blank), and runs the
+//! background sync of the team audit outbox.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kaito_api::{CodesView, GrantMode};
+use kaito_vault::team::{TeamClient, TeamError, TeamEventKind, retry_delay};
+use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
+use serde::Serialize;
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
+use crate::IpcError;
+use crate::state::lock;
+use crate::views::CodeView;
+
+impl From<TeamError> for IpcError {
+    fn from(error: TeamError) -> Self {
+        Self::new(&error.code(), error.to_string())
+    }
+}
+
+/// The team sign-in as Settings shows it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TeamStatusView {
+    pub linked: bool,
+    pub server_url: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub team_name: Option<String>,
+    /// Views and copies not yet sent to the team's log.
+    pub pending_events: u32,
+    /// Unix milliseconds of the last successful send.
+    pub last_synced_at_ms: Option<f64>,
+}
+
+/// A shared token as the list shows it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TeamTokenView {
+    pub token_id: String,
+    pub issuer: String,
+    pub account: String,
+    /// "code" (codes from the server only), "seed", or "none" (an admin who manages
+    /// it without a grant).
+    pub access: String,
+    pub code: Option<CodeView>,
+    pub code_error: Option<IpcError>,
+}
+
+/// The team part of the token list.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TeamTokensView {
+    pub linked: bool,
+    pub team_name: Option<String>,
+    pub tokens: Vec<TeamTokenView>,
+    /// The list could not be refreshed: it is the one last fetched, and this says why.
+    pub stale: Option<IpcError>,
+}
+
+/// Codes as the server gave them, and when (to know which is current now).
+struct FetchedCodes {
+    codes: CodesView,
+    at: Instant,
+}
+
+impl FetchedCodes {
+    /// The codes at `now`: the fetched window, or, once it ended, its `next` code for
+    /// one more period. `None` when both are used up.
+    fn at(&self, now: Instant) -> Option<CodeView> {
+        let elapsed = u32::try_from(now.duration_since(self.at).as_secs()).unwrap_or(u32::MAX);
+        let remaining = self.codes.remaining_secs;
+        if elapsed < remaining {
+            return Some(CodeView {
+                current: self.codes.current.clone(),
+                next: Some(self.codes.next.clone()),
+                remaining_secs: Some(remaining - elapsed),
+                period: Some(self.codes.period),
+            });
+        }
+        let into_next = elapsed - remaining;
+        (into_next < self.codes.period).then(|| CodeView {
+            current: self.codes.next.clone(),
+            next: None,
+            remaining_secs: Some(self.codes.period - into_next),
+            period: Some(self.codes.period),
+        })
+    }
+
+    /// Fetch again once the fetched window is nearly over, so `next` is ready.
+    fn stale(&self, now: Instant) -> bool {
+        now.duration_since(self.at).as_secs() + 3 >= u64::from(self.codes.remaining_secs)
+    }
+}
+
+/// The app's team state, managed by Tauri.
+pub struct TeamMode {
+    /// The keychain slot of the sign-in; `None` without a keychain.
+    slot: Option<Arc<dyn SecretSlot>>,
+    client: tokio::sync::RwLock<Option<Arc<TeamClient>>>,
+    codes: Mutex<HashMap<String, FetchedCodes>>,
+    /// Wakes the outbox sync (a copy just happened, or a sign-in).
+    sync_now: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for TeamMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamMode").finish_non_exhaustive()
+    }
+}
+
+impl TeamMode {
+    /// The profile's slot, and the sign-in kept from an earlier run.
+    pub async fn open(vault: Option<&Vault>, keychain_profile: &str) -> Self {
+        let slot: Option<Arc<dyn SecretSlot>> =
+            KeychainKeyStore::native(KeyNamespace::current(keychain_profile))
+                .ok()
+                .map(|keys| Arc::new(keys.secret("team")) as Arc<dyn SecretSlot>);
+        let client = match (vault, &slot) {
+            (Some(vault), Some(slot)) => match TeamClient::resume(vault, slot.clone()).await {
+                Ok(client) => client.map(Arc::new),
+                Err(error) => {
+                    tracing::warn!(code = %error.code(), "the team sign-in could not be read");
+                    None
+                }
+            },
+            _ => None,
+        };
+        Self {
+            slot,
+            client: tokio::sync::RwLock::new(client),
+            codes: Mutex::new(HashMap::new()),
+            sync_now: tokio::sync::Notify::new(),
+        }
+    }
+
+    async fn client(&self) -> Option<Arc<TeamClient>> {
+        self.client.read().await.clone()
+    }
+
+    pub async fn status(&self, vault: &Vault) -> Result<TeamStatusView, IpcError> {
+        let (pending, last_sent) = vault.team_outbox_state().await?;
+        let client = self.client().await;
+        let link = client.as_ref().map(|client| client.link());
+        Ok(TeamStatusView {
+            linked: link.is_some(),
+            server_url: link.map(|link| link.server_url.clone()),
+            email: link.map(|link| link.email.clone()),
+            name: link.map(|link| link.name.clone()),
+            role: link.map(|link| link.role.as_str().to_owned()),
+            team_name: link.map(|link| link.team_name.clone()),
+            pending_events: u32::try_from(pending).unwrap_or(u32::MAX),
+            #[allow(clippy::cast_precision_loss)]
+            last_synced_at_ms: last_sent.map(|at| kaito_vault::clock::unix_millis(at) as f64),
+        })
+    }
+
+    pub async fn sign_in(
+        &self,
+        vault: &Vault,
+        (server_url, email, password): (&str, &str, &str),
+    ) -> Result<TeamStatusView, IpcError> {
+        let slot = self.slot.clone().ok_or_else(|| {
+            IpcError::new(
+                "vault.keychain_unavailable",
+                "Signing in to a team needs the system keychain, which is not available.",
+            )
+        })?;
+        let device = format!("Kaito on {}", host_name());
+        let client =
+            TeamClient::sign_in(vault, slot, server_url, (email, password), &device).await?;
+        *self.client.write().await = Some(Arc::new(client));
+        lock(&self.codes).clear();
+        self.sync_now.notify_one();
+        self.status(vault).await
+    }
+
+    pub async fn sign_out(&self, vault: &Vault) -> Result<TeamStatusView, IpcError> {
+        let client = self.client.write().await.take();
+        if let Some(client) = client
+            && let Err(error) = client.sign_out(vault).await
+        {
+            // Still signed in, as far as this device knows: keep the client.
+            *self.client.write().await = Some(client);
+            return Err(error.into());
+        }
+        lock(&self.codes).clear();
+        self.status(vault).await
+    }
+
+    /// The shared tokens with their current codes (code and seed grants alike:
+    /// the server computes them), or the last list when the server is out of reach.
+    pub async fn tokens(&self, vault: &Vault) -> Result<TeamTokensView, IpcError> {
+        let Some(client) = self.client().await else {
+            return Ok(TeamTokensView {
+                linked: false,
+                team_name: None,
+                tokens: Vec::new(),
+                stale: None,
+            });
+        };
+        let (listed, stale) = match client.shared_tokens(vault).await {
+            Ok(tokens) => (tokens, None),
+            Err(error) => {
+                let cached = vault
+                    .cached_team_tokens()
+                    .await?
+                    .map(|(tokens, _)| tokens)
+                    .unwrap_or_default();
+                (cached, Some(IpcError::from(error)))
+            }
+        };
+        let now = Instant::now();
+        let mut tokens = Vec::with_capacity(listed.len());
+        for shared in listed {
+            let (code, code_error) = if shared.access.is_some() {
+                self.codes_at(&client, &shared.token_id, now).await
+            } else {
+                (None, None)
+            };
+            tokens.push(TeamTokenView {
+                access: match shared.access {
+                    Some(GrantMode::Code) => "code",
+                    Some(GrantMode::Seed) => "seed",
+                    None => "none",
+                }
+                .to_owned(),
+                token_id: shared.token_id,
+                issuer: shared.issuer,
+                account: shared.account,
+                code,
+                code_error,
+            });
+        }
+        Ok(TeamTokensView {
+            linked: true,
+            team_name: Some(client.link().team_name.clone()),
+            tokens,
+            stale,
+        })
+    }
+
+    /// A token's codes now: from the last fetch while it covers now, fetched again
+    /// shortly before it runs out.
+    async fn codes_at(
+        &self,
+        client: &TeamClient,
+        token_id: &str,
+        now: Instant,
+    ) -> (Option<CodeView>, Option<IpcError>) {
+        let needs_fetch = lock(&self.codes)
+            .get(token_id)
+            .is_none_or(|fetched| fetched.stale(now));
+        let mut error = None;
+        if needs_fetch {
+            match client.codes(token_id).await {
+                Ok(codes) => {
+                    lock(&self.codes).insert(
+                        token_id.to_owned(),
+                        FetchedCodes {
+                            codes,
+                            at: Instant::now(),
+                        },
+                    );
+                }
+                Err(failure) => error = Some(IpcError::from(failure)),
+            }
+        }
+        let code = lock(&self.codes)
+            .get(token_id)
+            .and_then(|fetched| fetched.at(now));
+        let error = if code.is_some() { None } else { error };
+        (code, error)
+    }
+
+    /// Copies a shared token's current code and records the copy for the team log.
+    pub async fn copy_code<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        vault: &Vault,
+        token_id: &str,
+        surface: &str,
+    ) -> Result<String, IpcError> {
+        let client = self.client().await.ok_or_else(|| {
+            IpcError::new("team.not_linked", "This device is not signed in to a team.")
+        })?;
+        let (code, error) = self.codes_at(&client, token_id, Instant::now()).await;
+        let code = code.ok_or_else(|| {
+            error.unwrap_or_else(|| IpcError::new("team.no_code", "No code for this token yet."))
+        })?;
+        app.clipboard()
+            .write_secret(code.current.clone())
+            .map_err(|error| {
+                IpcError::new(
+                    "clipboard.unavailable",
+                    format!("Could not copy to the clipboard: {error}"),
+                )
+            })?;
+        vault
+            .record_team_event(token_id, TeamEventKind::CodeCopied, surface)
+            .await?;
+        self.sync_now.notify_one();
+        Ok(code.current)
+    }
+
+    /// Sends the outbox whenever woken and at least every minute; after a failure
+    /// waits with full jitter (or as long as the server asked).
+    pub async fn sync_forever(self: Arc<Self>, vault: Arc<Vault>) {
+        let mut failures = 0u32;
+        let mut wait = Duration::from_secs(60);
+        loop {
+            let _ = tokio::time::timeout(wait, self.sync_now.notified()).await;
+            let Some(client) = self.client().await else {
+                wait = Duration::from_secs(60);
+                continue;
+            };
+            match client.sync_outbox(&vault).await {
+                Ok(_) => {
+                    failures = 0;
+                    wait = Duration::from_secs(60);
+                }
+                Err(error) => {
+                    let retry_after = match &error {
+                        TeamError::RetryLater { after } => Some(*after),
+                        _ => None,
+                    };
+                    wait = retry_delay(failures, retry_after);
+                    failures = failures.saturating_add(1);
+                    tracing::info!(code = %error.code(), wait_ms = wait.as_millis(), "team sync will retry");
+                }
+            }
+        }
+    }
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "this computer".to_owned())
+}

@@ -1,0 +1,185 @@
+//! A real `kaito-server` for team-mode tests, in the test's process on loopback
+//! (the app reaches it over real HTTP), with a team whose owner shares one token
+//! with a member, code-only.
+
+use kaito_api::TokenPair;
+use kaito_server::custody::ServerKey;
+use kaito_server::http::{ServerState, now_ms, router};
+use kaito_server::store::Store;
+use serde_json::json;
+
+/// The shared token's seed; code-only members must never hold it.
+pub const SEED: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4";
+pub const SHARED: &str = "otpauth://totp/Acme%20VPN:ops%40acme.com?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4&issuer=Acme%20VPN";
+pub const OWNER_PASSWORD: &str = "owner passphrase 1";
+pub const MEMBER_PASSWORD: &str = "member passphrase 1";
+pub const TWILIO_URL: &str = "https://kaito.example.com/v1/sms/twilio";
+pub const TWILIO_TOKEN: &str = "twilio-test-token";
+
+/// A kaito-server on loopback that can be stopped and started again on its port.
+#[derive(Debug)]
+pub struct Server {
+    pub store: Store,
+    pub address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    pub async fn start(store: Store, address: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let key = ServerKey::from_base64("KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=")
+            .expect("a valid key");
+        store.check_server_key(&key).await.expect("the key fits");
+        let sms = kaito_server::sms::SmsConfig {
+            twilio_webhook_url: Some(TWILIO_URL.to_owned()),
+            twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_TOKEN.to_owned())),
+            ..kaito_server::sms::SmsConfig::default()
+        };
+        let app = router(ServerState::new(store.clone(), key, sms));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("the server runs");
+        });
+        Self {
+            store,
+            address,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.address.port())
+    }
+
+    /// Stops accepting and closes every connection.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("the server stops");
+        }
+    }
+
+    /// A JSON call that must succeed.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.url()))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.expect("JSON")
+    }
+
+    /// The team's audit events, oldest first.
+    pub async fn audit_events(&self, admin: &str) -> Vec<kaito_api::AuditEventView> {
+        serde_json::from_value(
+            self.call(
+                reqwest::Method::GET,
+                "/v1/audit/events?limit=1000",
+                admin,
+                json!(null),
+            )
+            .await,
+        )
+        .expect("audit events")
+    }
+}
+
+/// The team set up on a fresh server.
+#[derive(Debug)]
+pub struct Team {
+    pub server: Server,
+    pub owner: TokenPair,
+    pub member_id: String,
+    pub token_id: String,
+    _data: tempfile::TempDir,
+}
+
+/// Olivia's team "Acme" on a fresh server (SQLite), sharing the token [`SHARED`]
+/// with Mia (mia@example.com, [`MEMBER_PASSWORD`]), code-only.
+pub async fn team_with_shared_token() -> Team {
+    let data = tempfile::tempdir().expect("a temp dir");
+    let server = Server::start(
+        Store::open_data_dir(data.path()).await.expect("a store"),
+        "127.0.0.1:0",
+    )
+    .await;
+    kaito_server::accounts::create_team_with_owner(
+        &server.store,
+        "Acme",
+        "olivia@example.com",
+        "Olivia",
+        OWNER_PASSWORD,
+        now_ms(),
+    )
+    .await
+    .expect("the team");
+    let owner: TokenPair = reqwest::Client::new()
+        .post(format!("{}/v1/auth/login", server.url()))
+        .json(&json!({ "email": "olivia@example.com", "password": OWNER_PASSWORD }))
+        .send()
+        .await
+        .expect("sign-in")
+        .json()
+        .await
+        .expect("tokens");
+    let admin = owner.access_token.clone();
+    let member = server
+        .call(
+            reqwest::Method::POST,
+            "/v1/team/members",
+            &admin,
+            json!({ "email": "mia@example.com", "name": "Mia", "role": "member", "password": MEMBER_PASSWORD }),
+        )
+        .await;
+    let member_id = member["user_id"].as_str().expect("an id").to_owned();
+    let token = server
+        .call(
+            reqwest::Method::POST,
+            "/v1/tokens",
+            &admin,
+            json!({ "uri": SHARED }),
+        )
+        .await;
+    let token_id = token["id"].as_str().expect("an id").to_owned();
+    server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{token_id}/grants"),
+            &admin,
+            json!({ "user_id": member_id, "mode": "code" }),
+        )
+        .await;
+    Team {
+        server,
+        owner,
+        member_id,
+        token_id,
+        _data: data,
+    }
+}
