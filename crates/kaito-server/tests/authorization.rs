@@ -309,32 +309,10 @@ async fn every_route_answers_every_kind_of_caller_as_the_table_says() {
 /// Every route the router declares has a row: a new route cannot skip the matrix.
 #[test]
 fn the_matrix_covers_every_route() {
-    let source = include_str!("../src/http.rs");
-    let mut declared = Vec::new();
-    let mut rest = source;
-    while let Some(start) = rest.find(".route(") {
-        let call = &rest[start + ".route(".len()..];
-        let mut depth = 1;
-        let end = call
-            .char_indices()
-            .find_map(|(at, c)| {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-                (depth == 0).then_some(at)
-            })
-            .unwrap();
-        let call = &call[..end];
-        let path = call.split('"').nth(1).unwrap();
-        for method in ["get", "post", "put", "delete"] {
-            if call.contains(&format!("{method}(")) {
-                declared.push((method.to_uppercase(), path.to_owned()));
-            }
-        }
-        rest = &rest[start + 7 + end..];
-    }
+    let declared: Vec<(String, String)> = common::declared_routes()
+        .into_iter()
+        .map(|(method, path)| (method.to_uppercase(), path))
+        .collect();
     assert!(declared.len() > 40, "{declared:?}");
     let missing: Vec<_> = declared
         .iter()

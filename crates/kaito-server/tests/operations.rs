@@ -128,39 +128,6 @@ async fn metrics_count_requests_by_route_and_show_siem_and_sms_state() {
     }
 }
 
-/// Every (method, route pattern) the router declares, read from its source as the
-/// authorisation matrix's completeness check does, so a new route cannot go
-/// undocumented.
-fn declared_routes() -> Vec<(String, String)> {
-    let source = include_str!("../src/http.rs");
-    let mut declared = Vec::new();
-    let mut rest = source;
-    while let Some(start) = rest.find(".route(") {
-        let call = &rest[start + ".route(".len()..];
-        let mut depth = 1;
-        let end = call
-            .char_indices()
-            .find_map(|(at, c)| {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-                (depth == 0).then_some(at)
-            })
-            .unwrap();
-        let call = &call[..end];
-        let path = call.split('"').nth(1).unwrap();
-        for method in ["get", "post", "put", "delete"] {
-            if call.contains(&format!("{method}(")) {
-                declared.push((method.to_owned(), path.to_owned()));
-            }
-        }
-        rest = &rest[start + ".route(".len() + end..];
-    }
-    declared
-}
-
 /// Every declared route has an operation with a tag, a signed-in one documents its
 /// 401, and nothing is documented that the router does not serve.
 fn assert_documents_exactly(
@@ -209,7 +176,7 @@ fn assert_documents_exactly(
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_route() {
-    let declared = declared_routes();
+    let declared = common::declared_routes();
     assert!(declared.len() > 40, "{declared:?}");
     for server in servers().await {
         let label = server.label;

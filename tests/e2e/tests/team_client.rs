@@ -18,6 +18,18 @@ use kaito_vault::team::{TeamClient, TeamError, TeamEventKind};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde_json::json;
 
+/// Mia's device: the vault file at `path`, its key and the team sign-in in the
+/// real keychain under a profile of this test run.
+async fn device(path: &std::path::Path, profile: &str) -> (Vault, Arc<dyn SecretSlot>) {
+    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
+        "{profile}-{}",
+        std::process::id()
+    )))
+    .unwrap();
+    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
+    (Vault::open(path, Arc::new(keys)).await.unwrap(), slot)
+}
+
 fn require_session() {
     assert_eq!(
         std::env::var("KAITO_TEST_SESSION").as_deref(),
@@ -40,14 +52,8 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
 
     // Mia's device: a real vault file, the real keychain.
     let device_dir = tempfile::tempdir().unwrap();
-    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
-        "test-team-{}",
-        std::process::id()
-    )))
-    .unwrap();
-    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
     let vault_path = device_dir.path().join("vault.sqlite");
-    let vault = Vault::open(&vault_path, Arc::new(keys)).await.unwrap();
+    let (vault, slot) = device(&vault_path, "test-team").await;
 
     let refused = TeamClient::sign_in(
         &vault,
@@ -187,14 +193,8 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
     let (owner, token_id) = (team.owner.clone(), team.token_id.clone());
     let server = &mut team.server;
     let device_dir = tempfile::tempdir().unwrap();
-    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
-        "test-team-outbox-{}",
-        std::process::id()
-    )))
-    .unwrap();
-    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
     let vault_path = device_dir.path().join("vault.sqlite");
-    let vault = Vault::open(&vault_path, Arc::new(keys)).await.unwrap();
+    let (vault, slot) = device(&vault_path, "test-team-outbox").await;
     let client = TeamClient::sign_in(
         &vault,
         slot.clone(),
@@ -251,12 +251,7 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
             .await
             .unwrap();
     }
-    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
-        "test-team-outbox-{}",
-        std::process::id()
-    )))
-    .unwrap();
-    let vault = Vault::open(&vault_path, Arc::new(keys)).await.unwrap();
+    let (vault, slot) = device(&vault_path, "test-team-outbox").await;
     let client = TeamClient::resume(&vault, slot.clone())
         .await
         .unwrap()
@@ -350,15 +345,7 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
         )
         .await;
     let device_dir = tempfile::tempdir().unwrap();
-    let keys = KeychainKeyStore::native(KeyNamespace::current(format!(
-        "test-team-sms-{}",
-        std::process::id()
-    )))
-    .unwrap();
-    let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
-    let vault = Vault::open(device_dir.path().join("vault.sqlite"), Arc::new(keys))
-        .await
-        .unwrap();
+    let (vault, slot) = device(&device_dir.path().join("vault.sqlite"), "test-team-sms").await;
     let client = TeamClient::sign_in(
         &vault,
         slot,

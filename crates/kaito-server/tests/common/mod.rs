@@ -273,3 +273,36 @@ impl TestServer {
         .await
     }
 }
+
+/// Every (lowercase method, route pattern) the router declares, read from its
+/// source, so the authorisation matrix and the `OpenAPI` check cannot miss a new
+/// route.
+pub fn declared_routes() -> Vec<(String, String)> {
+    let source = include_str!("../../src/http.rs");
+    let mut declared = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find(".route(") {
+        let call = &rest[start + ".route(".len()..];
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find_map(|(at, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(at)
+            })
+            .unwrap();
+        let call = &call[..end];
+        let path = call.split('"').nth(1).unwrap();
+        for method in ["get", "post", "put", "delete"] {
+            if call.contains(&format!("{method}(")) {
+                declared.push((method.to_owned(), path.to_owned()));
+            }
+        }
+        rest = &rest[start + ".route(".len() + end..];
+    }
+    declared
+}
