@@ -202,7 +202,7 @@ async fn events_in(
 }
 
 /// The newest event's seq and hash (0 and [`GENESIS`] for a team without events).
-async fn head(store: &Store, team_id: &TeamId) -> Result<(i64, String), ServerError> {
+pub(crate) async fn head(store: &Store, team_id: &TeamId) -> Result<(i64, String), ServerError> {
     let row = sqlx::query("SELECT seq, head_hash FROM audit_heads WHERE team_id = $1")
         .bind(team_id.as_str())
         .fetch_optional(store.pool())

@@ -1441,9 +1441,7 @@ async fn twilio_webhook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], &'static str), ServerError> {
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|value| value.to_str().ok());
+    let signature = header(&headers, "x-twilio-signature");
     if let Some(arrived) =
         sms::receive_twilio(&state.store, &state.sms, signature, &body, now_ms()).await?
     {
@@ -1455,6 +1453,7 @@ async fn twilio_webhook(
     ))
 }
 
+/// A request header's value as text (`None` when absent or not text).
 fn header<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
@@ -1687,9 +1686,7 @@ async fn sms_stream(
     >,
     ServerError,
 > {
-    let after = headers
-        .get("last-event-id")
-        .and_then(|value| value.to_str().ok())
+    let after = header(&headers, "last-event-id")
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(query.after);
     // Subscribed before the backlog is read, so nothing falls between the two.
@@ -1811,9 +1808,7 @@ async fn event_batch(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<BatchReceipt>, ServerError> {
-    let signature = headers
-        .get("x-kaito-signature")
-        .and_then(|value| value.to_str().ok());
+    let signature = header(&headers, "x-kaito-signature");
     devices::ingest(&state.store, &caller, &body, signature, now_ms())
         .await
         .map(Json)

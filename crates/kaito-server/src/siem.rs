@@ -139,13 +139,7 @@ fn check_target(target: &SinkTarget) -> Result<(), ServerError> {
 
 /// The team's sinks with how far each has received the log.
 pub async fn list_sinks(store: &Store, team_id: &TeamId) -> Result<Vec<SinkView>, ServerError> {
-    let head: i64 = sqlx::query("SELECT seq FROM audit_heads WHERE team_id = $1")
-        .bind(team_id.as_str())
-        .fetch_optional(store.pool())
-        .await?
-        .map(|row| row.try_get("seq"))
-        .transpose()?
-        .unwrap_or(0);
+    let (head, _) = audit::head(store, team_id).await?;
     let rows = sqlx::query(
         "SELECT id, name, target, delivered_seq, last_delivered_at, last_error, failures
          FROM siem_sinks WHERE team_id = $1 ORDER BY created_at, id",

@@ -458,28 +458,37 @@ impl TeamClient {
         Ok(token)
     }
 
-    /// GET `path` as the signed-in member; an access token the server no longer
-    /// takes is renewed once.
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, TeamError> {
-        let url = format!("{}{path}", self.link.server_url);
-        for renew in [false, true] {
+    /// Sends the request `build` makes with the access token. An access token the
+    /// server no longer takes is renewed once; refused again, the sign-in has ended.
+    async fn send_signed_in(
+        &self,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, TeamError> {
+        let mut renew = false;
+        loop {
             let token = self.access_token(renew).await?;
-            let response = self
-                .http
-                .get(&url)
-                .bearer_auth(token.as_str())
+            let response = build(token.as_str())
                 .send()
                 .await
                 .map_err(|error| unreachable(&self.link.server_url, &error))?;
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED && !renew {
-                continue;
+            if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+                return Ok(response);
             }
-            return match read(response).await {
-                Err(TeamError::Refused { status: 401, .. }) => Err(TeamError::SignedOut),
-                other => other,
-            };
+            if renew {
+                return Err(TeamError::SignedOut);
+            }
+            renew = true;
         }
-        Err(TeamError::SignedOut)
+    }
+
+    /// GET `path` as the signed-in member.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, TeamError> {
+        let url = format!("{}{path}", self.link.server_url);
+        read(
+            self.send_signed_in(|token| self.http.get(&url).bearer_auth(token))
+                .await?,
+        )
+        .await
     }
 
     /// The shared tokens this member may use, with their grant; kept in the vault
@@ -515,36 +524,30 @@ impl TeamClient {
     /// new message as it arrives. Reopen with the last seq seen after a drop.
     pub async fn sms_stream(&self, after_seq: i64) -> Result<SmsStream, TeamError> {
         let url = format!("{}/v1/sms/stream", self.link.server_url);
-        for renew in [false, true] {
-            let token = self.access_token(renew).await?;
-            // No overall timeout: the stream stays open (the server sends keep-alives).
-            let response = reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .map_err(|error| TeamError::Protocol(error.to_string()))?
-                .get(&url)
-                .bearer_auth(token.as_str())
-                .header("last-event-id", after_seq.to_string())
-                .send()
+        // No overall timeout: the stream stays open (the server sends keep-alives).
+        let streaming = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|error| TeamError::Protocol(error.to_string()))?;
+        let response = self
+            .send_signed_in(|token| {
+                streaming
+                    .get(&url)
+                    .bearer_auth(token)
+                    .header("last-event-id", after_seq.to_string())
+            })
+            .await?;
+        if !response.status().is_success() {
+            return Err(read::<serde_json::Value>(response)
                 .await
-                .map_err(|error| unreachable(&self.link.server_url, &error))?;
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED && !renew {
-                continue;
-            }
-            if !response.status().is_success() {
-                return match read::<serde_json::Value>(response).await {
-                    Err(TeamError::Refused { status: 401, .. }) => Err(TeamError::SignedOut),
-                    Err(error) => Err(error),
-                    Ok(_) => Err(TeamError::Protocol("the stream did not open".to_owned())),
-                };
-            }
-            return Ok(SmsStream {
-                response,
-                buffer: String::new(),
-                server_url: self.link.server_url.clone(),
-            });
+                .err()
+                .unwrap_or_else(|| TeamError::Protocol("the stream did not open".to_owned())));
         }
-        Err(TeamError::SignedOut)
+        Ok(SmsStream {
+            response,
+            buffer: String::new(),
+            server_url: self.link.server_url.clone(),
+        })
     }
 
     /// Sends the outbox's unsent events in signed batches of up to [`OUTBOX_BATCH`],
@@ -592,37 +595,26 @@ impl TeamClient {
 
     async fn post_batch(&self, body: &[u8], signature: &str) -> Result<BatchReceipt, TeamError> {
         let url = format!("{}/v1/events:batch", self.link.server_url);
-        for renew in [false, true] {
-            let token = self.access_token(renew).await?;
-            let response = self
-                .http
-                .post(&url)
-                .bearer_auth(token.as_str())
-                .header("content-type", "application/json")
-                .header("x-kaito-signature", signature)
-                .body(body.to_vec())
-                .send()
-                .await
-                .map_err(|error| unreachable(&self.link.server_url, &error))?;
-            match response.status() {
-                reqwest::StatusCode::UNAUTHORIZED if !renew => continue,
-                reqwest::StatusCode::TOO_MANY_REQUESTS => {
-                    let after = response
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|value| value.to_str().ok())
-                        .and_then(|value| value.trim().parse().ok())
-                        .map_or(Duration::from_secs(30), Duration::from_secs);
-                    return Err(TeamError::RetryLater { after });
-                }
-                _ => {}
-            }
-            return match read(response).await {
-                Err(TeamError::Refused { status: 401, .. }) => Err(TeamError::SignedOut),
-                other => other,
-            };
+        let response = self
+            .send_signed_in(|token| {
+                self.http
+                    .post(&url)
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .header("x-kaito-signature", signature)
+                    .body(body.to_vec())
+            })
+            .await?;
+        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse().ok())
+                .map_or(Duration::from_secs(30), Duration::from_secs);
+            return Err(TeamError::RetryLater { after });
         }
-        Err(TeamError::SignedOut)
+        read(response).await
     }
 
     /// Signs out: the server ends the session (when it can be reached), and the
