@@ -31,6 +31,17 @@ pub async fn copy_code<R: Runtime>(
     id: &str,
 ) -> Result<CopiedCode, IpcError> {
     let copied = state.code_for_copy(id).await?;
+    place(app, &copied, state.clipboard_clear_after())?;
+    Ok(copied)
+}
+
+/// Puts a code on the clipboard and schedules its removal after `clear_setting`
+/// (or when it expires): every copy, personal or team, goes through here.
+pub fn place<R: Runtime>(
+    app: &AppHandle<R>,
+    copied: &CopiedCode,
+    clear_setting: Option<Duration>,
+) -> Result<(), IpcError> {
     app.clipboard()
         .write_secret(copied.code.clone())
         .map_err(|error| {
@@ -39,10 +50,10 @@ pub async fn copy_code<R: Runtime>(
                 format!("Could not copy to the clipboard: {error}"),
             )
         })?;
-    if let Some(delay) = clear_after(state.clipboard_clear_after(), copied.valid_for) {
+    if let Some(delay) = clear_after(clear_setting, copied.valid_for) {
         schedule_clear(app.clone(), copied.code.clone(), delay);
     }
-    Ok(copied)
+    Ok(())
 }
 
 /// Clears the clipboard after `delay`, but only if it still holds `code`: whatever

@@ -504,6 +504,5 @@ pub async fn copy_team_code<R: Runtime>(
     token_id: String,
 ) -> Result<String, IpcError> {
     state.touch();
-    team.copy_code(&app, state.vault()?, &token_id, "window")
-        .await
+    team.copy_code(&app, &state, &token_id, "window").await
 }

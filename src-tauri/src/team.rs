@@ -11,7 +11,6 @@ use kaito_vault::team::{TeamClient, TeamError, TeamEventKind, retry_delay};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::IpcError;
 use crate::state::lock;
@@ -282,14 +281,16 @@ impl TeamMode {
         (code, error)
     }
 
-    /// Copies a shared token's current code and records the copy for the team log.
+    /// Copies a shared token's current code (cleared like any copied code) and
+    /// records the copy for the team log.
     pub async fn copy_code<R: Runtime>(
         &self,
         app: &AppHandle<R>,
-        vault: &Vault,
+        state: &crate::state::AppState,
         token_id: &str,
         surface: &str,
     ) -> Result<String, IpcError> {
+        let vault = state.vault()?;
         let client = self.client().await.ok_or_else(|| {
             IpcError::new("team.not_linked", "This device is not signed in to a team.")
         })?;
@@ -297,19 +298,18 @@ impl TeamMode {
         let code = code.ok_or_else(|| {
             error.unwrap_or_else(|| IpcError::new("team.no_code", "No code for this token yet."))
         })?;
-        app.clipboard()
-            .write_secret(code.current.clone())
-            .map_err(|error| {
-                IpcError::new(
-                    "clipboard.unavailable",
-                    format!("Could not copy to the clipboard: {error}"),
-                )
-            })?;
+        let copied = crate::state::CopiedCode {
+            code: code.current,
+            valid_for: code
+                .remaining_secs
+                .map(|secs| Duration::from_secs(u64::from(secs))),
+        };
+        crate::clipboard::place(app, &copied, state.clipboard_clear_after())?;
         vault
             .record_team_event(token_id, TeamEventKind::CodeCopied, surface)
             .await?;
         self.sync_now.notify_one();
-        Ok(code.current)
+        Ok(copied.code)
     }
 
     /// Sends the outbox whenever woken and at least every minute; after a failure

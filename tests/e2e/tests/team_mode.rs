@@ -1,7 +1,8 @@
 //! Team mode in the real window against a real `kaito-server`: a code-only member
 //! signs in from Settings, sees the shared token with its badge and the server's
-//! code beside their personal tokens, copies it, and the copy reaches the team's
-//! audit log; a wrong password gets a clear message.
+//! code beside their personal tokens, copies it (cleared from the clipboard like any
+//! code), and the copy reaches the team's audit log; a wrong password gets a clear
+//! message.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
@@ -83,6 +84,17 @@ async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
         assert!(
             std::time::Instant::now() < deadline,
             "the copy did not reach the team log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // Like any copied code, it leaves the clipboard when it expires (at the latest
+    // after the clipboard setting's 30 s).
+    let copied = clipboard_text();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    while clipboard_text() == copied {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the team code stayed on the clipboard"
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
