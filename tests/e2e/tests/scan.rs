@@ -153,12 +153,10 @@ async fn without_a_camera_the_scanner_says_so() {
     session.finish().await;
 }
 
-/// Puts `image` alone in the test camera's folder, atomically, so the camera never
-/// reads half a file.
+/// Makes `image` the test camera's one frame. The rename replaces the old frame in one
+/// step: the camera never reads half a file nor finds the folder empty (removing the
+/// old frame first left a moment where it did, and the camera stopped on it).
 fn show_to_camera(folder: &Path, image: &Path) {
-    for entry in std::fs::read_dir(folder).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
-    }
     let staged = folder.with_extension("staged.png");
     std::fs::copy(image, &staged).unwrap();
     std::fs::rename(&staged, folder.join("frame.png")).unwrap();
