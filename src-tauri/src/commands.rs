@@ -17,7 +17,7 @@ use crate::IpcError;
 use crate::directory::DirectoryState;
 use crate::paths::DataDir;
 use crate::state::AppState;
-use crate::team::{TeamMode, TeamStatusView, TeamTokensView};
+use crate::team::{TeamInboxView, TeamMode, TeamStatusView, TeamTokensView};
 use crate::views::{
     DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, LockStatus,
     ManualEntryForm, PendingTokenView, RevealedSecret, ScanResultView, ServiceView, SettingsView,
@@ -505,4 +505,20 @@ pub async fn copy_team_code<R: Runtime>(
 ) -> Result<String, IpcError> {
     state.touch();
     team.copy_code(&app, &state, &token_id, "window").await
+}
+
+#[tauri::command]
+pub async fn team_inbox(team: State<'_, Arc<TeamMode>>) -> Result<TeamInboxView, IpcError> {
+    Ok(team.inbox().await)
+}
+
+#[tauri::command]
+pub async fn copy_sms_code<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    seq: i64,
+) -> Result<String, IpcError> {
+    state.touch();
+    team.copy_sms_code(&app, &state, seq).await
 }

@@ -97,6 +97,8 @@ pub fn run() {
             commands::team_sign_out,
             commands::team_tokens,
             commands::copy_team_code,
+            commands::team_inbox,
+            commands::copy_sms_code,
             commands::list_tokens,
             commands::stage_uri,
             commands::pending_code,
@@ -182,6 +184,7 @@ fn setup(
     if let Ok(vault) = state.vault() {
         tauri::async_runtime::spawn(team.clone().sync_forever(vault.clone()));
     }
+    tauri::async_runtime::spawn(team.clone().inbox_forever(app.handle().clone()));
     app.manage(team);
     app.manage(state);
     app.manage(directory);

@@ -1,16 +1,17 @@
 //! Team mode in the app: adapts kaito-vault's team client to commands, keeps the
-//! server's codes between periods (so a countdown never shows a blank), and runs the
-//! background sync of the team audit outbox.
+//! server's codes between periods (so a countdown never shows a blank), runs the
+//! background sync of the team audit outbox, and keeps the shared SMS inbox live.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kaito_api::{CodesView, GrantMode};
+use kaito_api::{CodesView, GrantMode, SmsMessageView};
 use kaito_vault::team::{TeamClient, TeamError, TeamEventKind, retry_delay};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde::Serialize;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Emitter, Runtime};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::IpcError;
 use crate::state::lock;
@@ -66,6 +67,63 @@ pub struct TeamTokensView {
     pub stale: Option<IpcError>,
 }
 
+/// Tells the window the inbox changed (a message, or the connection's state).
+pub const INBOX_EVENT: &str = "team-inbox";
+/// Messages the inbox keeps in memory, newest kept.
+const INBOX_KEPT: usize = 200;
+/// Messages older than this when they reach a starting app are history: no
+/// notification for them.
+const FRESH_FOR_MS: i64 = 60_000;
+
+/// A text message of the shared inbox as the window shows it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SmsView {
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub label: String,
+    pub phone_number: String,
+    pub from: String,
+    pub body: String,
+    /// The one-time code the server found in the body, digits only.
+    pub code: Option<String>,
+    #[ts(type = "number")]
+    pub received_at_ms: i64,
+}
+
+/// The shared inbox: newest message first.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TeamInboxView {
+    pub linked: bool,
+    /// The live stream is open: new messages appear as they arrive.
+    pub live: bool,
+    /// Why the stream is not open, while it is retried.
+    pub problem: Option<IpcError>,
+    pub messages: Vec<SmsView>,
+}
+
+/// The inbox as received so far on this run.
+#[derive(Default)]
+struct Inbox {
+    messages: VecDeque<SmsMessageView>,
+    last_seq: i64,
+    live: bool,
+    problem: Option<IpcError>,
+}
+
+impl Inbox {
+    fn push(&mut self, message: SmsMessageView) {
+        self.last_seq = self.last_seq.max(message.seq);
+        self.messages.push_back(message);
+        while self.messages.len() > INBOX_KEPT {
+            self.messages.pop_front();
+        }
+    }
+}
+
 /// Codes as the server gave them, and when (to know which is current now).
 struct FetchedCodes {
     codes: CodesView,
@@ -109,6 +167,9 @@ pub struct TeamMode {
     codes: Mutex<HashMap<String, FetchedCodes>>,
     /// Wakes the outbox sync (a copy just happened, or a sign-in).
     sync_now: tokio::sync::Notify,
+    inbox: Mutex<Inbox>,
+    /// Bumped at each sign-in and sign-out, so the inbox stream follows the account.
+    sign_ins: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for TeamMode {
@@ -139,7 +200,16 @@ impl TeamMode {
             client: tokio::sync::RwLock::new(client),
             codes: Mutex::new(HashMap::new()),
             sync_now: tokio::sync::Notify::new(),
+            inbox: Mutex::new(Inbox::default()),
+            sign_ins: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Forgets what belonged to the previous account and tells the tasks.
+    fn account_changed(&self) {
+        lock(&self.codes).clear();
+        *lock(&self.inbox) = Inbox::default();
+        self.sign_ins.send_modify(|count| *count += 1);
     }
 
     async fn client(&self) -> Option<Arc<TeamClient>> {
@@ -178,7 +248,7 @@ impl TeamMode {
         let client =
             TeamClient::sign_in(vault, slot, server_url, (email, password), &device).await?;
         *self.client.write().await = Some(Arc::new(client));
-        lock(&self.codes).clear();
+        self.account_changed();
         self.sync_now.notify_one();
         self.status(vault).await
     }
@@ -192,7 +262,7 @@ impl TeamMode {
             *self.client.write().await = Some(client);
             return Err(error.into());
         }
-        lock(&self.codes).clear();
+        self.account_changed();
         self.status(vault).await
     }
 
@@ -339,6 +409,175 @@ impl TeamMode {
                 }
             }
         }
+    }
+}
+
+impl TeamMode {
+    /// The inbox as the window shows it.
+    pub async fn inbox(&self) -> TeamInboxView {
+        let linked = self.client().await.is_some();
+        let inbox = lock(&self.inbox);
+        TeamInboxView {
+            linked,
+            live: inbox.live,
+            problem: inbox.problem.clone(),
+            messages: inbox
+                .messages
+                .iter()
+                .rev()
+                .map(|message| SmsView {
+                    seq: message.seq,
+                    label: message.label.clone(),
+                    phone_number: message.phone_number.clone(),
+                    from: message.from.clone(),
+                    body: message.body.clone(),
+                    code: message.code.clone(),
+                    received_at_ms: message.received_at,
+                })
+                .collect(),
+        }
+    }
+
+    /// Copies the code of inbox message `seq` (cleared like any copied code) and
+    /// records the copy for the team log.
+    pub async fn copy_sms_code<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        state: &crate::state::AppState,
+        seq: i64,
+    ) -> Result<String, IpcError> {
+        let vault = state.vault()?;
+        let (number_id, code) = {
+            let inbox = lock(&self.inbox);
+            let message = inbox
+                .messages
+                .iter()
+                .find(|message| message.seq == seq)
+                .ok_or_else(|| {
+                    IpcError::new("team.no_message", "That message is no longer in the inbox.")
+                })?;
+            let code = message.code.clone().ok_or_else(|| {
+                IpcError::new("team.no_code", "No code was found in that message.")
+            })?;
+            (message.number_id.clone(), code)
+        };
+        let copied = crate::state::CopiedCode {
+            code,
+            valid_for: None,
+        };
+        crate::clipboard::place(app, &copied, state.clipboard_clear_after())?;
+        vault.record_sms_code_copy(&number_id, seq, "inbox").await?;
+        self.sync_now.notify_one();
+        Ok(copied.code)
+    }
+
+    /// Keeps the inbox stream open while signed in: from the last message seen,
+    /// reopened with backoff after a drop, and restarted for a new account. A
+    /// message arriving while the app runs raises a desktop notification, without
+    /// its code: a code read there would escape the audit log.
+    pub async fn inbox_forever<R: Runtime>(self: Arc<Self>, app: AppHandle<R>) {
+        let started_ms = kaito_vault::clock::unix_millis(std::time::SystemTime::now());
+        let mut sign_ins = self.sign_ins.subscribe();
+        let mut failures = 0u32;
+        loop {
+            sign_ins.borrow_and_update();
+            let Some(client) = self.client().await else {
+                if sign_ins.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            };
+            let after = lock(&self.inbox).last_seq;
+            let opened = tokio::select! {
+                opened = client.sms_stream(after) => opened,
+                _ = sign_ins.changed() => continue,
+            };
+            let problem = match opened {
+                Ok(mut stream) => {
+                    let opened_at = Instant::now();
+                    self.set_inbox_state(&app, true, None);
+                    let ended = loop {
+                        let next = tokio::select! {
+                            next = stream.next() => next,
+                            _ = sign_ins.changed() => break None,
+                        };
+                        match next {
+                            Ok(Some(message)) => {
+                                let fresh = message.received_at >= started_ms - FRESH_FOR_MS;
+                                if fresh {
+                                    notify_message(&app, &message);
+                                }
+                                lock(&self.inbox).push(message);
+                                let _ = app.emit(INBOX_EVENT, ());
+                            }
+                            Ok(None) => {
+                                break Some(IpcError::new(
+                                    "team.stream_closed",
+                                    "The server closed the inbox stream.",
+                                ));
+                            }
+                            Err(error) => break Some(IpcError::from(error)),
+                        }
+                    };
+                    // A stream that held for a while was a healthy one.
+                    if opened_at.elapsed() > Duration::from_secs(60) {
+                        failures = 0;
+                    }
+                    ended
+                }
+                Err(error) => Some(IpcError::from(error)),
+            };
+            let Some(problem) = problem else {
+                // Signed in or out meanwhile: start over for the new account.
+                self.set_inbox_state(&app, false, None);
+                continue;
+            };
+            tracing::info!(code = %problem.code, "the inbox stream will be reopened");
+            self.set_inbox_state(&app, false, Some(problem));
+            let wait = retry_delay(failures, None);
+            failures = failures.saturating_add(1);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = sign_ins.changed() => {}
+            }
+        }
+    }
+
+    fn set_inbox_state<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        live: bool,
+        problem: Option<IpcError>,
+    ) {
+        {
+            let mut inbox = lock(&self.inbox);
+            inbox.live = live;
+            inbox.problem = problem;
+        }
+        let _ = app.emit(INBOX_EVENT, ());
+    }
+}
+
+/// Says a text arrived, and for which inbox; the code stays in the window.
+fn notify_message<R: Runtime>(app: &AppHandle<R>, message: &SmsMessageView) {
+    let inbox = if message.label.is_empty() {
+        message.phone_number.as_str()
+    } else {
+        message.label.as_str()
+    };
+    let body = if message.code.is_some() {
+        format!("A code from {} — open the inbox to copy it.", message.from)
+    } else {
+        format!("A message from {}.", message.from)
+    };
+    if let Err(error) = app
+        .notification()
+        .builder()
+        .title(format!("Text for {inbox}"))
+        .body(body)
+        .show()
+    {
+        tracing::debug!(%error, "no notification for the text message");
     }
 }
 

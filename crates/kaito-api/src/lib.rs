@@ -319,8 +319,9 @@ pub struct DeviceEvent {
     pub seq: i64,
     /// Unix milliseconds on the device's clock.
     pub at: i64,
-    /// `code.viewed`, `code.copied` or `seed.revealed`.
+    /// `code.viewed`, `code.copied`, `seed.revealed` or `sms.code_copied`.
     pub kind: String,
+    /// The shared token, or for `sms.code_copied` the inbox number.
     #[serde(default)]
     pub token_id: Option<String>,
     #[serde(default)]

@@ -16,8 +16,14 @@ use crate::error::ServerError;
 use crate::ids::DeviceId;
 use crate::store::Store;
 
-/// Events a device may report.
-const DEVICE_EVENT_KINDS: [&str; 3] = ["code.viewed", "code.copied", "seed.revealed"];
+/// Events a device may report (`sms.code_copied`: a code from the shared inbox, the
+/// subject being the number).
+const DEVICE_EVENT_KINDS: [&str; 4] = [
+    "code.viewed",
+    "code.copied",
+    "seed.revealed",
+    "sms.code_copied",
+];
 /// Most events one batch may carry.
 pub const MAX_BATCH: usize = 1000;
 

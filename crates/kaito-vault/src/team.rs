@@ -216,6 +216,8 @@ pub enum TeamEventKind {
     CodeViewed,
     CodeCopied,
     SeedRevealed,
+    /// A code from the shared SMS inbox; the subject is the number.
+    SmsCodeCopied,
 }
 
 impl TeamEventKind {
@@ -226,6 +228,7 @@ impl TeamEventKind {
             Self::CodeViewed => "code.viewed",
             Self::CodeCopied => "code.copied",
             Self::SeedRevealed => "seed.revealed",
+            Self::SmsCodeCopied => "sms.code_copied",
         }
     }
 }
@@ -725,6 +728,31 @@ impl Vault {
         kind: TeamEventKind,
         surface: &str,
     ) -> Result<(), VaultError> {
+        self.queue_team_event(token_id, kind, serde_json::json!({ "surface": surface }))
+            .await
+    }
+
+    /// Records that the code of inbox message `seq` on number `number_id` was copied.
+    pub async fn record_sms_code_copy(
+        &self,
+        number_id: &str,
+        seq: i64,
+        surface: &str,
+    ) -> Result<(), VaultError> {
+        self.queue_team_event(
+            number_id,
+            TeamEventKind::SmsCodeCopied,
+            serde_json::json!({ "surface": surface, "message_seq": seq }),
+        )
+        .await
+    }
+
+    async fn queue_team_event(
+        &self,
+        subject: &str,
+        kind: TeamEventKind,
+        details: serde_json::Value,
+    ) -> Result<(), VaultError> {
         sqlx::query(
             "INSERT INTO team_outbox (seq, event_id, at, kind, token_id, details) \
              VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM team_outbox), ?, ?, ?, ?, ?)",
@@ -732,8 +760,8 @@ impl Vault {
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(unix_millis(self.now()))
         .bind(kind.as_str())
-        .bind(token_id)
-        .bind(serde_json::json!({ "surface": surface }).to_string())
+        .bind(subject)
+        .bind(details.to_string())
         .execute(self.pool())
         .await?;
         Ok(())

@@ -15,6 +15,8 @@ pub const OWNER_PASSWORD: &str = "owner passphrase 1";
 pub const MEMBER_PASSWORD: &str = "member passphrase 1";
 pub const TWILIO_URL: &str = "https://kaito.example.com/v1/sms/twilio";
 pub const TWILIO_TOKEN: &str = "twilio-test-token";
+/// The team's shared SMS number, labelled "Ops phone".
+pub const INBOX_NUMBER: &str = "+15550100123";
 
 /// A kaito-server on loopback that can be stopped and started again on its port.
 #[derive(Debug)]
@@ -110,6 +112,31 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Posts a text message to the server as Twilio would, signed, from
+    /// +1 555 019 9999 to the inbox number [`INBOX_NUMBER`].
+    pub async fn twilio_sends(&self, message_id: &str, body: &str) {
+        let form: Vec<(String, String)> = [
+            ("MessageSid", message_id),
+            ("From", "+15550199999"),
+            ("To", INBOX_NUMBER),
+            ("Body", body),
+        ]
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+        let signature = kaito_server::sms::twilio_signature(TWILIO_TOKEN, TWILIO_URL, &form);
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/sms/twilio", self.url()))
+            .header("x-twilio-signature", signature)
+            .form(&form)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+}
+
 /// The team set up on a fresh server.
 #[derive(Debug)]
 pub struct Team {
@@ -181,5 +208,32 @@ pub async fn team_with_shared_token() -> Team {
         member_id,
         token_id,
         _data: data,
+    }
+}
+
+impl Team {
+    /// Adds the inbox number [`INBOX_NUMBER`] ("Ops phone") and lets the member read
+    /// it; returns the number's id.
+    pub async fn share_inbox_with_member(&self) -> String {
+        let admin = self.owner.access_token.as_str();
+        let number = self
+            .server
+            .call(
+                reqwest::Method::POST,
+                "/v1/sms/numbers",
+                admin,
+                json!({ "phone_number": INBOX_NUMBER, "label": "Ops phone" }),
+            )
+            .await;
+        let number_id = number["id"].as_str().expect("an id").to_owned();
+        self.server
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/sms/numbers/{number_id}/grants"),
+                admin,
+                json!({ "user_id": self.member_id }),
+            )
+            .await;
+        number_id
     }
 }

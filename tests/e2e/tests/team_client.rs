@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use kaito_api::{GrantMode, Role};
 use kaito_core::otp::CodeGenerator;
-use kaito_e2e::team_server::{
-    MEMBER_PASSWORD, SEED, SHARED, Server, TWILIO_TOKEN, TWILIO_URL, team_with_shared_token,
-};
+use kaito_e2e::team_server::{MEMBER_PASSWORD, SEED, SHARED, Server, team_with_shared_token};
 use kaito_vault::team::{TeamClient, TeamError, TeamEventKind};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde_json::json;
@@ -299,51 +297,12 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
     client.sign_out(&vault).await.unwrap();
 }
 
-/// Posts a text message to the server as Twilio would, signed.
-async fn twilio_sends(server: &Server, message_id: &str, body: &str) {
-    let form: Vec<(String, String)> = [
-        ("MessageSid", message_id),
-        ("From", "+15550199999"),
-        ("To", "+15550100123"),
-        ("Body", body),
-    ]
-    .iter()
-    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-    .collect();
-    let signature = kaito_server::sms::twilio_signature(TWILIO_TOKEN, TWILIO_URL, &form);
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/sms/twilio", server.url()))
-        .header("x-twilio-signature", signature)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-}
-
 #[tokio::test]
 async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     require_session();
     let team = team_with_shared_token().await;
-    let (server, owner, mia_id) = (&team.server, &team.owner, &team.member_id);
-    let admin = owner.access_token.as_str();
-    let number = server
-        .call(
-            reqwest::Method::POST,
-            "/v1/sms/numbers",
-            admin,
-            json!({ "phone_number": "+15550100123", "label": "Ops phone" }),
-        )
-        .await;
-    let number_id = number["id"].as_str().unwrap();
-    server
-        .call(
-            reqwest::Method::POST,
-            &format!("/v1/sms/numbers/{number_id}/grants"),
-            admin,
-            json!({ "user_id": mia_id }),
-        )
-        .await;
+    let server = &team.server;
+    team.share_inbox_with_member().await;
     let device_dir = tempfile::tempdir().unwrap();
     let (vault, slot) = device(&device_dir.path().join("vault.sqlite"), "test-team-sms").await;
     let client = TeamClient::sign_in(
@@ -357,7 +316,9 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     .unwrap();
 
     let mut live = client.sms_stream(0).await.unwrap();
-    twilio_sends(server, "SM1", "Your Contoso code is 481 516").await;
+    server
+        .twilio_sends("SM1", "Your Contoso code is 481 516")
+        .await;
     let first = tokio::time::timeout(std::time::Duration::from_secs(20), live.next())
         .await
         .expect("the message arrives live")
@@ -370,7 +331,9 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     drop(live);
 
     // Missed while the stream was closed: replayed from the last seq seen.
-    twilio_sends(server, "SM2", "G-230442 is your Google verification code").await;
+    server
+        .twilio_sends("SM2", "G-230442 is your Google verification code")
+        .await;
     let mut again = client.sms_stream(first.seq).await.unwrap();
     let second = tokio::time::timeout(std::time::Duration::from_secs(20), again.next())
         .await

@@ -2,18 +2,18 @@
 //! signs in from Settings, sees the shared token with its badge and the server's
 //! code beside their personal tokens, copies it (cleared from the clipboard like any
 //! code), and the copy reaches the team's audit log; a wrong password gets a clear
-//! message.
+//! message. The shared SMS inbox shows texts live, with the code highlighted, and
+//! copying it is audited too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
-use kaito_e2e::team_server::{MEMBER_PASSWORD, SHARED, team_with_shared_token};
+use std::time::{Duration, Instant};
+
+use kaito_e2e::team_server::{MEMBER_PASSWORD, SHARED, Team, team_with_shared_token};
 use kaito_e2e::{AppSession, clipboard_text, digits, plausible_codes};
 
-#[tokio::test]
-async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
-    let team = team_with_shared_token().await;
-    let session = AppSession::start(&[]).await;
-
+/// Signs Mia in from Settings, as she would.
+async fn sign_in_as_mia(session: &AppSession, team: &Team, password: &str) {
     session.click("[data-testid=nav-settings]").await;
     session
         .type_into("[data-testid=team-server]", &team.server.url())
@@ -22,9 +22,52 @@ async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
         .type_into("[data-testid=team-email]", "mia@example.com")
         .await;
     session
-        .type_into("[data-testid=team-password]", "not her password")
+        .type_into("[data-testid=team-password]", password)
         .await;
     session.click("[data-testid=team-sign-in]").await;
+}
+
+/// Waits until the team's log holds an event `matches` accepts.
+async fn wait_for_audit(
+    team: &Team,
+    what: &str,
+    matches: impl Fn(&kaito_api::AuditEventView) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !team
+        .server
+        .audit_events(&team.owner.access_token)
+        .await
+        .iter()
+        .any(&matches)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not reach the team log"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until the clipboard holds a text `matches` accepts; returns it.
+async fn wait_for_clipboard(matches: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let copied = clipboard_text();
+        if matches(&copied) {
+            return copied;
+        }
+        assert!(Instant::now() < deadline, "the clipboard holds {copied:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
+    let team = team_with_shared_token().await;
+    let session = AppSession::start(&[]).await;
+
+    sign_in_as_mia(&session, &team, "not her password").await;
     let refused = session
         .wait_content("[data-testid=team-error]", |text| !text.is_empty())
         .await;
@@ -62,41 +105,79 @@ async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
 
     // A copy lands on the clipboard and, through the outbox, in the team's log.
     session.click("[data-testid=team-token] button.copy").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let copied = clipboard_text();
-        if plausible_codes(SHARED).contains(&copied) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the clipboard holds {copied:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    loop {
-        let events = team.server.audit_events(&team.owner.access_token).await;
-        if events.iter().any(|event| {
-            event.kind == "code.copied" && event.details["details"]["surface"] == "window"
-        }) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the copy did not reach the team log"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
+    let copied =
+        wait_for_clipboard(|text| plausible_codes(SHARED).contains(&text.to_owned())).await;
+    wait_for_audit(&team, "the copy", |event| {
+        event.kind == "code.copied" && event.details["details"]["surface"] == "window"
+    })
+    .await;
     // Like any copied code, it leaves the clipboard when it expires (at the latest
     // after the clipboard setting's 30 s).
-    let copied = clipboard_text();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    let deadline = Instant::now() + Duration::from_secs(45);
     while clipboard_text() == copied {
         assert!(
-            std::time::Instant::now() < deadline,
+            Instant::now() < deadline,
             "the team code stayed on the clipboard"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    session.finish().await;
+}
+
+#[tokio::test]
+async fn texts_to_a_shared_number_appear_live_in_the_members_inbox() {
+    let team = team_with_shared_token().await;
+    let number_id = team.share_inbox_with_member().await;
+    // Before Mia's app runs: history, listed but not news.
+    team.server
+        .twilio_sends("SM-old", "Your Contoso code is 111 222")
+        .await;
+    let session = AppSession::start(&[]).await;
+    sign_in_as_mia(&session, &team, MEMBER_PASSWORD).await;
+    session
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+
+    session.click("[data-testid=nav-inbox]").await;
+    session
+        .wait_content("[data-testid=inbox-state]", |text| text.starts_with("Live"))
+        .await;
+    let history = session
+        .wait_content("[data-testid=sms-code]", |text| !text.is_empty())
+        .await;
+    assert_eq!(history, "111 222");
+
+    // A text arriving while Mia looks at her tokens: counted on the tab, then shown
+    // first in the inbox with its code highlighted.
+    session.click("[data-testid=nav-tokens]").await;
+    team.server
+        .twilio_sends("SM-new", "G-230442 is your Google verification code")
+        .await;
+    let unread = session
+        .wait_content("[data-testid=inbox-unread]", |text| !text.is_empty())
+        .await;
+    assert_eq!(unread, "1");
+    session.click("[data-testid=nav-inbox]").await;
+    let newest = session
+        .wait_content("[data-testid=sms-body]", |text| text.contains("Google"))
+        .await;
+    assert_eq!(newest, "G-230442 is your Google verification code");
+    assert_eq!(session.content("[data-testid=sms] mark").await, "230442");
+    session.screenshot("team-inbox").await;
+
+    session.click("[data-testid=sms-copy]").await;
+    wait_for_clipboard(|text| text == "230442").await;
+    wait_for_audit(&team, "the inbox copy", |event| {
+        event.kind == "sms.code_copied"
+            && event.subject.as_deref() == Some(number_id.as_str())
+            && event.details["details"]["surface"] == "inbox"
+    })
+    .await;
+    assert!(
+        session
+            .text_of("[data-testid=toast]")
+            .await
+            .starts_with("Copied 230 442"),
+    );
     session.finish().await;
 }

@@ -20,6 +20,7 @@ import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraView } from '../bindings/CameraView';
 import type { TeamStatusView } from '../bindings/TeamStatusView';
 import type { TeamTokensView } from '../bindings/TeamTokensView';
+import type { TeamInboxView } from '../bindings/TeamInboxView';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -113,6 +114,8 @@ export const commands = {
   teamSignOut: () => call<TeamStatusView>('team_sign_out'),
   teamTokens: () => call<TeamTokensView>('team_tokens'),
   copyTeamCode: (tokenId: string) => call<string>('copy_team_code', { tokenId }),
+  teamInbox: () => call<TeamInboxView>('team_inbox'),
+  copySmsCode: (seq: number) => call<string>('copy_sms_code', { seq }),
 };
 
 /** Calls `handler` when the vault locks (on demand or after the idle period). */
@@ -144,4 +147,9 @@ export function onOpenUri(handler: () => void): Promise<UnlistenFn> {
 /** Calls `handler` each time the global shortcut opens the quick-search palette. */
 export function onPaletteOpened(handler: () => void): Promise<UnlistenFn> {
   return listen('palette-opened', handler).catch(() => () => {});
+}
+
+/** The shared SMS inbox changed: a message arrived or the stream opened or dropped. */
+export function onTeamInbox(handler: () => void): Promise<UnlistenFn> {
+  return listen('team-inbox', handler).catch(() => () => {});
 }
