@@ -489,22 +489,34 @@ pub async fn team_sign_out(
 }
 
 #[tauri::command]
-pub async fn team_tokens(
+pub async fn team_tokens<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,
 ) -> Result<TeamTokensView, IpcError> {
-    team.tokens(state.vault()?).await
+    let view = team.tokens(state.vault()?).await?;
+    crate::tray::sync_team(&app, &view);
+    Ok(view)
 }
 
 #[tauri::command]
 pub async fn copy_team_code<R: Runtime>(
     app: AppHandle<R>,
+    window: tauri::WebviewWindow<R>,
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,
     token_id: String,
 ) -> Result<String, IpcError> {
     state.touch();
-    team.copy_code(&app, &state, &token_id, "window").await
+    // Which window asked is where the copy happened, for the team's log.
+    let surface = if window.label() == crate::palette::LABEL {
+        "palette"
+    } else {
+        "window"
+    };
+    team.copy_code(&app, &state, &token_id, surface)
+        .await
+        .map(|copied| copied.code)
 }
 
 #[tauri::command]

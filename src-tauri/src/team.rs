@@ -168,6 +168,8 @@ pub struct TeamMode {
     /// Wakes the outbox sync (a copy just happened, or a sign-in).
     sync_now: tokio::sync::Notify,
     inbox: Mutex<Inbox>,
+    /// A tray prefetch is running.
+    prefetching: std::sync::atomic::AtomicBool,
     /// Bumped at each sign-in and sign-out, so the inbox stream follows the account.
     sign_ins: tokio::sync::watch::Sender<u64>,
 }
@@ -201,6 +203,7 @@ impl TeamMode {
             codes: Mutex::new(HashMap::new()),
             sync_now: tokio::sync::Notify::new(),
             inbox: Mutex::new(Inbox::default()),
+            prefetching: std::sync::atomic::AtomicBool::new(false),
             sign_ins: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -359,7 +362,7 @@ impl TeamMode {
         state: &crate::state::AppState,
         token_id: &str,
         surface: &str,
-    ) -> Result<String, IpcError> {
+    ) -> Result<crate::state::CopiedCode, IpcError> {
         let vault = state.vault()?;
         let client = self.client().await.ok_or_else(|| {
             IpcError::new("team.not_linked", "This device is not signed in to a team.")
@@ -379,7 +382,44 @@ impl TeamMode {
             .record_team_event(token_id, TeamEventKind::CodeCopied, surface)
             .await?;
         self.sync_now.notify_one();
-        Ok(copied.code)
+        Ok(copied)
+    }
+
+    /// The codes already fetched for `ids`, grouped, with seconds left: what the tray
+    /// shows without waiting on the network.
+    pub fn live_codes(&self, ids: &[String]) -> HashMap<String, (String, u32)> {
+        let now = Instant::now();
+        let codes = lock(&self.codes);
+        ids.iter()
+            .filter_map(|id| {
+                let code = codes.get(id)?.at(now)?;
+                Some((
+                    id.clone(),
+                    (
+                        kaito_core::otp::group_code(&code.current),
+                        code.remaining_secs?,
+                    ),
+                ))
+            })
+            .collect()
+    }
+
+    /// Fetches the codes of `ids` that are missing or about to run out, one fetch
+    /// round at a time (the tray asks every second).
+    pub async fn prefetch(&self, ids: &[String]) {
+        if self
+            .prefetching
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        if let Some(client) = self.client().await {
+            for id in ids {
+                let _ = self.codes_at(&client, id, Instant::now()).await;
+            }
+        }
+        self.prefetching
+            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Sends the outbox whenever woken and at least every minute; after a failure

@@ -1,5 +1,5 @@
-//! The system tray: favourite codes with their seconds left for one-click copy,
-//! Show, Lock and Quit.
+//! The system tray: favourite codes with their seconds left for one-click copy, the
+//! team's shared codes, Show, Lock and Quit.
 //!
 //! What the menu holds is decided by [`menu_model`], a pure function of the token list,
 //! their live codes and the lock state, so it is unit-tested without a desktop; the
@@ -8,7 +8,7 @@
 //! each period); the menu is rebuilt only when its items change.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tauri::{
@@ -20,6 +20,7 @@ use tauri_plugin_notification::NotificationExt;
 
 use crate::IpcError;
 use crate::state::{AppState, lock};
+use crate::team::{TeamMode, TeamTokensView};
 use crate::views::TokenView;
 
 const TRAY_ID: &str = "kaito";
@@ -27,6 +28,9 @@ const SHOW: &str = "show";
 const LOCK: &str = "lock";
 const QUIT: &str = "quit";
 const COPY_PREFIX: &str = "copy:";
+const TEAM_PREFIX: &str = "team:";
+/// Shared tokens offered after the personal ones.
+const MAX_TEAM_COPY: usize = 8;
 /// More than this many favourites would make the menu taller than most screens.
 const MAX_QUICK_COPY: usize = 12;
 /// Without favourites, the first few tokens are offered instead.
@@ -70,6 +74,8 @@ impl TrayLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrayAction {
     Copy(String),
+    /// A shared token's code, from the team server.
+    CopyTeam(String),
     Show,
     Lock,
     Quit,
@@ -83,10 +89,18 @@ impl TrayAction {
             SHOW => TrayAction::Show,
             LOCK => TrayAction::Lock,
             QUIT => TrayAction::Quit,
-            other => other
-                .strip_prefix(COPY_PREFIX)
-                .filter(|token| !token.is_empty())
-                .map_or(TrayAction::None, |token| TrayAction::Copy(token.to_owned())),
+            other => {
+                let token = |prefix: &str| {
+                    other
+                        .strip_prefix(prefix)
+                        .filter(|token| !token.is_empty())
+                        .map(ToOwned::to_owned)
+                };
+                token(COPY_PREFIX)
+                    .map(TrayAction::Copy)
+                    .or_else(|| token(TEAM_PREFIX).map(TrayAction::CopyTeam))
+                    .unwrap_or(TrayAction::None)
+            }
         }
     }
 }
@@ -106,14 +120,14 @@ pub fn offered(tokens: &[TrayToken]) -> (&'static str, Vec<&TrayToken>) {
     }
 }
 
-/// The menu for the current tokens (in list order), their live codes and the lock
-/// state: favourites to copy with one click (the first tokens when there are no
-/// favourites), each with its code and seconds left, then Show, Lock (when a
-/// passphrase makes locking meaningful) and Quit. Nothing about a token shows while
-/// the vault is locked.
+/// The menu for the current tokens (in list order), the team's shared tokens, their
+/// live codes and the lock state: favourites to copy with one click (the first
+/// tokens when there are no favourites), each with its code and seconds left, then
+/// the shared tokens, then Show, Lock (when a passphrase makes locking meaningful)
+/// and Quit. Nothing about a token shows while the vault is locked.
 #[must_use]
 pub fn menu_model(
-    tokens: &[TrayToken],
+    (tokens, team): (&[TrayToken], &[TrayToken]),
     live: &LiveCodes,
     locked: bool,
     can_lock: bool,
@@ -127,22 +141,19 @@ pub fn menu_model(
         ));
     } else {
         let (heading, offered) = offered(tokens);
-        if offered.is_empty() {
-            lines.push(TrayLine::item("empty", "No tokens yet", false));
-        } else {
+        if !offered.is_empty() {
             lines.push(TrayLine::item("heading", heading, false));
-            for token in offered {
-                let name = name(token);
-                let label = match live.get(&token.id) {
-                    Some((code, remaining)) => format!("{name}   {code} · {remaining} s"),
-                    None => name,
-                };
-                lines.push(TrayLine::item(
-                    &format!("{COPY_PREFIX}{}", token.id),
-                    label,
-                    true,
-                ));
+            push_copy_items(&mut lines, COPY_PREFIX, &offered, live);
+        } else if team.is_empty() {
+            lines.push(TrayLine::item("empty", "No tokens yet", false));
+        }
+        if !team.is_empty() {
+            if !offered.is_empty() {
+                lines.push(TrayLine::Separator);
             }
+            lines.push(TrayLine::item("team-heading", "Copy a team code", false));
+            let shared: Vec<&TrayToken> = team.iter().take(MAX_TEAM_COPY).collect();
+            push_copy_items(&mut lines, TEAM_PREFIX, &shared, live);
         }
     }
     lines.push(TrayLine::Separator);
@@ -152,6 +163,27 @@ pub fn menu_model(
     }
     lines.push(TrayLine::item(QUIT, "Quit", true));
     lines
+}
+
+/// One item per token: its name, and its code and seconds left when known.
+fn push_copy_items(
+    lines: &mut Vec<TrayLine>,
+    prefix: &str,
+    tokens: &[&TrayToken],
+    live: &LiveCodes,
+) {
+    for token in tokens {
+        let name = name(token);
+        let label = match live.get(&token.id) {
+            Some((code, remaining)) => format!("{name}   {code} · {remaining} s"),
+            None => name,
+        };
+        lines.push(TrayLine::item(
+            &format!("{prefix}{}", token.id),
+            label,
+            true,
+        ));
+    }
 }
 
 /// The token's name as the tray shows it, shortened to fit a menu.
@@ -267,6 +299,8 @@ pub struct TrayModelState {
 #[derive(Debug, Default)]
 struct TrayModel {
     tokens: Vec<TrayToken>,
+    /// Shared tokens this member has codes for.
+    team: Vec<TrayToken>,
     locked: bool,
     can_lock: bool,
     shown: Option<Vec<TrayLine>>,
@@ -281,24 +315,39 @@ impl TrayModelState {
         model.can_lock = can_lock;
     }
 
-    /// The ids of the tokens the menu offers (their live codes are all it needs).
-    pub fn offered_ids(&self) -> Vec<String> {
+    /// Takes the shared tokens the menu should offer.
+    pub fn set_team(&self, team: Vec<TrayToken>) {
+        lock(&self.inner).team = team;
+    }
+
+    /// The ids of the personal and of the shared tokens the menu offers (their live
+    /// codes are all it needs).
+    pub fn offered_ids(&self) -> (Vec<String>, Vec<String>) {
         let model = lock(&self.inner);
         if model.locked {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
-        offered(&model.tokens)
+        let personal = offered(&model.tokens)
             .1
             .into_iter()
             .map(|token| token.id.clone())
-            .collect()
+            .collect();
+        let team = model
+            .team
+            .iter()
+            .take(MAX_TEAM_COPY)
+            .map(|token| token.id.clone())
+            .collect();
+        (personal, team)
     }
 
-    /// The name the menu shows for a token.
+    /// The name the menu shows for a token, personal or shared.
     pub fn name_of(&self, id: &str) -> Option<String> {
-        lock(&self.inner)
+        let model = lock(&self.inner);
+        model
             .tokens
             .iter()
+            .chain(&model.team)
             .find(|token| token.id == id)
             .map(name)
     }
@@ -307,7 +356,12 @@ impl TrayModelState {
     /// new labels if only they changed, else a new menu. Returns whether it changed.
     pub fn render(&self, menu: &dyn TrayMenu, live: &LiveCodes) -> bool {
         let mut model = lock(&self.inner);
-        let lines = menu_model(&model.tokens, live, model.locked, model.can_lock);
+        let lines = menu_model(
+            (&model.tokens, &model.team),
+            live,
+            model.locked,
+            model.can_lock,
+        );
         let result = match &model.shown {
             Some(shown) if *shown == lines => return false,
             Some(shown) if same_items(shown, &lines) => {
@@ -340,7 +394,10 @@ impl TrayModelState {
 }
 
 pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = native_menu(app, &menu_model(&[], &LiveCodes::new(), false, false))?;
+    let menu = native_menu(
+        app,
+        &menu_model((&[], &[]), &LiveCodes::new(), false, false),
+    )?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Kaito")
         .menu(&menu)
@@ -374,12 +431,39 @@ fn render<R: Runtime>(app: &AppHandle<R>) {
     let Some(model) = app.try_state::<TrayModelState>() else {
         return;
     };
-    let ids = model.offered_ids();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let live = app
+    let (personal, team) = model.offered_ids();
+    let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
+    let mut live = app
         .state::<AppState>()
-        .live_codes(&ids, crate::views::unix_now());
+        .live_codes(&personal, crate::views::unix_now());
+    if !team.is_empty()
+        && let Some(team_mode) = app.try_state::<Arc<TeamMode>>()
+    {
+        live.extend(team_mode.live_codes(&team));
+        // Codes about to run out are fetched in the background for the next tick.
+        let team_mode = Arc::clone(&team_mode);
+        tauri::async_runtime::spawn(async move { team_mode.prefetch(&team).await });
+    }
     model.render(&NativeTray(app), &live);
+}
+
+/// Brings the tray's team part in line with the shared tokens the window just got.
+pub fn sync_team<R: Runtime>(app: &AppHandle<R>, view: &TeamTokensView) {
+    if let Some(model) = app.try_state::<TrayModelState>() {
+        model.set_team(
+            view.tokens
+                .iter()
+                .filter(|token| token.access != "none")
+                .map(|token| TrayToken {
+                    id: token.token_id.clone(),
+                    issuer: token.issuer.clone(),
+                    account: token.account.clone(),
+                    favorite: false,
+                })
+                .collect(),
+        );
+        render(app);
+    }
 }
 
 /// Rebuilds the tray menu from the app's current tokens and lock state.
@@ -427,7 +511,11 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         TrayAction::Quit => app.exit(0),
         TrayAction::Copy(id) => {
             let app = app.clone();
-            tauri::async_runtime::spawn(async move { copy_from_tray(&app, &id).await });
+            tauri::async_runtime::spawn(async move { copy_from_tray(&app, &id, false).await });
+        }
+        TrayAction::CopyTeam(id) => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move { copy_from_tray(&app, &id, true).await });
         }
         TrayAction::Lock => {
             let app = app.clone();
@@ -442,11 +530,18 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     }
 }
 
-/// Copies a code chosen in the tray, with the same audit and clipboard clearing as a
-/// copy in the window, and says so in a notification (the menu has closed).
-async fn copy_from_tray<R: Runtime>(app: &AppHandle<R>, id: &str) {
+/// Copies a code chosen in the tray (a shared token's when `team`), with the same
+/// audit and clipboard clearing as a copy in the window, and says so in a
+/// notification (the menu has closed).
+async fn copy_from_tray<R: Runtime>(app: &AppHandle<R>, id: &str, team: bool) {
     let state = app.state::<AppState>();
-    match crate::clipboard::copy_code(app, &state, id).await {
+    let copied = if team {
+        let team_mode = app.state::<Arc<TeamMode>>();
+        team_mode.copy_code(app, &state, id, "tray").await
+    } else {
+        crate::clipboard::copy_code(app, &state, id).await
+    };
+    match copied {
         Ok(copied) => {
             let name = app
                 .try_state::<TrayModelState>()
@@ -535,7 +630,7 @@ mod tests {
             ("b".to_owned(), ("999 999".to_owned(), 3)),
             ("c".to_owned(), ("654 321".to_owned(), 4)),
         ]);
-        let model = menu_model(&tokens, &live, false, true);
+        let model = menu_model((&tokens, &[]), &live, false, true);
         assert_eq!(
             labels(&model),
             [
@@ -565,7 +660,7 @@ mod tests {
         let tokens: Vec<TrayToken> = (0..8)
             .map(|i| token(&i.to_string(), &format!("S{i}"), "", false))
             .collect();
-        let model = menu_model(&tokens, &none(), false, false);
+        let model = menu_model((&tokens, &[]), &none(), false, false);
         assert_eq!(
             labels(&model)[..6],
             ["(Copy a code)", "S0", "S1", "S2", "S3", "S4"]
@@ -580,7 +675,7 @@ mod tests {
     fn a_locked_vault_shows_no_token() {
         let tokens = [token("a", "GitHub", "alice", true)];
         let live = LiveCodes::from([("a".to_owned(), ("123 456".to_owned(), 17))]);
-        let model = menu_model(&tokens, &live, true, true);
+        let model = menu_model((&tokens, &[]), &live, true, true);
         assert_eq!(
             labels(&model),
             [
@@ -595,15 +690,75 @@ mod tests {
     #[test]
     fn empty_long_and_unnamed_labels() {
         assert_eq!(
-            labels(&menu_model(&[], &none(), false, false))[0],
+            labels(&menu_model((&[], &[]), &none(), false, false))[0],
             "(No tokens yet)"
         );
         let long = token("x", &"VeryLongIssuerName".repeat(4), "account", true);
-        let model = menu_model(&[long, token("y", " ", " ", true)], &none(), false, false);
+        let model = menu_model(
+            (&[long, token("y", " ", " ", true)], &[]),
+            &none(),
+            false,
+            false,
+        );
         let shown = labels(&model);
         assert_eq!(shown[1].chars().count(), LABEL_LIMIT);
         assert!(shown[1].ends_with('…'));
         assert_eq!(shown[2], "Unnamed token");
+    }
+
+    #[test]
+    fn shared_tokens_follow_the_personal_ones_with_the_servers_codes() {
+        let personal = [token("a", "GitHub", "alice", true)];
+        let team = [
+            token("tok_1", "Acme VPN", "ops@acme.com", false),
+            token("tok_2", "AWS root", "", false),
+        ];
+        let live = LiveCodes::from([
+            ("a".to_owned(), ("123 456".to_owned(), 17)),
+            ("tok_1".to_owned(), ("654 321".to_owned(), 9)),
+        ]);
+        let model = menu_model((&personal, &team), &live, false, false);
+        assert_eq!(
+            labels(&model),
+            [
+                "(Copy a favourite's code)",
+                "GitHub — alice   123 456 · 17 s",
+                "---",
+                "(Copy a team code)",
+                "Acme VPN — ops@acme.com   654 321 · 9 s",
+                "AWS root",
+                "---",
+                "Show Kaito",
+                "Quit"
+            ]
+        );
+        let TrayLine::Item { id, .. } = &model[4] else {
+            panic!("an item")
+        };
+        assert_eq!(
+            TrayAction::from_id(id),
+            TrayAction::CopyTeam("tok_1".to_owned())
+        );
+        // Only team tokens: no "No tokens yet" above them.
+        let only_team = menu_model((&[], &team), &live, false, false);
+        assert_eq!(labels(&only_team)[0], "(Copy a team code)");
+        // Locked: no shared code either.
+        let locked = menu_model((&personal, &team), &live, true, true);
+        assert!(!labels(&locked).iter().any(|label| label.contains("654")));
+    }
+
+    #[test]
+    fn the_model_keeps_team_tokens_apart_from_the_personal_list() {
+        let state = TrayModelState::default();
+        state.set_team(vec![token("tok_1", "Acme VPN", "", false)]);
+        state.set(vec![token("a", "GitHub", "alice", true)], false, true);
+        assert_eq!(
+            state.offered_ids(),
+            (vec!["a".to_owned()], vec!["tok_1".to_owned()])
+        );
+        assert_eq!(state.name_of("tok_1").as_deref(), Some("Acme VPN"));
+        state.set(Vec::new(), true, true);
+        assert_eq!(state.offered_ids(), (Vec::new(), Vec::new()));
     }
 
     #[test]
@@ -612,6 +767,11 @@ mod tests {
         assert_eq!(TrayAction::from_id("lock"), TrayAction::Lock);
         assert_eq!(TrayAction::from_id("quit"), TrayAction::Quit);
         assert_eq!(TrayAction::from_id("copy:"), TrayAction::None);
+        assert_eq!(TrayAction::from_id("team:"), TrayAction::None);
+        assert_eq!(
+            TrayAction::from_id("copy:x"),
+            TrayAction::Copy("x".to_owned())
+        );
         assert_eq!(TrayAction::from_id("heading"), TrayAction::None);
     }
 
@@ -666,7 +826,7 @@ mod tests {
             false,
             true,
         );
-        assert_eq!(state.offered_ids(), ["a", "b"]);
+        assert_eq!(state.offered_ids().0, ["a", "b"]);
         let at = |a: u32, b: u32| {
             LiveCodes::from([
                 ("a".to_owned(), ("111 111".to_owned(), a)),
@@ -694,7 +854,7 @@ mod tests {
         assert_eq!(recorder.shown.borrow().len(), 2);
         // Locking hides every code at once.
         state.set(Vec::new(), true, true);
-        assert!(state.offered_ids().is_empty());
+        assert!(state.offered_ids().0.is_empty());
         assert!(state.render(&recorder, &none()));
         assert_eq!(
             labels(recorder.shown.borrow().last().unwrap())[0],

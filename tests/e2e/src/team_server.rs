@@ -8,6 +8,10 @@ use kaito_server::http::{ServerState, now_ms, router};
 use kaito_server::store::Store;
 use serde_json::json;
 
+use std::time::{Duration, Instant};
+
+use crate::AppSession;
+
 /// The shared token's seed; code-only members must never hold it.
 pub const SEED: &str = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4";
 pub const SHARED: &str = "otpauth://totp/Acme%20VPN:ops%40acme.com?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4&issuer=Acme%20VPN";
@@ -235,5 +239,55 @@ impl Team {
             )
             .await;
         number_id
+    }
+}
+
+/// Signs Mia in from Settings, as she would.
+pub async fn sign_in_as_mia(session: &AppSession, team: &Team, password: &str) {
+    session.click("[data-testid=nav-settings]").await;
+    session
+        .type_into("[data-testid=team-server]", &team.server.url())
+        .await;
+    session
+        .type_into("[data-testid=team-email]", "mia@example.com")
+        .await;
+    session
+        .type_into("[data-testid=team-password]", password)
+        .await;
+    session.click("[data-testid=team-sign-in]").await;
+}
+
+/// Waits until the team's log holds an event `matches` accepts.
+pub async fn wait_for_audit(
+    team: &Team,
+    what: &str,
+    matches: impl Fn(&kaito_api::AuditEventView) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !team
+        .server
+        .audit_events(&team.owner.access_token)
+        .await
+        .iter()
+        .any(&matches)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not reach the team log"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until the clipboard holds a text `matches` accepts; returns it.
+pub async fn wait_for_clipboard(matches: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let copied = crate::clipboard_text();
+        if matches(&copied) {
+            return copied;
+        }
+        assert!(Instant::now() < deadline, "the clipboard holds {copied:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -9,58 +9,11 @@
 
 use std::time::{Duration, Instant};
 
-use kaito_e2e::team_server::{MEMBER_PASSWORD, SHARED, Team, team_with_shared_token};
+use kaito_e2e::team_server::{
+    MEMBER_PASSWORD, SHARED, sign_in_as_mia, team_with_shared_token, wait_for_audit,
+    wait_for_clipboard,
+};
 use kaito_e2e::{AppSession, clipboard_text, digits, plausible_codes};
-
-/// Signs Mia in from Settings, as she would.
-async fn sign_in_as_mia(session: &AppSession, team: &Team, password: &str) {
-    session.click("[data-testid=nav-settings]").await;
-    session
-        .type_into("[data-testid=team-server]", &team.server.url())
-        .await;
-    session
-        .type_into("[data-testid=team-email]", "mia@example.com")
-        .await;
-    session
-        .type_into("[data-testid=team-password]", password)
-        .await;
-    session.click("[data-testid=team-sign-in]").await;
-}
-
-/// Waits until the team's log holds an event `matches` accepts.
-async fn wait_for_audit(
-    team: &Team,
-    what: &str,
-    matches: impl Fn(&kaito_api::AuditEventView) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !team
-        .server
-        .audit_events(&team.owner.access_token)
-        .await
-        .iter()
-        .any(&matches)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not reach the team log"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// Waits until the clipboard holds a text `matches` accepts; returns it.
-async fn wait_for_clipboard(matches: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let copied = clipboard_text();
-        if matches(&copied) {
-            return copied;
-        }
-        assert!(Instant::now() < deadline, "the clipboard holds {copied:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
