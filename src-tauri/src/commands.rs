@@ -491,10 +491,11 @@ pub async fn team_sign_out(
 #[tauri::command]
 pub async fn team_tokens<R: Runtime>(
     app: AppHandle<R>,
+    window: tauri::WebviewWindow<R>,
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,
 ) -> Result<TeamTokensView, IpcError> {
-    let view = team.tokens(state.vault()?).await?;
+    let view = team.tokens(state.vault()?, surface(&window)).await?;
     crate::tray::sync_team(&app, &view);
     Ok(view)
 }
@@ -508,13 +509,7 @@ pub async fn copy_team_code<R: Runtime>(
     token_id: String,
 ) -> Result<String, IpcError> {
     state.touch();
-    // Which window asked is where the copy happened, for the team's log.
-    let surface = if window.label() == crate::palette::LABEL {
-        "palette"
-    } else {
-        "window"
-    };
-    team.copy_code(&app, &state, &token_id, surface)
+    team.copy_code(&app, &state, &token_id, surface(&window))
         .await
         .map(|copied| copied.code)
 }
@@ -533,4 +528,13 @@ pub async fn copy_sms_code<R: Runtime>(
 ) -> Result<String, IpcError> {
     state.touch();
     team.copy_sms_code(&app, &state, seq).await
+}
+
+/// Where a team code was shown or copied, for the team's log: the window that asked.
+fn surface<R: Runtime>(window: &tauri::WebviewWindow<R>) -> &'static str {
+    if window.label() == crate::palette::LABEL {
+        "palette"
+    } else {
+        "window"
+    }
 }

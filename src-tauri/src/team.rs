@@ -2,7 +2,7 @@
 //! server's codes between periods (so a countdown never shows a blank), runs the
 //! background sync of the team audit outbox, and keeps the shared SMS inbox live.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -168,8 +168,9 @@ pub struct TeamMode {
     /// Wakes the outbox sync (a copy just happened, or a sign-in).
     sync_now: tokio::sync::Notify,
     inbox: Mutex<Inbox>,
-    /// A tray prefetch is running.
-    prefetching: std::sync::atomic::AtomicBool,
+    /// The codes already recorded as viewed, by token, code and surface: a list
+    /// refreshed within a period is not a new view.
+    viewed: Mutex<HashSet<(String, String, String)>>,
     /// Bumped at each sign-in and sign-out, so the inbox stream follows the account.
     sign_ins: tokio::sync::watch::Sender<u64>,
 }
@@ -203,7 +204,7 @@ impl TeamMode {
             codes: Mutex::new(HashMap::new()),
             sync_now: tokio::sync::Notify::new(),
             inbox: Mutex::new(Inbox::default()),
-            prefetching: std::sync::atomic::AtomicBool::new(false),
+            viewed: Mutex::new(HashSet::new()),
             sign_ins: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -211,6 +212,7 @@ impl TeamMode {
     /// Forgets what belonged to the previous account and tells the tasks.
     fn account_changed(&self) {
         lock(&self.codes).clear();
+        lock(&self.viewed).clear();
         *lock(&self.inbox) = Inbox::default();
         self.sign_ins.send_modify(|count| *count += 1);
     }
@@ -271,7 +273,8 @@ impl TeamMode {
 
     /// The shared tokens with their current codes (code and seed grants alike:
     /// the server computes them), or the last list when the server is out of reach.
-    pub async fn tokens(&self, vault: &Vault) -> Result<TeamTokensView, IpcError> {
+    /// Each code shown on `surface` for the first time is recorded as a view.
+    pub async fn tokens(&self, vault: &Vault, surface: &str) -> Result<TeamTokensView, IpcError> {
         let Some(client) = self.client().await else {
             return Ok(TeamTokensView {
                 linked: false,
@@ -299,6 +302,10 @@ impl TeamMode {
             } else {
                 (None, None)
             };
+            if let Some(shown) = &code {
+                self.record_view(vault, &shared.token_id, &shown.current, surface)
+                    .await?;
+            }
             tokens.push(TeamTokenView {
                 access: match shared.access {
                     Some(GrantMode::Code) => "code",
@@ -319,6 +326,33 @@ impl TeamMode {
             tokens,
             stale,
         })
+    }
+
+    /// Records the first showing of `code` on `surface` for the team's log.
+    async fn record_view(
+        &self,
+        vault: &Vault,
+        token_id: &str,
+        code: &str,
+        surface: &str,
+    ) -> Result<(), IpcError> {
+        let key = (token_id.to_owned(), code.to_owned(), surface.to_owned());
+        {
+            let mut viewed = lock(&self.viewed);
+            // Old periods' codes never come back; dropping them all now and then
+            // costs at most one repeated view per shown token.
+            if viewed.len() > 2_000 {
+                viewed.clear();
+            }
+            if !viewed.insert(key) {
+                return Ok(());
+            }
+        }
+        vault
+            .record_team_event(token_id, TeamEventKind::CodeViewed, surface)
+            .await?;
+        self.sync_now.notify_one();
+        Ok(())
     }
 
     /// A token's codes now: from the last fetch while it covers now, fetched again
@@ -383,43 +417,6 @@ impl TeamMode {
             .await?;
         self.sync_now.notify_one();
         Ok(copied)
-    }
-
-    /// The codes already fetched for `ids`, grouped, with seconds left: what the tray
-    /// shows without waiting on the network.
-    pub fn live_codes(&self, ids: &[String]) -> HashMap<String, (String, u32)> {
-        let now = Instant::now();
-        let codes = lock(&self.codes);
-        ids.iter()
-            .filter_map(|id| {
-                let code = codes.get(id)?.at(now)?;
-                Some((
-                    id.clone(),
-                    (
-                        kaito_core::otp::group_code(&code.current),
-                        code.remaining_secs?,
-                    ),
-                ))
-            })
-            .collect()
-    }
-
-    /// Fetches the codes of `ids` that are missing or about to run out, one fetch
-    /// round at a time (the tray asks every second).
-    pub async fn prefetch(&self, ids: &[String]) {
-        if self
-            .prefetching
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
-            return;
-        }
-        if let Some(client) = self.client().await {
-            for id in ids {
-                let _ = self.codes_at(&client, id, Instant::now()).await;
-            }
-        }
-        self.prefetching
-            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Sends the outbox whenever woken and at least every minute; after a failure

@@ -1,5 +1,6 @@
 //! The system tray: favourite codes with their seconds left for one-click copy, the
-//! team's shared codes, Show, Lock and Quit.
+//! team's shared tokens (copied with one click, their codes unshown), Show, Lock and
+//! Quit.
 //!
 //! What the menu holds is decided by [`menu_model`], a pure function of the token list,
 //! their live codes and the lock state, so it is unit-tested without a desktop; the
@@ -123,8 +124,9 @@ pub fn offered(tokens: &[TrayToken]) -> (&'static str, Vec<&TrayToken>) {
 /// The menu for the current tokens (in list order), the team's shared tokens, their
 /// live codes and the lock state: favourites to copy with one click (the first
 /// tokens when there are no favourites), each with its code and seconds left, then
-/// the shared tokens, then Show, Lock (when a passphrase makes locking meaningful)
-/// and Quit. Nothing about a token shows while the vault is locked.
+/// the shared tokens (names only: see [`render`]), then Show, Lock (when a
+/// passphrase makes locking meaningful) and Quit. Nothing about a token shows while
+/// the vault is locked.
 #[must_use]
 pub fn menu_model(
     (tokens, team): (&[TrayToken], &[TrayToken]),
@@ -143,7 +145,7 @@ pub fn menu_model(
         let (heading, offered) = offered(tokens);
         if !offered.is_empty() {
             lines.push(TrayLine::item("heading", heading, false));
-            push_copy_items(&mut lines, COPY_PREFIX, &offered, live);
+            push_copy_items(&mut lines, COPY_PREFIX, &offered, Some(live));
         } else if team.is_empty() {
             lines.push(TrayLine::item("empty", "No tokens yet", false));
         }
@@ -153,7 +155,8 @@ pub fn menu_model(
             }
             lines.push(TrayLine::item("team-heading", "Copy a team code", false));
             let shared: Vec<&TrayToken> = team.iter().take(MAX_TEAM_COPY).collect();
-            push_copy_items(&mut lines, TEAM_PREFIX, &shared, live);
+            // Names only: see `render`.
+            push_copy_items(&mut lines, TEAM_PREFIX, &shared, None);
         }
     }
     lines.push(TrayLine::Separator);
@@ -165,16 +168,16 @@ pub fn menu_model(
     lines
 }
 
-/// One item per token: its name, and its code and seconds left when known.
+/// One item per token: its name, and its code and seconds left when `live` has them.
 fn push_copy_items(
     lines: &mut Vec<TrayLine>,
     prefix: &str,
     tokens: &[&TrayToken],
-    live: &LiveCodes,
+    live: Option<&LiveCodes>,
 ) {
     for token in tokens {
         let name = name(token);
-        let label = match live.get(&token.id) {
+        let label = match live.and_then(|live| live.get(&token.id)) {
             Some((code, remaining)) => format!("{name}   {code} · {remaining} s"),
             None => name,
         };
@@ -320,25 +323,18 @@ impl TrayModelState {
         lock(&self.inner).team = team;
     }
 
-    /// The ids of the personal and of the shared tokens the menu offers (their live
-    /// codes are all it needs).
-    pub fn offered_ids(&self) -> (Vec<String>, Vec<String>) {
+    /// The ids of the personal tokens the menu offers (their live codes are all it
+    /// needs; shared tokens show none).
+    pub fn offered_ids(&self) -> Vec<String> {
         let model = lock(&self.inner);
         if model.locked {
-            return (Vec::new(), Vec::new());
+            return Vec::new();
         }
-        let personal = offered(&model.tokens)
+        offered(&model.tokens)
             .1
             .into_iter()
             .map(|token| token.id.clone())
-            .collect();
-        let team = model
-            .team
-            .iter()
-            .take(MAX_TEAM_COPY)
-            .map(|token| token.id.clone())
-            .collect();
-        (personal, team)
+            .collect()
     }
 
     /// The name the menu shows for a token, personal or shared.
@@ -431,19 +427,14 @@ fn render<R: Runtime>(app: &AppHandle<R>) {
     let Some(model) = app.try_state::<TrayModelState>() else {
         return;
     };
-    let (personal, team) = model.offered_ids();
-    let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
-    let mut live = app
+    // Shared tokens' codes stay out of the menu: its labels exist whether or not
+    // anyone opens it, so a code there would be a view the team's log cannot
+    // account for. A click fetches and copies one, audited.
+    let ids = model.offered_ids();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let live = app
         .state::<AppState>()
-        .live_codes(&personal, crate::views::unix_now());
-    if !team.is_empty()
-        && let Some(team_mode) = app.try_state::<Arc<TeamMode>>()
-    {
-        live.extend(team_mode.live_codes(&team));
-        // Codes about to run out are fetched in the background for the next tick.
-        let team_mode = Arc::clone(&team_mode);
-        tauri::async_runtime::spawn(async move { team_mode.prefetch(&team).await });
-    }
+        .live_codes(&ids, crate::views::unix_now());
     model.render(&NativeTray(app), &live);
 }
 
@@ -707,7 +698,7 @@ mod tests {
     }
 
     #[test]
-    fn shared_tokens_follow_the_personal_ones_with_the_servers_codes() {
+    fn shared_tokens_follow_the_personal_ones_by_name_only() {
         let personal = [token("a", "GitHub", "alice", true)];
         let team = [
             token("tok_1", "Acme VPN", "ops@acme.com", false),
@@ -725,7 +716,7 @@ mod tests {
                 "GitHub — alice   123 456 · 17 s",
                 "---",
                 "(Copy a team code)",
-                "Acme VPN — ops@acme.com   654 321 · 9 s",
+                "Acme VPN — ops@acme.com",
                 "AWS root",
                 "---",
                 "Show Kaito",
@@ -742,9 +733,9 @@ mod tests {
         // Only team tokens: no "No tokens yet" above them.
         let only_team = menu_model((&[], &team), &live, false, false);
         assert_eq!(labels(&only_team)[0], "(Copy a team code)");
-        // Locked: no shared code either.
+        // Locked: no shared token either.
         let locked = menu_model((&personal, &team), &live, true, true);
-        assert!(!labels(&locked).iter().any(|label| label.contains("654")));
+        assert!(!labels(&locked).iter().any(|label| label.contains("Acme")));
     }
 
     #[test]
@@ -754,11 +745,10 @@ mod tests {
         state.set(vec![token("a", "GitHub", "alice", true)], false, true);
         assert_eq!(
             state.offered_ids(),
-            (vec!["a".to_owned()], vec!["tok_1".to_owned()])
+            ["a"],
+            "shared tokens need no live code"
         );
         assert_eq!(state.name_of("tok_1").as_deref(), Some("Acme VPN"));
-        state.set(Vec::new(), true, true);
-        assert_eq!(state.offered_ids(), (Vec::new(), Vec::new()));
     }
 
     #[test]
@@ -826,7 +816,7 @@ mod tests {
             false,
             true,
         );
-        assert_eq!(state.offered_ids().0, ["a", "b"]);
+        assert_eq!(state.offered_ids(), ["a", "b"]);
         let at = |a: u32, b: u32| {
             LiveCodes::from([
                 ("a".to_owned(), ("111 111".to_owned(), a)),
@@ -854,7 +844,7 @@ mod tests {
         assert_eq!(recorder.shown.borrow().len(), 2);
         // Locking hides every code at once.
         state.set(Vec::new(), true, true);
-        assert!(state.offered_ids().0.is_empty());
+        assert!(state.offered_ids().is_empty());
         assert!(state.render(&recorder, &none()));
         assert_eq!(
             labels(recorder.shown.borrow().last().unwrap())[0],

@@ -68,7 +68,12 @@ impl Code {
     /// phone numbers. Steam codes stay whole ("K7BQ9"): Steam shows them unsplit.
     #[must_use]
     pub fn grouped(&self) -> String {
-        group_code(self.as_str())
+        let code = self.as_str();
+        if self.len <= 5 {
+            return code.to_owned();
+        }
+        let split = code.len() / 2;
+        format!("{} {}", &code[..split], &code[split..])
     }
 
     fn from_ascii(chars: [u8; 8], len: usize) -> Self {
@@ -77,17 +82,6 @@ impl Code {
             len: u8::try_from(len.min(8)).unwrap_or(8),
         }
     }
-}
-
-/// A code's text split for reading as [`Code::grouped`] does, for codes that come as
-/// text (a team server's).
-#[must_use]
-pub fn group_code(code: &str) -> String {
-    if code.len() <= 5 || !code.is_ascii() {
-        return code.to_owned();
-    }
-    let split = code.len() / 2;
-    format!("{} {}", &code[..split], &code[split..])
 }
 
 impl fmt::Display for Code {

@@ -54,7 +54,35 @@ async fn a_member_signs_in_sees_the_shared_code_and_its_copy_is_audited() {
         plausible_codes(SHARED).contains(&shown),
         "{shown} is not the shared token's code"
     );
+    let next = session.content("[data-testid=team-next]").await;
+    let next = digits(next.trim_start_matches("next"));
+    assert!(
+        plausible_codes(SHARED).contains(&next),
+        "{next} is not the shared token's next code"
+    );
     session.screenshot("team-tokens").await;
+
+    // Showing the code is a view in the team's log — once per code, however often
+    // the list is shown again.
+    for _ in 0..3 {
+        session.click("[data-testid=nav-settings]").await;
+        session.click("[data-testid=nav-tokens]").await;
+        session
+            .wait_content("[data-testid=team-code]", |text| !text.is_empty())
+            .await;
+    }
+    let is_window_view = |event: &kaito_api::AuditEventView| {
+        event.kind == "code.viewed" && event.details["details"]["surface"] == "window"
+    };
+    wait_for_audit(&team, "the view", is_window_view).await;
+    let views = team
+        .server
+        .audit_events(&team.owner.access_token)
+        .await
+        .into_iter()
+        .filter(|event| is_window_view(event))
+        .count();
+    assert!(views <= 2, "{views} views for at most two periods' codes");
 
     // A copy lands on the clipboard and, through the outbox, in the team's log.
     session.click("[data-testid=team-token] button.copy").await;

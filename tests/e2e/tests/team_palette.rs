@@ -1,6 +1,6 @@
 //! A team's shared token in the quick-search palette: the global shortcut (real X
 //! key presses), a search, Enter, and the server's code is on the clipboard — and
-//! in the team's log as a palette copy.
+//! in the team's log as a palette view and copy.
 //!
 //! One test in its own binary: a global shortcut belongs to one app on the display.
 
@@ -34,7 +34,13 @@ async fn a_shared_code_is_copied_from_the_palette_and_audited_as_such() {
 
     xdotool(&["key", "ctrl+alt+k"]);
     // Blocks until the palette is on screen; it takes the keyboard itself.
-    xdotool(&["search", "--sync", "--onlyvisible", "--name", "^Kaito quick copy$"]);
+    xdotool(&[
+        "search",
+        "--sync",
+        "--onlyvisible",
+        "--name",
+        "^Kaito quick copy$",
+    ]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     xdotool(&["type", "--delay", "60", "acme"]);
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -44,6 +50,11 @@ async fn a_shared_code_is_copied_from_the_palette_and_audited_as_such() {
         event.kind == "code.copied"
             && event.subject.as_deref() == Some(team.token_id.as_str())
             && event.details["details"]["surface"] == "palette"
+    })
+    .await;
+    // The palette showed the code before it was copied: a view, from the palette.
+    wait_for_audit(&team, "the palette view", |event| {
+        event.kind == "code.viewed" && event.details["details"]["surface"] == "palette"
     })
     .await;
     session.finish().await;
