@@ -185,6 +185,31 @@ pub struct NewGrant {
     pub expires_at: Option<i64>,
 }
 
+/// One grant of `GET /v1/tokens/{id}/grants` (admins): exactly one of `user_id`,
+/// `group_id` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantView {
+    pub grant_id: String,
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub mode: GrantMode,
+    /// Unix milliseconds after which the grant no longer applies; `None`: never.
+    pub expires_at: Option<i64>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One row of `GET /v1/groups` (admins and owners).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupView {
+    pub group_id: String,
+    pub name: String,
+    /// The members' user ids, sorted; disabled members stay listed until removed.
+    pub member_ids: Vec<String>,
+}
+
 /// One event of the team's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

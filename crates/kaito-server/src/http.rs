@@ -12,10 +12,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
     AcceptInvite, ApiError, AuditEventView, AuditPage, AuditPullRequest, BatchReceipt, ChainReport,
-    CheckpointView, CodesView, CreatedApiToken, CreatedInvite, EventBatch, InviteView,
-    LoginRequest, MeView, MemberView, NewApiToken, NewDevice, NewGrant, NewInvite, NewSharedToken,
-    NewSink, RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView, SinkView,
-    SmsMessageView, TokenPair,
+    CheckpointView, CodesView, CreatedApiToken, CreatedInvite, EventBatch, GrantView, GroupView,
+    InviteView, LoginRequest, MeView, MemberView, NewApiToken, NewDevice, NewGrant, NewInvite,
+    NewSharedToken, NewSink, RefreshRequest, RetentionSetting, Role, SeedView, SharedTokenView,
+    SinkView, SmsMessageView, TokenPair,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -121,15 +121,19 @@ pub fn router(state: ServerState) -> Router {
         .route("/v1/tokens/{token_id}/codes", get(codes))
         .route("/v1/tokens/{token_id}/seed", get(seed))
         .route("/v1/tokens/{token_id}/rotate", post(rotate))
-        .route("/v1/tokens/{token_id}/grants", post(grant))
+        .route("/v1/tokens/{token_id}/grants", get(list_grants).post(grant))
         .route("/v1/grants/{grant_id}", axum::routing::delete(revoke_grant))
         .route("/v1/notifications", get(notifications))
         .route(
             "/v1/notifications/{notification_id}/read",
             post(mark_notification_read),
         )
-        .route("/v1/groups", post(create_group))
+        .route("/v1/groups", get(list_groups).post(create_group))
         .route("/v1/groups/{group_id}/members", post(add_to_group))
+        .route(
+            "/v1/groups/{group_id}/members/{user_id}",
+            axum::routing::delete(remove_from_group),
+        )
         .route("/v1/audit/events", get(audit_events).post(audit_pull))
         .route("/v1/audit/verify", get(audit_verify))
         .route("/v1/audit/checkpoint", get(audit_checkpoint))
@@ -196,12 +200,15 @@ pub fn router(state: ServerState) -> Router {
         codes,
         seed,
         rotate,
+        list_grants,
         grant,
         revoke_grant,
         notifications,
         mark_notification_read,
+        list_groups,
         create_group,
         add_to_group,
+        remove_from_group,
         audit_events,
         audit_pull,
         audit_verify,
@@ -957,6 +964,32 @@ async fn rotate(
     Ok(Json(serde_json::json!({})))
 }
 
+/// The live grants to a shared token, oldest first (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/tokens/{token_id}/grants",
+    tag = "tokens",
+    params(
+        ("token_id" = String, Path, description = "The shared token."),
+    ),
+    responses(
+        (status = 200, description = "The token's grants that apply now: neither revoked nor expired.", body = Vec<GrantView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_grants(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    Path(token_id): Path<String>,
+) -> Result<Json<Vec<GrantView>>, ServerError> {
+    shared::grants(&state.store, &admin.caller.team_id, &token_id, now_ms())
+        .await
+        .map(Json)
+}
+
 /// Grants a member or a group a shared token (admins).
 #[utoipa::path(
     post,
@@ -1070,6 +1103,27 @@ async fn mark_notification_read(
     Ok(Json(serde_json::json!({})))
 }
 
+/// The team's groups and their members, by name (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/groups",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Every group of the caller's team.", body = Vec<GroupView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_groups(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<GroupView>>, ServerError> {
+    shared::groups(&state.store, &admin.caller.team_id)
+        .await
+        .map(Json)
+}
+
 #[derive(Deserialize, ToSchema)]
 struct NewGroup {
     name: String,
@@ -1142,6 +1196,32 @@ async fn add_to_group(
     Ok(Json(serde_json::json!({})))
 }
 
+/// Takes a member out of a group; the group's grants stop applying to them (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/groups/{group_id}/members/{user_id}",
+    tag = "accounts",
+    params(
+        ("group_id" = String, Path, description = "The group."),
+        ("user_id" = String, Path, description = "The member to take out of it."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "No such group in the caller's team, or the user is not in it (`not_found`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
+async fn remove_from_group(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    Path((group_id, user_id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ServerError> {
+    shared::remove_from_group(&state.store, &admin.caller, &group_id, &user_id, now_ms()).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct EventPage {
@@ -1151,13 +1231,42 @@ struct EventPage {
     #[serde(default = "default_page")]
     #[param(default = default_page)]
     limit: i64,
+    /// Only this kind (`code.served`), or every kind under a prefix ending in `.` (`code.`).
+    #[serde(default)]
+    kind: Option<String>,
+    /// Only events by this user (or device) id.
+    #[serde(default)]
+    actor: Option<String>,
+    /// Only events about this subject (a token, user, group… id).
+    #[serde(default)]
+    subject: Option<String>,
+    /// Only events at or after this time (Unix milliseconds).
+    #[serde(default)]
+    from: Option<i64>,
+    /// Only events before this time (Unix milliseconds).
+    #[serde(default)]
+    to: Option<i64>,
+}
+
+impl EventPage {
+    fn filter(self) -> audit::EventFilter {
+        // A form's empty field (`?kind=`) means "any", not "the empty kind".
+        let given = |text: Option<String>| text.filter(|text| !text.is_empty());
+        audit::EventFilter {
+            kind: given(self.kind),
+            actor: given(self.actor),
+            subject: given(self.subject),
+            from: self.from,
+            to: self.to,
+        }
+    }
 }
 
 fn default_page() -> i64 {
     100
 }
 
-/// Pages through the team's audit log by seq (admins).
+/// Pages through the team's audit log by seq, optionally filtered (admins).
 #[utoipa::path(
     get,
     path = "/v1/audit/events",
@@ -1166,7 +1275,7 @@ fn default_page() -> i64 {
         EventPage,
     ),
     responses(
-        (status = 200, description = "Events after `after`, oldest first.", body = Vec<AuditEventView>),
+        (status = 200, description = "Events after `after` that match every filter given, oldest first.", body = Vec<AuditEventView>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
@@ -1178,9 +1287,16 @@ async fn audit_events(
     admin: Requires<AdminRole>,
     Query(page): Query<EventPage>,
 ) -> Result<Json<Vec<AuditEventView>>, ServerError> {
-    audit::events(&state.store, &admin.caller.team_id, page.after, page.limit)
-        .await
-        .map(Json)
+    let (after, limit) = (page.after, page.limit);
+    audit::events_matching(
+        &state.store,
+        &admin.caller.team_id,
+        after,
+        &page.filter(),
+        limit,
+    )
+    .await
+    .map(Json)
 }
 
 /// Checks the audit log's hash chain (admins).

@@ -4,7 +4,7 @@
 //! grant may fetch the seed itself, for rotation. Every code served, seed fetched
 //! and grant changed is in the team's audit log, committed with the action.
 
-use kaito_api::{CodesView, GrantMode, NewGrant, SeedView, SharedTokenView};
+use kaito_api::{CodesView, GrantMode, GrantView, GroupView, NewGrant, SeedView, SharedTokenView};
 use kaito_core::otp::CodeGenerator;
 use kaito_core::token::OtpKind;
 use serde_json::json;
@@ -524,6 +524,49 @@ pub async fn revoke_grant(
     Ok(())
 }
 
+/// The live grants to a token of the admin's team, oldest first. Revoking deletes
+/// a grant, so only expired ones need leaving out.
+pub async fn grants(
+    store: &Store,
+    team_id: &TeamId,
+    token_id: &str,
+    now_ms: i64,
+) -> Result<Vec<GrantView>, ServerError> {
+    let token_exists =
+        sqlx::query("SELECT 1 AS found FROM shared_tokens WHERE id = $1 AND team_id = $2")
+            .bind(token_id)
+            .bind(team_id.as_str())
+            .fetch_optional(store.pool())
+            .await?
+            .is_some();
+    if !token_exists {
+        return Err(not_found(token_id));
+    }
+    let rows = sqlx::query(
+        "SELECT id, user_id, group_id, mode, expires_at, created_at FROM grants
+         WHERE token_id = $1 AND (expires_at IS NULL OR expires_at > $2)
+         ORDER BY created_at, id",
+    )
+    .bind(token_id)
+    .bind(now_ms)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let mode: String = row.try_get("mode")?;
+            Ok(GrantView {
+                grant_id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                group_id: row.try_get("group_id")?,
+                mode: GrantMode::parse(&mode)
+                    .ok_or_else(|| ServerError::Corrupt(format!("unknown grant mode {mode}")))?,
+                expires_at: row.try_get("expires_at")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
 /// A new group in the admin's team.
 pub async fn create_group(
     store: &Store,
@@ -607,4 +650,82 @@ pub async fn add_to_group(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Takes a member out of a group of the admin's team: the group's grants stop
+/// applying to them at once.
+pub async fn remove_from_group(
+    store: &Store,
+    admin: &Caller,
+    group_id: &str,
+    user_id: &str,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.write_tx().await?;
+    let group_in_team = sqlx::query("SELECT 1 AS found FROM groups WHERE id = $1 AND team_id = $2")
+        .bind(group_id)
+        .bind(admin.team_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !group_in_team {
+        return Err(ServerError::NotFound(format!(
+            "No group {group_id} in your team."
+        )));
+    }
+    let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+        .bind(group_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed == 0 {
+        return Err(ServerError::NotFound(format!(
+            "{user_id} is not a member of group {group_id}."
+        )));
+    }
+    audit::by_caller(
+        &mut tx,
+        admin,
+        "group.member_removed",
+        Some(group_id),
+        json!({ "user_id": user_id }),
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The groups of `team_id` with their members, by name (sorted here, so both
+/// backends agree whatever PostgreSQL's collation).
+pub async fn groups(store: &Store, team_id: &TeamId) -> Result<Vec<GroupView>, ServerError> {
+    // One row per membership, and one for each group without members.
+    let rows = sqlx::query(
+        "SELECT g.id, g.name, m.user_id FROM groups g
+         LEFT JOIN group_members m ON m.group_id = g.id
+         WHERE g.team_id = $1",
+    )
+    .bind(team_id.as_str())
+    .fetch_all(store.pool())
+    .await?;
+    let mut by_id: std::collections::HashMap<String, GroupView> = std::collections::HashMap::new();
+    for row in &rows {
+        let group_id: String = row.try_get("id")?;
+        let name: String = row.try_get("name")?;
+        let group = by_id.entry(group_id.clone()).or_insert_with(|| GroupView {
+            group_id,
+            name,
+            member_ids: Vec::new(),
+        });
+        if let Some(user_id) = row.try_get::<Option<String>, _>("user_id")? {
+            group.member_ids.push(user_id);
+        }
+    }
+    let mut views: Vec<GroupView> = by_id.into_values().collect();
+    for view in &mut views {
+        view.member_ids.sort();
+    }
+    views.sort_by(|a, b| (&a.name, &a.group_id).cmp(&(&b.name, &b.group_id)));
+    Ok(views)
 }

@@ -1,5 +1,6 @@
-//! A SIEM reading the audit log: the cursor pull API with a scoped API token, and
-//! signed checkpoints of the chain head — on SQLite and PostgreSQL.
+//! Reading the audit log: a SIEM's cursor pull API with a scoped API token, signed
+//! checkpoints of the chain head, and an admin's filtered pages — on SQLite and
+//! PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
@@ -229,5 +230,193 @@ async fn checkpoints_are_signed_and_pin_the_chain_head() {
             .parse();
         assert_eq!(later.public_key, checkpoint.public_key, "{label}");
         assert_eq!(later.seq, checkpoint.seq + 1);
+    }
+}
+
+/// What `GET /v1/audit/events?{query}` lists (a page of up to 100 by default).
+async fn listed(server: &TestServer, owner: &TokenPair, query: &str) -> Vec<AuditEventView> {
+    let answer = server
+        .get(
+            &format!("/v1/audit/events?{query}"),
+            Some(&owner.access_token),
+        )
+        .await;
+    assert_eq!(
+        answer.status, 200,
+        "{}: {query}: {}",
+        server.label, answer.body
+    );
+    answer.parse()
+}
+
+fn kinds(events: &[AuditEventView]) -> Vec<&str> {
+    events.iter().map(|event| event.kind.as_str()).collect()
+}
+
+#[tokio::test]
+async fn admins_filter_the_log_by_kind_prefix_actor_subject_and_time() {
+    /// Events apart in time, so a range can fall between them.
+    async fn tick() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for server in servers().await {
+        let label = server.label;
+        let owner = server.acme_owner().await;
+        let owner_id = server.get("/v1/me", Some(&owner.access_token)).await.body["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let ada_id = server.add_member(&owner, "ada@example.com", "admin").await;
+        let ada: TokenPair = server
+            .login("ada@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        tick().await;
+        let ops = server
+            .post(
+                "/v1/groups",
+                Some(&ada.access_token),
+                &json!({ "name": "Ops" }),
+            )
+            .await;
+        let ops_id = ops.body["id"].as_str().unwrap().to_owned();
+        server
+            .post(
+                "/v1/groups",
+                Some(&owner.access_token),
+                &json!({ "name": "Dev" }),
+            )
+            .await;
+        let member_path = format!("/v1/groups/{ops_id}/members");
+        server
+            .post(
+                &member_path,
+                Some(&owner.access_token),
+                &json!({ "user_id": ada_id }),
+            )
+            .await;
+        tick().await;
+        let removed = server
+            .call(
+                reqwest::Method::DELETE,
+                &format!("{member_path}/{ada_id}"),
+                Some(&owner.access_token),
+                None::<&()>,
+            )
+            .await;
+        assert_eq!(removed.status, 200, "{label}: {}", removed.body);
+        server.login("ada@example.com", "wrong passphrase").await;
+        let all = listed(&server, &owner, "").await;
+
+        // A kind ending in `.` is a prefix; any other kind is matched exactly.
+        assert_eq!(
+            kinds(&listed(&server, &owner, "kind=group.").await),
+            [
+                "group.created",
+                "group.created",
+                "group.member_added",
+                "group.member_removed"
+            ],
+            "{label}"
+        );
+        assert_eq!(
+            kinds(&listed(&server, &owner, "kind=login.").await),
+            ["login.failed"],
+            "{label}"
+        );
+        assert_eq!(
+            kinds(&listed(&server, &owner, "kind=login").await),
+            ["login", "login"],
+            "{label}"
+        );
+        assert!(
+            listed(&server, &owner, "kind=group").await.is_empty(),
+            "{label}"
+        );
+        assert_eq!(
+            listed(&server, &owner, "kind=").await,
+            all,
+            "{label}: an empty field is no filter"
+        );
+
+        // By actor, by subject, and several filters at once.
+        let by_ada = listed(&server, &owner, &format!("actor={ada_id}")).await;
+        assert_eq!(kinds(&by_ada), ["login", "group.created"], "{label}");
+        assert!(
+            by_ada
+                .iter()
+                .all(|event| event.actor.as_deref() == Some(ada_id.as_str())),
+            "{label}"
+        );
+        let about_ops = listed(&server, &owner, &format!("subject={ops_id}")).await;
+        assert_eq!(
+            kinds(&about_ops),
+            [
+                "group.created",
+                "group.member_added",
+                "group.member_removed"
+            ],
+            "{label}"
+        );
+        let owner_on_ops = listed(
+            &server,
+            &owner,
+            &format!("kind=group.&actor={owner_id}&subject={ops_id}"),
+        )
+        .await;
+        assert_eq!(
+            kinds(&owner_on_ops),
+            ["group.member_added", "group.member_removed"],
+            "{label}"
+        );
+
+        // A time range: `from` inclusive, `to` exclusive.
+        let at = |kind: &str| all.iter().find(|event| event.kind == kind).unwrap().at;
+        let (from, to) = (at("group.created"), at("group.member_removed"));
+        let ranged = listed(&server, &owner, &format!("from={from}&to={to}")).await;
+        assert_eq!(
+            kinds(&ranged),
+            ["group.created", "group.created", "group.member_added"],
+            "{label}"
+        );
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|event| (from..to).contains(&event.at))
+            .cloned()
+            .collect();
+        assert_eq!(ranged, expected, "{label}");
+        let since = listed(&server, &owner, &format!("from={to}")).await;
+        assert_eq!(
+            kinds(&since),
+            ["group.member_removed", "login.failed"],
+            "{label}"
+        );
+        let backwards = server
+            .get(
+                &format!("/v1/audit/events?from={to}&to={from}"),
+                Some(&owner.access_token),
+            )
+            .await;
+        assert_eq!(
+            (backwards.status, backwards.code()),
+            (400, "request.invalid"),
+            "{label}"
+        );
+
+        // Paging by `after` goes on within the filter, in seq order.
+        let first = listed(&server, &owner, "kind=group.&limit=2").await;
+        assert_eq!(first.len(), 2, "{label}");
+        let rest = listed(
+            &server,
+            &owner,
+            &format!("kind=group.&limit=2&after={}", first[1].seq),
+        )
+        .await;
+        assert_eq!(
+            kinds(&rest),
+            ["group.member_added", "group.member_removed"],
+            "{label}"
+        );
+        assert!(first[1].seq < rest[0].seq, "{label}");
     }
 }

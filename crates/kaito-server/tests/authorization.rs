@@ -22,7 +22,8 @@ const CALLERS: [&str; 6] = ["nobody", "member", "admin", "owner", "outsider", "s
 /// (method, path, body, expected status per caller). Placeholders are filled per
 /// call: `{token}` `{group}` `{number}` Acme's; `{member}` the code-only member;
 /// `{n}` a fresh number; `{victim}` `{invite}` `{grant}` `{sink}` `{apitoken}`
-/// `{device}` `{pubkey}` a fresh one made just for this call.
+/// `{device}` `{pubkey}` a fresh one made just for this call, and `{grouped}` a
+/// fresh member put in Acme's group for it.
 #[rustfmt::skip]
 const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("GET", "/v1/health", "", [200, 200, 200, 200, 200, 200]),
@@ -48,13 +49,16 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     // The member's grant is code-only: never the seed.
     ("GET", "/v1/tokens/{token}/seed", "", [401, 403, 403, 200, 403, 401]),
     ("POST", "/v1/tokens/{token}/rotate", r#"{"uri":"otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub"}"#, [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/tokens/{token}/grants", "", [401, 403, 200, 200, 404, 401]),
     ("POST", "/v1/tokens/{token}/grants", r#"{"user_id":"{member}","mode":"code"}"#, [401, 403, 200, 200, 404, 401]),
     ("POST", "/v1/tokens/{token}/grants", r#"{"user_id":"{member}","mode":"seed"}"#, [401, 403, 200, 200, 404, 401]),
     ("DELETE", "/v1/grants/{grant}", "", [401, 403, 200, 200, 404, 401]),
     ("GET", "/v1/notifications", "", [401, 200, 200, 200, 200, 401]),
     ("POST", "/v1/notifications/note_made_up/read", "{}", [401, 404, 404, 404, 404, 401]),
+    ("GET", "/v1/groups", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/groups", r#"{"name":"Group {n}"}"#, [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/groups/{group}/members", r#"{"user_id":"{victim}"}"#, [401, 403, 200, 200, 404, 401]),
+    ("DELETE", "/v1/groups/{group}/members/{grouped}", "", [401, 403, 200, 200, 404, 401]),
     ("GET", "/v1/audit/events", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/audit/events", "{}", [401, 403, 200, 200, 200, 200]),
     ("GET", "/v1/audit/verify", "", [401, 403, 200, 200, 200, 401]),
@@ -203,6 +207,21 @@ impl<'a> World<'a> {
                 .made("/v1/team/members", json!({ "email": format!("victim{n}@example.com"), "name": "V", "role": "member", "password": MEMBER_PASSWORD }))
                 .await;
             text = text.replace("{victim}", &id);
+        }
+        if text.contains("{grouped}") {
+            let id = self
+                .made("/v1/team/members", json!({ "email": format!("grouped{n}@example.com"), "name": "G", "role": "member", "password": MEMBER_PASSWORD }))
+                .await;
+            let joined = self
+                .server
+                .post(
+                    &format!("/v1/groups/{}/members", self.group_id),
+                    Some(&self.owner.access_token),
+                    &json!({ "user_id": id }),
+                )
+                .await;
+            assert_eq!(joined.status, 200, "{}", joined.body);
+            text = text.replace("{grouped}", &id);
         }
         if text.contains("{invite}") {
             let id = self
