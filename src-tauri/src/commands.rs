@@ -538,3 +538,20 @@ fn surface<R: Runtime>(window: &tauri::WebviewWindow<R>) -> &'static str {
         "window"
     }
 }
+
+#[tauri::command]
+pub async fn team_keep_seed(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    token_id: String,
+) -> Result<(), IpcError> {
+    team.keep_seed(state.vault()?, &token_id).await
+}
+
+#[tauri::command]
+pub async fn team_forget_seed(
+    state: State<'_, AppState>,
+    token_id: String,
+) -> Result<(), IpcError> {
+    Ok(state.vault()?.forget_team_seed(&token_id).await?)
+}

@@ -99,6 +99,8 @@ pub fn run() {
             commands::copy_team_code,
             commands::team_inbox,
             commands::copy_sms_code,
+            commands::team_keep_seed,
+            commands::team_forget_seed,
             commands::list_tokens,
             commands::stage_uri,
             commands::pending_code,

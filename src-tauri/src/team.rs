@@ -51,6 +51,9 @@ pub struct TeamTokenView {
     /// "code" (codes from the server only), "seed", or "none" (an admin who manages
     /// it without a grant).
     pub access: String,
+    /// Its seed is kept (sealed) on this device: codes are computed here, offline
+    /// too.
+    pub on_device: bool,
     pub code: Option<CodeView>,
     pub code_error: Option<IpcError>,
 }
@@ -295,9 +298,20 @@ impl TeamMode {
             }
         };
         let now = Instant::now();
+        let kept: HashSet<String> = match vault.team_seed_ids().await {
+            Ok(ids) => ids.into_iter().map(|(id, _)| id).collect(),
+            Err(kaito_vault::VaultError::Locked) => HashSet::new(),
+            Err(error) => return Err(error.into()),
+        };
         let mut tokens = Vec::with_capacity(listed.len());
         for shared in listed {
-            let (code, code_error) = if shared.access.is_some() {
+            let on_device = kept.contains(&shared.token_id);
+            let (code, code_error) = if on_device {
+                match local_code(vault, &shared.token_id).await {
+                    Ok(code) => (Some(code), None),
+                    Err(error) => (None, Some(error)),
+                }
+            } else if shared.access.is_some() {
                 self.codes_at(&client, &shared.token_id, now).await
             } else {
                 (None, None)
@@ -316,6 +330,7 @@ impl TeamMode {
                 token_id: shared.token_id,
                 issuer: shared.issuer,
                 account: shared.account,
+                on_device,
                 code,
                 code_error,
             });
@@ -401,10 +416,20 @@ impl TeamMode {
         let client = self.client().await.ok_or_else(|| {
             IpcError::new("team.not_linked", "This device is not signed in to a team.")
         })?;
-        let (code, error) = self.codes_at(&client, token_id, Instant::now()).await;
-        let code = code.ok_or_else(|| {
-            error.unwrap_or_else(|| IpcError::new("team.no_code", "No code for this token yet."))
-        })?;
+        let code = if vault
+            .team_seed_ids()
+            .await?
+            .iter()
+            .any(|(id, _)| id == token_id)
+        {
+            local_code(vault, token_id).await?
+        } else {
+            let (code, error) = self.codes_at(&client, token_id, Instant::now()).await;
+            code.ok_or_else(|| {
+                error
+                    .unwrap_or_else(|| IpcError::new("team.no_code", "No code for this token yet."))
+            })?
+        };
         let copied = crate::state::CopiedCode {
             code: code.current,
             valid_for: code
@@ -417,6 +442,15 @@ impl TeamMode {
             .await?;
         self.sync_now.notify_one();
         Ok(copied)
+    }
+
+    /// Keeps a full-seed token's seed on this device (sealed in the vault).
+    pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), IpcError> {
+        let client = self.client().await.ok_or_else(|| {
+            IpcError::new("team.not_linked", "This device is not signed in to a team.")
+        })?;
+        client.keep_seed(vault, token_id).await?;
+        Ok(())
     }
 
     /// Sends the outbox whenever woken and at least every minute; after a failure
@@ -616,6 +650,27 @@ fn notify_message<R: Runtime>(app: &AppHandle<R>, message: &SmsMessageView) {
     {
         tracing::debug!(%error, "no notification for the text message");
     }
+}
+
+/// A kept seed's codes now, computed here.
+async fn local_code(vault: &Vault, token_id: &str) -> Result<CodeView, IpcError> {
+    let uri = vault.team_seed(token_id).await?.ok_or_else(|| {
+        IpcError::new(
+            "team.no_seed",
+            "This token's seed is not kept on this device.",
+        )
+    })?;
+    let token = kaito_core::uri::parse(&uri).map_err(|error| {
+        IpcError::new(
+            "team.bad_seed",
+            format!("The kept seed of this token cannot be used: {error}"),
+        )
+    })?;
+    let generator = kaito_core::otp::CodeGenerator::new(&token);
+    Ok(crate::views::code_view(
+        &generator,
+        crate::views::unix_now(),
+    ))
 }
 
 fn host_name() -> String {

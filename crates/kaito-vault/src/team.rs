@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kaito_api::{
-    ApiError, BatchReceipt, CodesView, DeviceEvent, EventBatch, MeView, NewDevice, Role,
-    SharedTokenView, SmsMessageView, TokenPair,
+    ApiError, BatchReceipt, CodesView, DeviceEvent, EventBatch, GrantMode, MeView, NewDevice, Role,
+    SeedView, SharedTokenView, SmsMessageView, TokenPair,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -178,6 +178,20 @@ impl SmsStream {
             }
         }
     }
+}
+
+/// Refuses ids that could change the request's path.
+fn check_token_id(token_id: &str) -> Result<(), TeamError> {
+    if token_id.is_empty()
+        || !token_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(TeamError::Protocol(format!(
+            "“{token_id}” is not a token id"
+        )));
+    }
+    Ok(())
 }
 
 /// Most events one outbox batch carries.
@@ -499,22 +513,65 @@ impl TeamClient {
     pub async fn shared_tokens(&self, vault: &Vault) -> Result<Vec<SharedTokenView>, TeamError> {
         let tokens: Vec<SharedTokenView> = self.get("/v1/tokens").await?;
         vault.cache_team_tokens(&tokens).await?;
+        // A locked vault cannot touch seeds; the next list after unlocking will.
+        match self.reconcile_seeds(vault, &tokens).await {
+            Err(TeamError::Vault(VaultError::Locked)) | Ok(()) => {}
+            Err(error) => return Err(error),
+        }
         Ok(tokens)
     }
 
     /// The current and next code of a shared token, computed by the server (which
     /// records that this member viewed it).
     pub async fn codes(&self, token_id: &str) -> Result<CodesView, TeamError> {
-        if token_id.is_empty()
-            || !token_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(TeamError::Protocol(format!(
-                "“{token_id}” is not a token id"
-            )));
-        }
+        check_token_id(token_id)?;
         self.get(&format!("/v1/tokens/{token_id}/codes")).await
+    }
+
+    /// Fetches the seed of a shared token this member holds a full-seed grant for and
+    /// keeps it in the vault, sealed, so its codes work offline. The server logs the
+    /// fetch.
+    pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), TeamError> {
+        check_token_id(token_id)?;
+        // The rotation the copy is for, read before the seed: a rotation in between
+        // makes the copy look older than it is, which costs one extra fetch.
+        let rotated_at = vault
+            .cached_team_tokens()
+            .await?
+            .and_then(|(tokens, _)| tokens.into_iter().find(|token| token.token_id == token_id))
+            .and_then(|token| token.rotated_at);
+        let seed: SeedView = self.get(&format!("/v1/tokens/{token_id}/seed")).await?;
+        let uri = Zeroizing::new(seed.uri);
+        kaito_core::uri::parse(&uri).map_err(|error| {
+            TeamError::Protocol(format!(
+                "the server sent a seed that does not parse: {error}"
+            ))
+        })?;
+        vault.store_team_seed(token_id, &uri, rotated_at).await?;
+        Ok(())
+    }
+
+    /// Brings the kept seeds in line with a fresh list: a seed whose full-seed grant
+    /// ended is removed, one kept before the token's latest rotation is fetched
+    /// again (or removed when that fails, so no outdated code is ever shown).
+    async fn reconcile_seeds(
+        &self,
+        vault: &Vault,
+        listed: &[SharedTokenView],
+    ) -> Result<(), TeamError> {
+        for (token_id, kept_rotation) in vault.team_seed_rotations().await? {
+            let listed = listed.iter().find(|token| token.token_id == token_id);
+            let still_seed = listed.is_some_and(|token| token.access == Some(GrantMode::Seed));
+            if !still_seed {
+                vault.forget_team_seed(&token_id).await?;
+                continue;
+            }
+            let rotated_since = listed.is_some_and(|token| token.rotated_at != kept_rotation);
+            if rotated_since && self.keep_seed(vault, &token_id).await.is_err() {
+                vault.forget_team_seed(&token_id).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Text messages after `after_seq` on the numbers this member may read.
@@ -816,8 +873,97 @@ impl Vault {
         ))
     }
 
+    /// Seals and keeps a shared token's `otpauth://` URI (replacing an earlier copy).
+    async fn store_team_seed(
+        &self,
+        token_id: &str,
+        uri: &str,
+        rotated_at: Option<i64>,
+    ) -> Result<(), VaultError> {
+        let keys = self.keys()?;
+        let seal_id = uuid::Uuid::new_v4();
+        let (nonce, sealed) = keys.seal(&seal_id, uri.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO team_seeds (token_id, seal_id, seal_version, nonce, sealed, fetched_at, rotated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (token_id) DO UPDATE SET seal_id = excluded.seal_id, \
+             seal_version = excluded.seal_version, nonce = excluded.nonce, \
+             sealed = excluded.sealed, fetched_at = excluded.fetched_at, \
+             rotated_at = excluded.rotated_at",
+        )
+        .bind(token_id)
+        .bind(seal_id.to_string())
+        .bind(i64::from(crate::crypto::SEAL_VERSION))
+        .bind(&nonce[..])
+        .bind(&sealed)
+        .bind(unix_millis(self.now()))
+        .bind(rotated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The kept seeds' tokens, each with the server's rotation time it was kept for.
+    async fn team_seed_rotations(&self) -> Result<Vec<(String, Option<i64>)>, VaultError> {
+        Ok(
+            sqlx::query_as("SELECT token_id, rotated_at FROM team_seeds ORDER BY token_id")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// The kept seed of a shared token (its `otpauth://` URI), if this device keeps
+    /// one. A seal that does not open is reported as corrupt.
+    pub async fn team_seed(&self, token_id: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
+        let keys = self.keys()?;
+        let row: Option<(String, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT seal_id, seal_version, nonce, sealed FROM team_seeds WHERE token_id = ?",
+        )
+        .bind(token_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((seal_id, version, nonce, sealed)) = row else {
+            return Ok(None);
+        };
+        let corrupt = || VaultError::CorruptDatabase {
+            detail: format!("the kept seed of shared token {token_id}"),
+        };
+        let seal_id = uuid::Uuid::parse_str(&seal_id).map_err(|_| corrupt())?;
+        let version = u32::try_from(version).map_err(|_| corrupt())?;
+        let mut plain = keys
+            .open(&seal_id, version, &nonce, &sealed)
+            .ok_or_else(corrupt)?;
+        String::from_utf8(std::mem::take(&mut *plain))
+            .map(|uri| Some(Zeroizing::new(uri)))
+            .map_err(|_| corrupt())
+    }
+
+    /// The shared tokens whose seed this device keeps, and when each was fetched.
+    pub async fn team_seed_ids(&self) -> Result<Vec<(String, SystemTime)>, VaultError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT token_id, fetched_at FROM team_seeds ORDER BY token_id")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(token_id, at)| (token_id, from_unix_millis(at)))
+            .collect())
+    }
+
+    /// Removes the kept seed of a shared token (the codes come from the server again).
+    pub async fn forget_team_seed(&self, token_id: &str) -> Result<(), VaultError> {
+        sqlx::query("DELETE FROM team_seeds WHERE token_id = ?")
+            .bind(token_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     async fn forget_team(&self) -> Result<(), VaultError> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM team_seeds")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM team_token_cache")
             .execute(&mut *tx)
             .await?;

@@ -194,6 +194,13 @@ fn migrator() -> Migrator {
             sqlx::SqlStr::from_static(include_str!("../migrations/0005_team_outbox.sql")),
             false,
         ),
+        Migration::new(
+            6,
+            Cow::Borrowed("team_seeds"),
+            MigrationType::Simple,
+            sqlx::SqlStr::from_static(include_str!("../migrations/0006_team_seeds.sql")),
+            false,
+        ),
     ])
 }
 
@@ -444,7 +451,7 @@ impl Vault {
 
     // ----- lock state -------------------------------------------------------------
 
-    fn keys(&self) -> Result<Arc<VaultKeys>, VaultError> {
+    pub(crate) fn keys(&self) -> Result<Arc<VaultKeys>, VaultError> {
         self.keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -46,14 +46,25 @@ impl Server {
             ..kaito_server::sms::SmsConfig::default()
         };
         let app = router(ServerState::new(store.clone(), key, sms));
-        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("the server runs");
+            // Dropped at the end, the set aborts every connection: long-lived ones
+            // (the inbox stream) end as they would when a real server goes down.
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                        connections.spawn(async move {
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                    _ = &mut stopped => break,
+                }
+            }
         });
         Self {
             store,
@@ -68,7 +79,7 @@ impl Server {
         format!("http://127.0.0.1:{}", self.address.port())
     }
 
-    /// Stops accepting and closes every connection.
+    /// Stops accepting and drops every connection at once.
     pub async fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -344,3 +344,101 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
     assert_eq!(client.sms_messages(0).await.unwrap().len(), 2);
     client.sign_out(&vault).await.unwrap();
 }
+
+/// The secret of an `otpauth://` URI, for comparing seeds without printing them.
+fn secret_of(uri: &str) -> Vec<u8> {
+    kaito_core::uri::parse(uri)
+        .unwrap()
+        .secret
+        .expose()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn a_full_seed_member_keeps_the_seed_sealed_and_loses_it_with_the_grant() {
+    require_session();
+    let team = team_with_shared_token().await;
+    let (server, token_id) = (&team.server, team.token_id.as_str());
+    let admin = team.owner.access_token.as_str();
+    let seed_grant = server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{token_id}/grants"),
+            admin,
+            json!({ "user_id": team.member_id, "mode": "seed" }),
+        )
+        .await;
+    let device_dir = tempfile::tempdir().unwrap();
+    let vault_path = device_dir.path().join("vault.sqlite");
+    let (vault, slot) = device(&vault_path, "test-team-seed").await;
+    let client = TeamClient::sign_in(
+        &vault,
+        slot,
+        &server.url(),
+        ("mia@example.com", MEMBER_PASSWORD),
+        "Mia's laptop",
+    )
+    .await
+    .unwrap();
+    let tokens = client.shared_tokens(&vault).await.unwrap();
+    assert_eq!(tokens[0].access, Some(GrantMode::Seed));
+
+    client.keep_seed(&vault, token_id).await.unwrap();
+    let kept = vault.team_seed(token_id).await.unwrap().unwrap();
+    assert_eq!(secret_of(&kept), secret_of(SHARED));
+    // Sealed: neither the seed nor its URI is readable in the database files.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = vault_path.clone().into_os_string();
+        path.push(suffix);
+        if let Ok(bytes) = std::fs::read(&path) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(SEED), "the seed is in clear in {suffix:?}");
+            assert!(!text.contains("secret="), "a URI is in clear in {suffix:?}");
+        }
+    }
+
+    // Rotated on the server: the next list fetches the new seed.
+    let rotated = "otpauth://totp/Acme%20VPN:ops%40acme.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20VPN";
+    server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{token_id}/rotate"),
+            admin,
+            json!({ "uri": rotated }),
+        )
+        .await;
+    client.shared_tokens(&vault).await.unwrap();
+    let kept = vault.team_seed(token_id).await.unwrap().unwrap();
+    assert_eq!(secret_of(&kept), secret_of(rotated), "the old seed stayed");
+
+    // The full-seed grant ends: the kept seed goes with it, and a code-only grant
+    // cannot fetch one.
+    let grant_id = seed_grant["id"].as_str().unwrap();
+    let response = reqwest::Client::new()
+        .delete(format!("{}/v1/grants/{grant_id}", server.url()))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let tokens = client.shared_tokens(&vault).await.unwrap();
+    assert_eq!(tokens[0].access, Some(GrantMode::Code));
+    assert!(vault.team_seed(token_id).await.unwrap().is_none());
+    let refused = client.keep_seed(&vault, token_id).await.unwrap_err();
+    assert!(refused.code().contains("code"), "{}", refused.code());
+    assert!(vault.team_seed_ids().await.unwrap().is_empty());
+
+    // Signing out removes every kept seed.
+    server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{token_id}/grants"),
+            admin,
+            json!({ "user_id": team.member_id, "mode": "seed" }),
+        )
+        .await;
+    client.shared_tokens(&vault).await.unwrap();
+    client.keep_seed(&vault, token_id).await.unwrap();
+    client.sign_out(&vault).await.unwrap();
+    assert!(vault.team_seed_ids().await.unwrap().is_empty());
+}

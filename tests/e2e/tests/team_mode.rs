@@ -162,3 +162,55 @@ async fn texts_to_a_shared_number_appear_live_in_the_members_inbox() {
     );
     session.finish().await;
 }
+
+#[tokio::test]
+async fn a_kept_seed_gives_codes_while_the_server_is_down() {
+    let mut team = team_with_shared_token().await;
+    team.server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{}/grants", team.token_id),
+            &team.owner.access_token,
+            serde_json::json!({ "user_id": team.member_id, "mode": "seed" }),
+        )
+        .await;
+    let session = AppSession::start(&[]).await;
+    sign_in_as_mia(&session, &team, MEMBER_PASSWORD).await;
+    session
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+    session.click("[data-testid=nav-tokens]").await;
+    let badge = session
+        .wait_content("[data-testid=team-badge]", |text| !text.is_empty())
+        .await;
+    assert_eq!(badge, "Team · full seed");
+    session.click("[data-testid=team-keep]").await;
+    session
+        .wait_content("[data-testid=team-keep]", |text| text == "On this device ✓")
+        .await;
+
+    // The server goes away: the list is marked stale, and the kept seed's code is
+    // still there, computed on the device.
+    team.server.stop().await;
+    session.click("[data-testid=nav-settings]").await;
+    session.click("[data-testid=nav-tokens]").await;
+    session
+        .wait_content("[data-testid=team-stale]", |text| !text.is_empty())
+        .await;
+    let shown = digits(
+        &session
+            .wait_content("[data-testid=team-code]", |text| !text.is_empty())
+            .await,
+    );
+    assert!(
+        plausible_codes(SHARED).contains(&shown),
+        "{shown} is not the shared token's code"
+    );
+    // With only shared tokens, the personal list's emptiness is one line.
+    assert_eq!(
+        session.content("[data-testid=empty-state]").await,
+        "No personal tokens yet. Add one"
+    );
+    session.screenshot("team-kept-seed").await;
+    session.finish().await;
+}

@@ -10,4 +10,9 @@ export type TeamTokenView = { tokenId: string, issuer: string, account: string,
  * "code" (codes from the server only), "seed", or "none" (an admin who manages
  * it without a grant).
  */
-access: string, code: CodeView | null, codeError: IpcError | null, };
+access: string, 
+/**
+ * Its seed is kept (sealed) on this device: codes are computed here, offline
+ * too.
+ */
+onDevice: boolean, code: CodeView | null, codeError: IpcError | null, };

@@ -115,6 +115,8 @@ export const commands = {
   teamTokens: () => call<TeamTokensView>('team_tokens'),
   copyTeamCode: (tokenId: string) => call<string>('copy_team_code', { tokenId }),
   teamInbox: () => call<TeamInboxView>('team_inbox'),
+  teamKeepSeed: (tokenId: string) => call<void>('team_keep_seed', { tokenId }),
+  teamForgetSeed: (tokenId: string) => call<void>('team_forget_seed', { tokenId }),
   copySmsCode: (seq: number) => call<string>('copy_sms_code', { seq }),
 };
 
