@@ -18,6 +18,7 @@ use crate::directory::DirectoryState;
 use crate::paths::DataDir;
 use crate::state::AppState;
 use crate::team::{TeamInboxView, TeamMode, TeamStatusView, TeamTokensView};
+use crate::team_admin;
 use crate::views::{
     DeletedToken, DirectoryStatus, FieldErrorView, ImportOutcome, ImportPreview, LockStatus,
     ManualEntryForm, PendingTokenView, RevealedSecret, ScanResultView, ServiceView, SettingsView,
@@ -554,4 +555,173 @@ pub async fn team_forget_seed(
     token_id: String,
 ) -> Result<(), IpcError> {
     Ok(state.vault()?.forget_team_seed(&token_id).await?)
+}
+
+// The admin screens: each a one-line call into crate::team_admin (the server
+// checks the caller's role).
+
+#[tauri::command]
+pub async fn team_admin_overview(
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<team_admin::TeamAdminView, IpcError> {
+    team_admin::overview(&*team.signed_in().await?).await
+}
+
+#[tauri::command]
+pub async fn team_add_member(
+    team: State<'_, Arc<TeamMode>>,
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+) -> Result<(), IpcError> {
+    let password = zeroize::Zeroizing::new(password);
+    let role = team_admin::role(&role)?;
+    team.signed_in()
+        .await?
+        .add_member((email.trim(), name.trim()), role, &password)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn team_invite(
+    team: State<'_, Arc<TeamMode>>,
+    email: String,
+    role: String,
+) -> Result<team_admin::InviteRow, IpcError> {
+    team_admin::invite(&*team.signed_in().await?, &email, team_admin::role(&role)?).await
+}
+
+#[tauri::command]
+pub async fn team_disable_member(
+    team: State<'_, Arc<TeamMode>>,
+    user_id: String,
+) -> Result<(), IpcError> {
+    Ok(team.signed_in().await?.disable_member(&user_id).await?)
+}
+
+#[tauri::command]
+pub async fn team_create_group(
+    team: State<'_, Arc<TeamMode>>,
+    name: String,
+) -> Result<(), IpcError> {
+    team.signed_in().await?.create_group(name.trim()).await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn team_add_to_group(
+    team: State<'_, Arc<TeamMode>>,
+    group_id: String,
+    user_id: String,
+) -> Result<(), IpcError> {
+    Ok(team
+        .signed_in()
+        .await?
+        .add_to_group(&group_id, &user_id)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn team_remove_from_group(
+    team: State<'_, Arc<TeamMode>>,
+    group_id: String,
+    user_id: String,
+) -> Result<(), IpcError> {
+    Ok(team
+        .signed_in()
+        .await?
+        .remove_from_group(&group_id, &user_id)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn team_add_shared_token(
+    team: State<'_, Arc<TeamMode>>,
+    uri: String,
+) -> Result<String, IpcError> {
+    let uri = zeroize::Zeroizing::new(uri);
+    // Checked here first: the server would refuse it too, but less helpfully.
+    kaito_core::uri::parse(uri.trim())?;
+    Ok(team.signed_in().await?.add_shared_token(uri.trim()).await?)
+}
+
+#[tauri::command]
+pub async fn team_rotate(
+    team: State<'_, Arc<TeamMode>>,
+    token_id: String,
+    uri: String,
+) -> Result<(), IpcError> {
+    let uri = zeroize::Zeroizing::new(uri);
+    kaito_core::uri::parse(uri.trim())?;
+    Ok(team
+        .signed_in()
+        .await?
+        .rotate(&token_id, uri.trim())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn team_grant(
+    team: State<'_, Arc<TeamMode>>,
+    token_id: String,
+    grant: team_admin::GrantForm,
+) -> Result<(), IpcError> {
+    team_admin::grant(&*team.signed_in().await?, &token_id, grant).await
+}
+
+#[tauri::command]
+pub async fn team_revoke_grant(
+    team: State<'_, Arc<TeamMode>>,
+    grant_id: String,
+) -> Result<(), IpcError> {
+    Ok(team.signed_in().await?.revoke_grant(&grant_id).await?)
+}
+
+#[tauri::command]
+pub async fn team_audit(
+    team: State<'_, Arc<TeamMode>>,
+    filter: team_admin::AuditFilterForm,
+) -> Result<team_admin::AuditPageView, IpcError> {
+    team_admin::audit(&*team.signed_in().await?, filter).await
+}
+
+#[tauri::command]
+pub async fn team_export_audit<R: Runtime>(
+    app: AppHandle<R>,
+    team: State<'_, Arc<TeamMode>>,
+    filter: team_admin::AuditFilterForm,
+    format: String,
+) -> Result<team_admin::ExportedFile, IpcError> {
+    use tauri::Manager as _;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|error| IpcError::new("export.failed", error.to_string()))?;
+    team_admin::export(&*team.signed_in().await?, filter, &format, dir).await
+}
+
+#[tauri::command]
+pub async fn team_sinks(
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<Vec<team_admin::SinkRow>, IpcError> {
+    team_admin::sinks(&*team.signed_in().await?).await
+}
+
+#[tauri::command]
+pub async fn team_add_sink(
+    team: State<'_, Arc<TeamMode>>,
+    sink: team_admin::SinkForm,
+) -> Result<(), IpcError> {
+    team_admin::add_sink(&*team.signed_in().await?, sink).await
+}
+
+#[tauri::command]
+pub async fn team_remove_sink(
+    team: State<'_, Arc<TeamMode>>,
+    sink_id: String,
+) -> Result<(), IpcError> {
+    Ok(team.signed_in().await?.remove_sink(&sink_id).await?)
 }

@@ -13,6 +13,7 @@ mod paths;
 mod screen;
 mod state;
 mod team;
+mod team_admin;
 mod tray;
 mod views;
 
@@ -101,6 +102,22 @@ pub fn run() {
             commands::copy_sms_code,
             commands::team_keep_seed,
             commands::team_forget_seed,
+            commands::team_admin_overview,
+            commands::team_add_member,
+            commands::team_invite,
+            commands::team_disable_member,
+            commands::team_create_group,
+            commands::team_add_to_group,
+            commands::team_remove_from_group,
+            commands::team_add_shared_token,
+            commands::team_rotate,
+            commands::team_grant,
+            commands::team_revoke_grant,
+            commands::team_audit,
+            commands::team_export_audit,
+            commands::team_sinks,
+            commands::team_add_sink,
+            commands::team_remove_sink,
             commands::list_tokens,
             commands::stage_uri,
             commands::pending_code,

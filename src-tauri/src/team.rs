@@ -224,6 +224,13 @@ impl TeamMode {
         self.client.read().await.clone()
     }
 
+    /// The team client, or the error a signed-out device gets.
+    pub async fn signed_in(&self) -> Result<Arc<TeamClient>, IpcError> {
+        self.client().await.ok_or_else(|| {
+            IpcError::new("team.not_linked", "This device is not signed in to a team.")
+        })
+    }
+
     pub async fn status(&self, vault: &Vault) -> Result<TeamStatusView, IpcError> {
         let (pending, last_sent) = vault.team_outbox_state().await?;
         let client = self.client().await;

@@ -1,7 +1,7 @@
 //! Clock skew: TOTP codes are only as right as the clock. Given when a request left,
 //! when its answer came back (local clock) and the server's `Date`, this says how far
 //! off the local clock is and whether users should be warned. Pure: the caller does the
-//! request and passes the times in.
+//! request and passes the times in. Also: timestamps as RFC 3339 text.
 
 use std::time::{Duration, SystemTime};
 
@@ -68,8 +68,42 @@ fn human(secs: u64) -> String {
     }
 }
 
+/// `2026-11-29T15:04:05.123Z` from Unix milliseconds.
+#[must_use]
+pub fn rfc3339(at_ms: i64) -> String {
+    let days = at_ms.div_euclid(86_400_000);
+    let ms_of_day = at_ms.rem_euclid(86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::rfc3339(1_764_428_645_123),
+            "2025-11-29T15:04:05.123Z"
+        );
+        assert_eq!(super::rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
     use std::time::UNIX_EPOCH;
 
     use super::*;

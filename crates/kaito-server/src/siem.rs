@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use kaito_api::{AuditEventView, NewSink, SinkTarget, SinkView, SyslogFormat};
+use kaito_core::clock::rfc3339;
 use serde_json::json;
 use sqlx::Row as _;
 use tokio::io::AsyncWriteExt as _;
@@ -631,30 +632,6 @@ pub fn cef(event: &AuditEventView, team_id: &TeamId) -> String {
     )
 }
 
-/// `2026-11-29T15:04:05.123Z` from Unix milliseconds.
-#[must_use]
-pub fn rfc3339(at_ms: i64) -> String {
-    let days = at_ms.div_euclid(86_400_000);
-    let ms_of_day = at_ms.rem_euclid(86_400_000);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000
-    )
-}
-
 fn host_name() -> String {
     let name = std::env::var("HOSTNAME")
         .ok()
@@ -779,13 +756,6 @@ mod tests {
             details,
             hash: "ab".to_owned(),
         }
-    }
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_764_428_645_123), "2025-11-29T15:04:05.123Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod error;
 pub mod keystore;
 mod settings;
 pub mod team;
+pub mod team_admin;
 mod vault;
 
 #[cfg(test)]

@@ -181,7 +181,7 @@ impl SmsStream {
 }
 
 /// Refuses ids that could change the request's path.
-fn check_token_id(token_id: &str) -> Result<(), TeamError> {
+pub(crate) fn check_id(token_id: &str) -> Result<(), TeamError> {
     if token_id.is_empty()
         || !token_id
             .bytes()
@@ -300,7 +300,9 @@ fn unreachable(url: &str, error: &reqwest::Error) -> TeamError {
 }
 
 /// The body of a successful answer, or the server's `{code, message}` refusal.
-async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, TeamError> {
+pub(crate) async fn read<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, TeamError> {
     let status = response.status();
     let bytes = response
         .bytes()
@@ -435,6 +437,10 @@ impl TeamClient {
         &self.link
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// A usable access token: the current one, or a new one bought with the refresh
     /// token (which rotates: the new one is in the keychain before it is used).
     async fn access_token(&self, renew: bool) -> Result<Zeroizing<String>, TeamError> {
@@ -477,7 +483,7 @@ impl TeamClient {
 
     /// Sends the request `build` makes with the access token. An access token the
     /// server no longer takes is renewed once; refused again, the sign-in has ended.
-    async fn send_signed_in(
+    pub(crate) async fn send_signed_in(
         &self,
         build: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, TeamError> {
@@ -499,7 +505,10 @@ impl TeamClient {
     }
 
     /// GET `path` as the signed-in member.
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, TeamError> {
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, TeamError> {
         let url = format!("{}{path}", self.link.server_url);
         read(
             self.send_signed_in(|token| self.http.get(&url).bearer_auth(token))
@@ -524,7 +533,7 @@ impl TeamClient {
     /// The current and next code of a shared token, computed by the server (which
     /// records that this member viewed it).
     pub async fn codes(&self, token_id: &str) -> Result<CodesView, TeamError> {
-        check_token_id(token_id)?;
+        check_id(token_id)?;
         self.get(&format!("/v1/tokens/{token_id}/codes")).await
     }
 
@@ -532,7 +541,7 @@ impl TeamClient {
     /// keeps it in the vault, sealed, so its codes work offline. The server logs the
     /// fetch.
     pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), TeamError> {
-        check_token_id(token_id)?;
+        check_id(token_id)?;
         // The rotation the copy is for, read before the seed: a rotation in between
         // makes the copy look older than it is, which costs one extra fetch.
         let rotated_at = vault

@@ -477,12 +477,25 @@ pub fn clipboard_text() -> String {
 /// identifier, `dir_` and the FNV-1a hash of the path (as `state::keychain_profile`
 /// and `launch::instance_id` compute it), then the plugin's `.SingleInstance`.
 fn instance_bus_name(data_dir: &Path) -> String {
+    format!(
+        "dev.kaito.authenticator.dir_{:016x}.SingleInstance",
+        data_dir_hash(data_dir)
+    )
+}
+
+/// The keychain profile the app uses for `data_dir` (as `state::keychain_profile`).
+#[must_use]
+pub fn keychain_profile(data_dir: &Path) -> String {
+    format!("dir-{:016x}", data_dir_hash(data_dir))
+}
+
+fn data_dir_hash(data_dir: &Path) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in data_dir.as_os_str().as_encoded_bytes() {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("dev.kaito.authenticator.dir_{hash:016x}.SingleInstance")
+    hash
 }
 
 fn bus_name_has_owner(name: &str) -> bool {

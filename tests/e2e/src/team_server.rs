@@ -128,6 +128,12 @@ impl Server {
 }
 
 impl Server {
+    /// Starts again on the same port and store, as after an outage.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        *self = Server::start(self.store.clone(), &self.address.to_string()).await;
+    }
+
     /// Posts a text message to the server as Twilio would, signed, from
     /// +1 555 019 9999 to the inbox number [`INBOX_NUMBER`].
     pub async fn twilio_sends(&self, message_id: &str, body: &str) {
@@ -165,6 +171,32 @@ pub struct Team {
 /// Olivia's team "Acme" on a fresh server (SQLite), sharing the token [`SHARED`]
 /// with Mia (mia@example.com, [`MEMBER_PASSWORD`]), code-only.
 pub async fn team_with_shared_token() -> Team {
+    let mut team = team_with_member().await;
+    let admin = team.owner.access_token.clone();
+    let token = team
+        .server
+        .call(
+            reqwest::Method::POST,
+            "/v1/tokens",
+            &admin,
+            json!({ "uri": SHARED }),
+        )
+        .await;
+    team.token_id = token["id"].as_str().expect("an id").to_owned();
+    team.server
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/tokens/{}/grants", team.token_id),
+            &admin,
+            json!({ "user_id": team.member_id, "mode": "code" }),
+        )
+        .await;
+    team
+}
+
+/// Olivia's team "Acme" (olivia@example.com, [`OWNER_PASSWORD`]) with Mia as a
+/// member and nothing shared yet: `token_id` is empty.
+pub async fn team_with_member() -> Team {
     let data = tempfile::tempdir().expect("a temp dir");
     let server = Server::start(
         Store::open_data_dir(data.path()).await.expect("a store"),
@@ -200,28 +232,11 @@ pub async fn team_with_shared_token() -> Team {
         )
         .await;
     let member_id = member["user_id"].as_str().expect("an id").to_owned();
-    let token = server
-        .call(
-            reqwest::Method::POST,
-            "/v1/tokens",
-            &admin,
-            json!({ "uri": SHARED }),
-        )
-        .await;
-    let token_id = token["id"].as_str().expect("an id").to_owned();
-    server
-        .call(
-            reqwest::Method::POST,
-            &format!("/v1/tokens/{token_id}/grants"),
-            &admin,
-            json!({ "user_id": member_id, "mode": "code" }),
-        )
-        .await;
     Team {
         server,
         owner,
         member_id,
-        token_id,
+        token_id: String::new(),
         _data: data,
     }
 }
@@ -255,13 +270,16 @@ impl Team {
 
 /// Signs Mia in from Settings, as she would.
 pub async fn sign_in_as_mia(session: &AppSession, team: &Team, password: &str) {
+    sign_in_as(session, team, "mia@example.com", password).await;
+}
+
+/// Signs `email` in from Settings, as they would.
+pub async fn sign_in_as(session: &AppSession, team: &Team, email: &str, password: &str) {
     session.click("[data-testid=nav-settings]").await;
     session
         .type_into("[data-testid=team-server]", &team.server.url())
         .await;
-    session
-        .type_into("[data-testid=team-email]", "mia@example.com")
-        .await;
+    session.type_into("[data-testid=team-email]", email).await;
     session
         .type_into("[data-testid=team-password]", password)
         .await;

@@ -21,6 +21,14 @@ import type { CameraView } from '../bindings/CameraView';
 import type { TeamStatusView } from '../bindings/TeamStatusView';
 import type { TeamTokensView } from '../bindings/TeamTokensView';
 import type { TeamInboxView } from '../bindings/TeamInboxView';
+import type { TeamAdminView } from '../bindings/TeamAdminView';
+import type { InviteRow } from '../bindings/InviteRow';
+import type { GrantForm } from '../bindings/GrantForm';
+import type { AuditFilterForm } from '../bindings/AuditFilterForm';
+import type { AuditPageView } from '../bindings/AuditPageView';
+import type { ExportedFile } from '../bindings/ExportedFile';
+import type { SinkRow } from '../bindings/SinkRow';
+import type { SinkForm } from '../bindings/SinkForm';
 
 /** An error from a Kaito command, carrying the stable `code` the Rust side chose. */
 export class KaitoError extends Error {
@@ -117,6 +125,23 @@ export const commands = {
   teamInbox: () => call<TeamInboxView>('team_inbox'),
   teamKeepSeed: (tokenId: string) => call<void>('team_keep_seed', { tokenId }),
   teamForgetSeed: (tokenId: string) => call<void>('team_forget_seed', { tokenId }),
+  teamAdminOverview: () => call<TeamAdminView>('team_admin_overview'),
+  teamAddMember: (email: string, name: string, role: string, password: string) =>
+    call<void>('team_add_member', { email, name, role, password }),
+  teamInvite: (email: string, role: string) => call<InviteRow>('team_invite', { email, role }),
+  teamDisableMember: (userId: string) => call<void>('team_disable_member', { userId }),
+  teamCreateGroup: (name: string) => call<void>('team_create_group', { name }),
+  teamAddToGroup: (groupId: string, userId: string) => call<void>('team_add_to_group', { groupId, userId }),
+  teamRemoveFromGroup: (groupId: string, userId: string) => call<void>('team_remove_from_group', { groupId, userId }),
+  teamAddSharedToken: (uri: string) => call<string>('team_add_shared_token', { uri }),
+  teamRotate: (tokenId: string, uri: string) => call<void>('team_rotate', { tokenId, uri }),
+  teamGrant: (tokenId: string, grant: GrantForm) => call<void>('team_grant', { tokenId, grant }),
+  teamRevokeGrant: (grantId: string) => call<void>('team_revoke_grant', { grantId }),
+  teamAudit: (filter: AuditFilterForm) => call<AuditPageView>('team_audit', { filter }),
+  teamExportAudit: (filter: AuditFilterForm, format: 'csv' | 'jsonl') => call<ExportedFile>('team_export_audit', { filter, format }),
+  teamSinks: () => call<SinkRow[]>('team_sinks'),
+  teamAddSink: (sink: SinkForm) => call<void>('team_add_sink', { sink }),
+  teamRemoveSink: (sinkId: string) => call<void>('team_remove_sink', { sinkId }),
   copySmsCode: (seq: number) => call<string>('copy_sms_code', { seq }),
 };
 
