@@ -482,6 +482,21 @@ pub async fn team_sign_in(
 }
 
 #[tauri::command]
+pub async fn team_join(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    link: String,
+    name: String,
+    password: String,
+) -> Result<TeamStatusView, IpcError> {
+    let (link, password) = (
+        zeroize::Zeroizing::new(link),
+        zeroize::Zeroizing::new(password),
+    );
+    team.join(state.vault()?, &link, (&name, &password)).await
+}
+
+#[tauri::command]
 pub async fn team_sign_out(
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,

@@ -1,7 +1,8 @@
 //! `otpauth://` links that start Kaito: from the command line, from a second launch
 //! (which hands its arguments to the running app and exits), or from the OS's URL
 //! handler. The link waits here until the window asks for it, then opens in the add
-//! dialog with its first-code check like any pasted link.
+//! dialog with its first-code check like any pasted link. `kaito://join` invite
+//! links come the same way and open the team's join form.
 
 use std::sync::Mutex;
 
@@ -12,13 +13,15 @@ use crate::state::lock;
 /// Event telling the window a link is waiting.
 pub const OPEN_URI_EVENT: &str = "open-uri";
 
-/// The first `otpauth://` or `otpauth-migration://` argument, if any.
-pub fn otpauth_argument<I: IntoIterator<Item = S>, S: AsRef<str>>(args: I) -> Option<String> {
+/// The first `otpauth://`, `otpauth-migration://` or `kaito://` argument, if any.
+pub fn link_argument<I: IntoIterator<Item = S>, S: AsRef<str>>(args: I) -> Option<String> {
     args.into_iter()
         .map(|arg| arg.as_ref().trim().to_owned())
         .find(|arg| {
             let lower = arg.to_ascii_lowercase();
-            lower.starts_with("otpauth://") || lower.starts_with("otpauth-migration://")
+            lower.starts_with("otpauth://")
+                || lower.starts_with("otpauth-migration://")
+                || lower.starts_with("kaito://")
         })
 }
 
@@ -68,15 +71,19 @@ mod tests {
     #[test]
     fn finds_the_link_among_other_arguments() {
         assert_eq!(
-            otpauth_argument(["/usr/bin/kaito", "--flag", " otpauth://totp/X?secret=AB "]),
+            link_argument(["/usr/bin/kaito", "--flag", " otpauth://totp/X?secret=AB "]),
             Some("otpauth://totp/X?secret=AB".to_owned())
         );
         assert_eq!(
-            otpauth_argument(["kaito", "OTPAUTH-MIGRATION://offline?data=x"]).as_deref(),
+            link_argument(["kaito", "OTPAUTH-MIGRATION://offline?data=x"]).as_deref(),
             Some("OTPAUTH-MIGRATION://offline?data=x")
         );
-        assert_eq!(otpauth_argument(["kaito", "https://example.com"]), None);
-        assert_eq!(otpauth_argument(Vec::<String>::new()), None);
+        assert_eq!(
+            link_argument(["kaito", "kaito://join?server=x&invite=y"]).as_deref(),
+            Some("kaito://join?server=x&invite=y")
+        );
+        assert_eq!(link_argument(["kaito", "https://example.com"]), None);
+        assert_eq!(link_argument(Vec::<String>::new()), None);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub use error::IpcError;
 )]
 pub fn run() {
     init_logging();
-    let launch_uri = launch::otpauth_argument(std::env::args().skip(1));
+    let launch_uri = launch::link_argument(std::env::args().skip(1));
     let start_hidden = std::env::args().skip(1).any(|arg| arg == HIDDEN_ARG);
     let data_dir_override = std::env::var_os("KAITO_DATA_DIR").filter(|dir| !dir.is_empty());
     let profile = data_dir_override.as_ref().map_or_else(
@@ -66,7 +66,7 @@ pub fn run() {
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(launch::instance_id(IDENTIFIER, &profile))
                 .callback(
-                    |app, args, _cwd| match launch::otpauth_argument(args.iter().skip(1)) {
+                    |app, args, _cwd| match launch::link_argument(args.iter().skip(1)) {
                         Some(uri) => launch::deliver(app, uri),
                         None => tray::show_main_window(app),
                     },
@@ -96,6 +96,7 @@ pub fn run() {
             commands::team_status,
             commands::team_sign_in,
             commands::team_sign_out,
+            commands::team_join,
             commands::team_tokens,
             commands::copy_team_code,
             commands::team_inbox,
@@ -181,7 +182,7 @@ fn setup(
     app.manage(launch::LaunchUri::new(launch_uri));
     let links = app.handle().clone();
     app.deep_link().on_open_url(move |event| {
-        if let Some(uri) = launch::otpauth_argument(event.urls().iter().map(ToString::to_string)) {
+        if let Some(uri) = launch::link_argument(event.urls().iter().map(ToString::to_string)) {
             launch::deliver(&links, uri);
         }
     });

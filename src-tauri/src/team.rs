@@ -268,6 +268,29 @@ impl TeamMode {
         self.status(vault).await
     }
 
+    /// Joins a team with a `kaito://join` invite link: name and first password for
+    /// the new member, then signed in like [`Self::sign_in`].
+    pub async fn join(
+        &self,
+        vault: &Vault,
+        link: &str,
+        (name, password): (&str, &str),
+    ) -> Result<TeamStatusView, IpcError> {
+        let slot = self.slot.clone().ok_or_else(|| {
+            IpcError::new(
+                "vault.keychain_unavailable",
+                "Joining a team needs the system keychain, which is not available.",
+            )
+        })?;
+        let link = kaito_vault::team::JoinLink::parse(link)?;
+        let device = format!("Kaito on {}", host_name());
+        let client = TeamClient::join(vault, slot, &link, (name, password), &device).await?;
+        *self.client.write().await = Some(Arc::new(client));
+        self.account_changed();
+        self.sync_now.notify_one();
+        self.status(vault).await
+    }
+
     pub async fn sign_out(&self, vault: &Vault) -> Result<TeamStatusView, IpcError> {
         let client = self.client.write().await.take();
         if let Some(client) = client

@@ -74,6 +74,8 @@ pub enum TeamError {
         "“{0}” is not a team server address: use https://…, or http:// only for this computer (localhost)"
     )]
     BadUrl(String),
+    #[error("this is not a Kaito invite link: {0}")]
+    BadJoinLink(String),
     #[error("the team server at {url} cannot be reached: {detail}")]
     Unreachable { url: String, detail: String },
     /// The server said no, with its own code and message.
@@ -103,6 +105,7 @@ impl TeamError {
     pub fn code(&self) -> String {
         match self {
             Self::BadUrl(_) => "team.bad_url".to_owned(),
+            Self::BadJoinLink(_) => "team.bad_join_link".to_owned(),
             Self::Unreachable { .. } => "team.unreachable".to_owned(),
             Self::Refused { code, .. } => code.clone(),
             Self::NotLinked => "team.not_linked".to_owned(),
@@ -133,6 +136,43 @@ pub fn server_url(text: &str) -> Result<String, TeamError> {
         return Err(bad());
     }
     Ok(trimmed.to_owned())
+}
+
+/// A `kaito://join?server=…&invite=…` link, as an admin's invite makes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JoinLink {
+    pub server: String,
+    pub invite: String,
+}
+
+impl std::fmt::Debug for JoinLink {
+    // The invite is a one-time credential: kept out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinLink")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JoinLink {
+    /// Reads a join link; the server address must be one [`server_url`] accepts.
+    pub fn parse(text: &str) -> Result<Self, TeamError> {
+        let bad = |why: &str| TeamError::BadJoinLink(why.to_owned());
+        let url = reqwest::Url::parse(text.trim()).map_err(|_| bad("it is not a link"))?;
+        if url.scheme() != "kaito" || url.host_str() != Some("join") {
+            return Err(bad("it does not start with kaito://join"));
+        }
+        let value = |name: &str| {
+            url.query_pairs()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let server = value("server").ok_or_else(|| bad("it names no server"))?;
+        let invite = value("invite").ok_or_else(|| bad("it carries no invite"))?;
+        server_url(&server)?;
+        Ok(Self { server, invite })
+    }
 }
 
 /// The live SMS inbox: server-sent events, one `sms` event per message.
@@ -358,6 +398,43 @@ impl TeamClient {
             .await
             .map_err(|error| unreachable(&server_url, &error))?;
         let pair: TokenPair = read(login).await?;
+        Self::enrol(vault, secrets, (server_url, http), &pair, device_name).await
+    }
+
+    /// Joins a team with an invite (a `kaito://join` link's): sets this member's
+    /// name and first password, then signs this device in like [`Self::sign_in`].
+    pub async fn join(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        link: &JoinLink,
+        (name, password): (&str, &str),
+        device_name: &str,
+    ) -> Result<Self, TeamError> {
+        let server_url = server_url(&link.server)?;
+        let http = http_client()?;
+        let accepted = http
+            .post(format!("{server_url}/v1/invites/accept"))
+            .json(&serde_json::json!({
+                "token": link.invite,
+                "name": name.trim(),
+                "password": password,
+            }))
+            .send()
+            .await
+            .map_err(|error| unreachable(&server_url, &error))?;
+        let pair: TokenPair = read(accepted).await?;
+        Self::enrol(vault, secrets, (server_url, http), &pair, device_name).await
+    }
+
+    /// With a fresh sign-in: enrols this device, keeps the refresh token and the
+    /// device key in the keychain slot and the link in the vault.
+    async fn enrol(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        (server_url, http): (String, reqwest::Client),
+        pair: &TokenPair,
+        device_name: &str,
+    ) -> Result<Self, TeamError> {
         let access = Zeroizing::new(pair.access_token.clone());
         let me: MeView = read(
             http.get(format!("{server_url}/v1/me"))
@@ -990,6 +1067,34 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_links_carry_a_server_and_an_invite() {
+        let link =
+            JoinLink::parse("kaito://join?server=https%3A%2F%2Fkaito.example.com&invite=kin_abc")
+                .unwrap();
+        assert_eq!(
+            (link.server.as_str(), link.invite.as_str()),
+            ("https://kaito.example.com", "kin_abc")
+        );
+        assert!(
+            !format!("{link:?}").contains("kin_abc"),
+            "the invite is logged"
+        );
+        for bad in [
+            "https://kaito.example.com/join?server=x&invite=y",
+            "kaito://join?invite=kin_abc",
+            "kaito://join?server=https%3A%2F%2Fa.example",
+            "kaito://join?server=http%3A%2F%2Fevil.example&invite=kin_abc",
+            "not a link",
+        ] {
+            let error = JoinLink::parse(bad).unwrap_err();
+            assert!(
+                matches!(error.code().as_str(), "team.bad_join_link" | "team.bad_url"),
+                "{bad}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn server_addresses_are_https_or_local_http() {

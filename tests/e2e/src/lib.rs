@@ -226,17 +226,30 @@ impl AppSession {
         path
     }
 
-    /// Waits (up to 60 s) for an element and clicks it.
+    /// Waits (up to 60 s) for an element and clicks it. A click refused for a while
+    /// (a toast over the element, a re-render under the pointer) is tried again
+    /// for up to 10 s, as a user would click again.
     pub async fn click(&self, css: &str) {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(60))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"))
-            .click()
-            .await
-            .unwrap_or_else(|error| panic!("clicking {css:?} failed: {error}"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let element = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(60))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(error) if std::time::Instant::now() >= deadline => {
+                    self.screenshot("failure").await;
+                    panic!(
+                        "clicking {css:?} failed: {error} (see target/e2e-screenshots/failure.png)"
+                    );
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
     }
 
     /// Replaces an input's text by typing `text` into it.

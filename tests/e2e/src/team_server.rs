@@ -45,7 +45,10 @@ impl Server {
             twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_TOKEN.to_owned())),
             ..kaito_server::sms::SmsConfig::default()
         };
-        let app = router(ServerState::new(store.clone(), key, sms));
+        // Invites carry a `kaito://join` link to this address.
+        let public_url = format!("http://127.0.0.1:{}", address.port());
+        let app =
+            router(ServerState::new(store.clone(), key, sms).with_public_url(Some(public_url)));
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             // Dropped at the end, the set aborts every connection: long-lived ones

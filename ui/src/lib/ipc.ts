@@ -120,6 +120,7 @@ export const commands = {
   teamSignIn: (serverUrl: string, email: string, password: string) =>
     call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
   teamSignOut: () => call<TeamStatusView>('team_sign_out'),
+  teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),
   teamTokens: () => call<TeamTokensView>('team_tokens'),
   copyTeamCode: (tokenId: string) => call<string>('copy_team_code', { tokenId }),
   teamInbox: () => call<TeamInboxView>('team_inbox'),
