@@ -68,13 +68,11 @@ fn human(secs: u64) -> String {
     }
 }
 
-/// `2026-11-29T15:04:05.123Z` from Unix milliseconds.
+/// The (year, month, day) of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`: proleptic Gregorian, any day).
 #[must_use]
-pub fn rfc3339(at_ms: i64) -> String {
-    let days = at_ms.div_euclid(86_400_000);
-    let ms_of_day = at_ms.rem_euclid(86_400_000);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
+pub fn civil_date(days_since_epoch: i64) -> (i64, i64, i64) {
+    let z = days_since_epoch + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -82,7 +80,14 @@ pub fn rfc3339(at_ms: i64) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `2026-11-29T15:04:05.123Z` from Unix milliseconds.
+#[must_use]
+pub fn rfc3339(at_ms: i64) -> String {
+    let ms_of_day = at_ms.rem_euclid(86_400_000);
+    let (year, month, day) = civil_date(at_ms.div_euclid(86_400_000));
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         ms_of_day / 3_600_000,

@@ -323,3 +323,19 @@ pub async fn wait_for_clipboard(matches: impl Fn(&str) -> bool) -> String {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// On the Admin page: shares [`SHARED`] and picks a grant for it — `subject` as the
+/// form's value (`user:ID` or `group:ID`), `mode` `code` or `seed` — leaving the
+/// Grant button to the caller (an end date may come first).
+pub async fn share_and_choose_grant(session: &AppSession, subject: &str, mode: &str) {
+    session.click("[data-testid=admin-tokens]").await;
+    session.type_into("[data-testid=shared-uri]", SHARED).await;
+    session.click("[data-testid=shared-add]").await;
+    session
+        .wait_content("[data-testid=admin-token]", |text| {
+            text.contains("Acme VPN")
+        })
+        .await;
+    session.select("[data-testid=grant-subject]", subject).await;
+    session.select("[data-testid=grant-mode]", mode).await;
+}

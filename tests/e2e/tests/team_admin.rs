@@ -8,7 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use kaito_e2e::team_server::{OWNER_PASSWORD, SHARED, Team, sign_in_as, team_with_member};
+use kaito_e2e::team_server::{
+    OWNER_PASSWORD, Team, share_and_choose_grant, sign_in_as, team_with_member,
+};
 use kaito_e2e::{AppSession, app_binary};
 
 /// A server read as the owner.
@@ -124,18 +126,7 @@ async fn the_owner_runs_the_team_from_the_admin_page() {
     assert_eq!(groups[0]["member_ids"], serde_json::json!([noah]));
 
     // A token shared with the group, full seed, until a date; then rotated.
-    olivia.click("[data-testid=admin-tokens]").await;
-    olivia.type_into("[data-testid=shared-uri]", SHARED).await;
-    olivia.click("[data-testid=shared-add]").await;
-    olivia
-        .wait_content("[data-testid=admin-token]", |text| {
-            text.contains("Acme VPN")
-        })
-        .await;
-    olivia
-        .select("[data-testid=grant-subject]", &format!("group:{group_id}"))
-        .await;
-    olivia.select("[data-testid=grant-mode]", "seed").await;
+    share_and_choose_grant(&olivia, &format!("group:{group_id}"), "seed").await;
     olivia
         .eval(
             "(() => { const input = document.querySelector('[data-testid=grant-expiry]'); \

@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use kaito_e2e::team_server::{
-    MEMBER_PASSWORD, OWNER_PASSWORD, SEED, SHARED, sign_in_as, sign_in_as_mia, team_with_member,
-    wait_for_clipboard,
+    MEMBER_PASSWORD, OWNER_PASSWORD, SEED, SHARED, share_and_choose_grant, sign_in_as,
+    sign_in_as_mia, team_with_member, wait_for_clipboard,
 };
 use kaito_e2e::{AppSession, digits, keychain_profile, plausible_codes};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot as _};
@@ -44,21 +44,7 @@ async fn an_admin_shares_a_token_code_only_and_every_member_copy_is_logged_once(
 
     // Olivia shares the token from the Admin page and grants Mia codes only.
     olivia.click("[data-testid=nav-admin]").await;
-    olivia.click("[data-testid=admin-tokens]").await;
-    olivia.type_into("[data-testid=shared-uri]", SHARED).await;
-    olivia.click("[data-testid=shared-add]").await;
-    olivia
-        .wait_content("[data-testid=admin-token]", |text| {
-            text.contains("Acme VPN")
-        })
-        .await;
-    olivia
-        .select(
-            "[data-testid=grant-subject]",
-            &format!("user:{}", team.member_id),
-        )
-        .await;
-    olivia.select("[data-testid=grant-mode]", "code").await;
+    share_and_choose_grant(&olivia, &format!("user:{}", team.member_id), "code").await;
     olivia.click("[data-testid=grant-add]").await;
     let grants = olivia
         .wait_content("[data-testid=token-grants]", |text| text.contains("Mia"))

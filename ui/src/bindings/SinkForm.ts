@@ -5,7 +5,7 @@
  */
 export type SinkForm = { name: string, 
 /**
- * "syslog", "splunk_hec" or "webhook".
+ * `syslog`, `splunk_hec` or `webhook`.
  */
 kind: string, 
 /**

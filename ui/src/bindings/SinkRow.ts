@@ -2,7 +2,7 @@
 
 export type SinkRow = { id: string, name: string, 
 /**
- * "syslog", "splunk_hec" or "webhook".
+ * `syslog`, `splunk_hec` or `webhook`.
  */
 kind: string, 
 /**
