@@ -117,12 +117,17 @@ async fn an_admin_shares_a_token_code_only_and_every_member_copy_is_logged_once(
     olivia.click("[data-testid=admin-audit]").await;
     olivia.type_into("[data-testid=audit-kind]", "code.").await;
     olivia.click("[data-testid=audit-apply]").await;
+    // The filtered list: code events only, the copy among them once. (The tab's
+    // first, unfiltered load must not win over it, however late it answers.)
     olivia
         .wait_js(
-            "document.querySelectorAll('[data-testid=audit-row][data-kind=\"code.copied\"]').length === 1",
-            "the copy in the audit viewer",
+            "(() => { const kinds = Array.from(document.querySelectorAll('[data-testid=audit-row]'), (row) => row.dataset.kind); \
+             return kinds.length > 0 && kinds.every((kind) => kind.startsWith('code.')) \
+               && kinds.filter((kind) => kind === 'code.copied').length === 1; })()",
+            "the filtered audit view with the copy",
         )
         .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let kinds = olivia
         .eval("Array.from(document.querySelectorAll('[data-testid=audit-row]'), (row) => row.dataset.kind)")
         .await;
@@ -132,7 +137,7 @@ async fn an_admin_shares_a_token_code_only_and_every_member_copy_is_logged_once(
             .unwrap()
             .iter()
             .all(|kind| kind.as_str().unwrap().starts_with("code.")),
-        "the filter let other kinds through: {kinds}"
+        "a late answer replaced the filtered view: {kinds}"
     );
     olivia.screenshot("admin-audit").await;
     olivia.click("[data-testid=audit-export-csv]").await;
