@@ -253,19 +253,15 @@ impl TeamMode {
         vault: &Vault,
         (server_url, email, password): (&str, &str, &str),
     ) -> Result<TeamStatusView, IpcError> {
-        let slot = self.slot.clone().ok_or_else(|| {
-            IpcError::new(
-                "vault.keychain_unavailable",
-                "Signing in to a team needs the system keychain, which is not available.",
-            )
-        })?;
-        let device = format!("Kaito on {}", host_name());
-        let client =
-            TeamClient::sign_in(vault, slot, server_url, (email, password), &device).await?;
-        *self.client.write().await = Some(Arc::new(client));
-        self.account_changed();
-        self.sync_now.notify_one();
-        self.status(vault).await
+        let client = TeamClient::sign_in(
+            vault,
+            self.keychain_slot()?,
+            server_url,
+            (email, password),
+            &device_name(),
+        )
+        .await?;
+        self.adopt(vault, client).await
     }
 
     /// Joins a team with a `kaito://join` invite link: name and first password for
@@ -276,15 +272,31 @@ impl TeamMode {
         link: &str,
         (name, password): (&str, &str),
     ) -> Result<TeamStatusView, IpcError> {
-        let slot = self.slot.clone().ok_or_else(|| {
+        let link = kaito_vault::team::JoinLink::parse(link)?;
+        let client = TeamClient::join(
+            vault,
+            self.keychain_slot()?,
+            &link,
+            (name, password),
+            &device_name(),
+        )
+        .await?;
+        self.adopt(vault, client).await
+    }
+
+    /// Where a sign-in is kept; none without a keychain.
+    fn keychain_slot(&self) -> Result<Arc<dyn SecretSlot>, IpcError> {
+        self.slot.clone().ok_or_else(|| {
             IpcError::new(
                 "vault.keychain_unavailable",
-                "Joining a team needs the system keychain, which is not available.",
+                "Team mode needs the system keychain, which is not available.",
             )
-        })?;
-        let link = kaito_vault::team::JoinLink::parse(link)?;
-        let device = format!("Kaito on {}", host_name());
-        let client = TeamClient::join(vault, slot, &link, (name, password), &device).await?;
+        })
+    }
+
+    /// Makes a fresh sign-in the device's: the previous account's state goes, the
+    /// outbox sync and the inbox follow the new one.
+    async fn adopt(&self, vault: &Vault, client: TeamClient) -> Result<TeamStatusView, IpcError> {
         *self.client.write().await = Some(Arc::new(client));
         self.account_changed();
         self.sync_now.notify_one();
@@ -337,8 +349,8 @@ impl TeamMode {
         for shared in listed {
             let on_device = kept.contains(&shared.token_id);
             let (code, code_error) = if on_device {
-                match local_code(vault, &shared.token_id).await {
-                    Ok(code) => (Some(code), None),
+                match kept_code(vault, &shared.token_id).await {
+                    Ok(code) => (code, None),
                     Err(error) => (None, Some(error)),
                 }
             } else if shared.access.is_some() {
@@ -443,16 +455,9 @@ impl TeamMode {
         surface: &str,
     ) -> Result<crate::state::CopiedCode, IpcError> {
         let vault = state.vault()?;
-        let client = self.client().await.ok_or_else(|| {
-            IpcError::new("team.not_linked", "This device is not signed in to a team.")
-        })?;
-        let code = if vault
-            .team_seed_ids()
-            .await?
-            .iter()
-            .any(|(id, _)| id == token_id)
-        {
-            local_code(vault, token_id).await?
+        let client = self.signed_in().await?;
+        let code = if let Some(code) = kept_code(vault, token_id).await? {
+            code
         } else {
             let (code, error) = self.codes_at(&client, token_id, Instant::now()).await;
             code.ok_or_else(|| {
@@ -476,10 +481,7 @@ impl TeamMode {
 
     /// Keeps a full-seed token's seed on this device (sealed in the vault).
     pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), IpcError> {
-        let client = self.client().await.ok_or_else(|| {
-            IpcError::new("team.not_linked", "This device is not signed in to a team.")
-        })?;
-        client.keep_seed(vault, token_id).await?;
+        self.signed_in().await?.keep_seed(vault, token_id).await?;
         Ok(())
     }
 
@@ -682,14 +684,12 @@ fn notify_message<R: Runtime>(app: &AppHandle<R>, message: &SmsMessageView) {
     }
 }
 
-/// A kept seed's codes now, computed here.
-async fn local_code(vault: &Vault, token_id: &str) -> Result<CodeView, IpcError> {
-    let uri = vault.team_seed(token_id).await?.ok_or_else(|| {
-        IpcError::new(
-            "team.no_seed",
-            "This token's seed is not kept on this device.",
-        )
-    })?;
+/// The codes now of a token whose seed this device keeps, computed here; `None`
+/// when it keeps none.
+async fn kept_code(vault: &Vault, token_id: &str) -> Result<Option<CodeView>, IpcError> {
+    let Some(uri) = vault.team_seed(token_id).await? else {
+        return Ok(None);
+    };
     let token = kaito_core::uri::parse(&uri).map_err(|error| {
         IpcError::new(
             "team.bad_seed",
@@ -697,10 +697,15 @@ async fn local_code(vault: &Vault, token_id: &str) -> Result<CodeView, IpcError>
         )
     })?;
     let generator = kaito_core::otp::CodeGenerator::new(&token);
-    Ok(crate::views::code_view(
+    Ok(Some(crate::views::code_view(
         &generator,
         crate::views::unix_now(),
-    ))
+    )))
+}
+
+/// How this device appears in the team's device list.
+fn device_name() -> String {
+    format!("Kaito on {}", host_name())
 }
 
 fn host_name() -> String {
