@@ -6,6 +6,7 @@ use std::time::Duration;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
+use crate::AppError;
 use crate::IpcError;
 use crate::state::{AppState, CopiedCode};
 
@@ -45,10 +46,9 @@ pub fn place<R: Runtime>(
     app.clipboard()
         .write_secret(copied.code.clone())
         .map_err(|error| {
-            IpcError::new(
-                "clipboard.unavailable",
-                format!("Could not copy to the clipboard: {error}"),
-            )
+            IpcError::from(AppError::ClipboardUnavailable(format!(
+                "Could not copy to the clipboard: {error}"
+            )))
         })?;
     if let Some(delay) = clear_after(clear_setting, copied.valid_for) {
         schedule_clear(app.clone(), copied.code.clone(), delay);

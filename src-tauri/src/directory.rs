@@ -10,6 +10,7 @@ use kaito_core::directory::{DEFAULT_SOURCE_URL, Directory};
 use kaito_vault::{CachedDirectory, DirectoryDownload, StoredToken, Vault};
 use tauri::{AppHandle, Emitter, Runtime};
 
+use crate::AppError;
 use crate::IpcError;
 use crate::state::lock;
 use crate::views::{DirectoryStatus, ServiceBrief, ServiceView, millis};
@@ -180,14 +181,10 @@ impl DirectoryState {
             return Ok(());
         }
         if !response.status().is_success() {
-            return Err(IpcError::new(
-                "directory.http_status",
-                format!(
-                    "The 2FA directory server answered {} for {}; the cached copy stays in use.",
-                    response.status(),
-                    self.source_url
-                ),
-            ));
+            return Err(IpcError::from(AppError::DirectoryStatus {
+                status: response.status().to_string(),
+                url: self.source_url.clone(),
+            }));
         }
         let header = |name: reqwest::header::HeaderName| {
             response
@@ -206,13 +203,9 @@ impl DirectoryState {
             .map_err(|error| unreachable_error(&self.source_url, &error))?
         {
             if body.len() + chunk.len() > MAX_BODY {
-                return Err(IpcError::new(
-                    "directory.too_large",
-                    format!(
-                        "The download from {} is over 32 MB, so it is not the 2FA directory.",
-                        self.source_url
-                    ),
-                ));
+                return Err(IpcError::from(AppError::DirectoryTooLarge(
+                    self.source_url.clone(),
+                )));
             }
             body.extend_from_slice(&chunk);
         }
@@ -254,12 +247,10 @@ fn unreachable_error(url: &str, error: &reqwest::Error) -> IpcError {
         detail = format!("{detail}: {cause}");
         source = cause.source();
     }
-    IpcError::new(
-        "directory.offline",
-        format!(
-            "Could not download the 2FA directory from {url} ({detail}). The cached copy stays in use."
-        ),
-    )
+    IpcError::from(AppError::DirectoryOffline {
+        url: url.to_owned(),
+        detail,
+    })
 }
 
 /// Loads the cache, then keeps it fresh: downloads when missing or a week old, checking

@@ -47,3 +47,96 @@ impl From<kaito_core::qr::QrError> for IpcError {
         Self::new(error.code(), error.to_string())
     }
 }
+
+/// The app shell's own failures (the crates' errors carry their own codes). The UI
+/// picks wording or actions by [`AppError::code`], so codes never change.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0:?} is not a token id")]
+    BadTokenId(String),
+    #[error("This token is no longer waiting to be added; start again.")]
+    PendingGone,
+    #[error("{0}")]
+    ManualInvalid(String),
+    #[error("This import is no longer waiting; open the file again.")]
+    ImportGone,
+    #[error("{0}")]
+    ImportTask(String),
+    #[error("{0}")]
+    ScanTask(String),
+    #[error(
+        "No QR code found on your screens. Make sure the whole code is visible, then try again."
+    )]
+    NoQrOnScreen,
+    #[error("Enter your passphrase to show this secret.")]
+    RevealNeedsPassphrase,
+    #[error("The QR code could not be drawn: {0}")]
+    RevealQr(String),
+    #[error("“{text}” is not a shortcut Kaito understands ({detail}).")]
+    ShortcutInvalid { text: String, detail: String },
+    #[error("{0} is already taken by another app or the desktop. Choose another combination.")]
+    ShortcutTaken(String),
+    #[error("The 2FA directory server answered {status} for {url}; the cached copy stays in use.")]
+    DirectoryStatus { status: String, url: String },
+    #[error("The download from {0} is over 32 MB, so it is not the 2FA directory.")]
+    DirectoryTooLarge(String),
+    #[error(
+        "Could not download the 2FA directory from {url} ({detail}). The cached copy stays in use."
+    )]
+    DirectoryOffline { url: String, detail: String },
+    #[error("Only web links can be opened, not {0:?}.")]
+    NotWebLink(String),
+    #[error("Could not open the browser: {0}")]
+    LinkOpenFailed(String),
+    #[error("Could not change starting at login: {0}")]
+    Autostart(String),
+    #[error("{0}")]
+    ClipboardUnavailable(String),
+    #[error("The clipboard holds no image. Copy a screenshot of the QR code first.")]
+    ClipboardNoImage,
+    #[error("{0}")]
+    Camera(String),
+    #[error("Team mode is not running.")]
+    TeamNotRunning,
+    #[error("{0}")]
+    TeamFormInvalid(String),
+    #[error("{0}")]
+    ExportFailed(String),
+}
+
+impl AppError {
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadTokenId(_) => "token.bad_id",
+            Self::PendingGone => "token.pending_gone",
+            Self::ManualInvalid(_) => "manual.invalid",
+            Self::ImportGone => "import.gone",
+            Self::ImportTask(_) => "import.task",
+            Self::ScanTask(_) => "qr.task",
+            Self::NoQrOnScreen => "qr.no_code",
+            Self::RevealNeedsPassphrase => "reveal.passphrase_required",
+            Self::RevealQr(_) => "reveal.qr",
+            Self::ShortcutInvalid { .. } => "shortcut.invalid",
+            Self::ShortcutTaken(_) => "shortcut.unavailable",
+            Self::DirectoryStatus { .. } => "directory.http_status",
+            Self::DirectoryTooLarge(_) => "directory.too_large",
+            Self::DirectoryOffline { .. } => "directory.offline",
+            Self::NotWebLink(_) => "link.not_web",
+            Self::LinkOpenFailed(_) => "link.open_failed",
+            Self::Autostart(_) => "autostart.failed",
+            Self::ClipboardUnavailable(_) => "clipboard.unavailable",
+            Self::ClipboardNoImage => "clipboard.no_image",
+            Self::Camera(_) => "camera.failed",
+            Self::TeamNotRunning => "team.not_linked",
+            Self::TeamFormInvalid(_) => "team.invalid",
+            Self::ExportFailed(_) => "export.failed",
+        }
+    }
+}
+
+impl From<AppError> for IpcError {
+    fn from(error: AppError) -> Self {
+        Self::new(error.code(), error.to_string())
+    }
+}

@@ -4,9 +4,9 @@
 mod camera;
 mod clipboard;
 mod clock_check;
-mod commands;
 mod directory;
 mod error;
+mod ipc;
 mod launch;
 mod palette;
 mod paths;
@@ -33,7 +33,7 @@ const WINDOW_STATE: StateFlags = StateFlags::SIZE
     .union(StateFlags::POSITION)
     .union(StateFlags::MAXIMIZED);
 
-pub use error::IpcError;
+pub use error::{AppError, IpcError};
 
 /// Starts the app and blocks until it quits.
 #[allow(
@@ -92,78 +92,78 @@ pub fn run() {
         .setup(move |app| setup(app, launch_uri.clone(), start_hidden))
         .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::team_status,
-            commands::team_sign_in,
-            commands::team_sign_out,
-            commands::team_join,
-            commands::team_tokens,
-            commands::copy_team_code,
-            commands::team_inbox,
-            commands::copy_sms_code,
-            commands::team_keep_seed,
-            commands::team_forget_seed,
-            commands::team_admin_overview,
-            commands::team_add_member,
-            commands::team_invite,
-            commands::team_disable_member,
-            commands::team_create_group,
-            commands::team_add_to_group,
-            commands::team_remove_from_group,
-            commands::team_add_shared_token,
-            commands::team_rotate,
-            commands::team_grant,
-            commands::team_revoke_grant,
-            commands::team_audit,
-            commands::team_export_audit,
-            commands::team_sinks,
-            commands::team_add_sink,
-            commands::team_remove_sink,
-            commands::list_tokens,
-            commands::stage_uri,
-            commands::pending_code,
-            commands::confirm_pending,
-            commands::discard_pending,
-            commands::copy_code,
-            commands::delete_token,
-            commands::undo_delete,
-            commands::directory_status,
-            commands::directory_search,
-            commands::directory_match,
-            commands::directory_refresh,
-            commands::open_link,
-            commands::validate_manual,
-            commands::stage_manual,
-            commands::preview_import,
-            commands::commit_import,
-            commands::discard_import,
-            commands::edit_token,
-            commands::move_token,
-            commands::list_groups,
-            commands::get_settings,
-            commands::save_settings,
-            commands::lock_status,
-            commands::lock_now,
-            commands::unlock,
-            commands::set_passphrase,
-            commands::change_passphrase,
-            commands::remove_passphrase,
-            commands::touch,
-            commands::scan_image,
-            commands::scan_clipboard,
-            commands::scan_screen,
-            commands::list_cameras,
-            commands::start_camera,
-            commands::stop_camera,
-            commands::reset_scan,
-            commands::reveal_secret,
-            commands::clock_warning,
-            commands::take_launch_uri,
-            commands::shortcut_problem,
-            commands::autostart_enabled,
-            commands::set_autostart,
-            commands::hide_palette,
-            commands::show_main_window,
+            ipc::settings::app_info,
+            ipc::team::team_status,
+            ipc::team::team_sign_in,
+            ipc::team::team_sign_out,
+            ipc::team::team_join,
+            ipc::team::team_tokens,
+            ipc::team::copy_team_code,
+            ipc::team::team_inbox,
+            ipc::team::copy_sms_code,
+            ipc::team::team_keep_seed,
+            ipc::team::team_forget_seed,
+            ipc::admin::team_admin_overview,
+            ipc::admin::team_add_member,
+            ipc::admin::team_invite,
+            ipc::admin::team_disable_member,
+            ipc::admin::team_create_group,
+            ipc::admin::team_add_to_group,
+            ipc::admin::team_remove_from_group,
+            ipc::admin::team_add_shared_token,
+            ipc::admin::team_rotate,
+            ipc::admin::team_grant,
+            ipc::admin::team_revoke_grant,
+            ipc::admin::team_audit,
+            ipc::admin::team_export_audit,
+            ipc::admin::team_sinks,
+            ipc::admin::team_add_sink,
+            ipc::admin::team_remove_sink,
+            ipc::tokens::list_tokens,
+            ipc::enroll::stage_uri,
+            ipc::enroll::pending_code,
+            ipc::enroll::confirm_pending,
+            ipc::enroll::discard_pending,
+            ipc::tokens::copy_code,
+            ipc::tokens::delete_token,
+            ipc::tokens::undo_delete,
+            ipc::directory::directory_status,
+            ipc::directory::directory_search,
+            ipc::directory::directory_match,
+            ipc::directory::directory_refresh,
+            ipc::directory::open_link,
+            ipc::enroll::validate_manual,
+            ipc::enroll::stage_manual,
+            ipc::enroll::preview_import,
+            ipc::enroll::commit_import,
+            ipc::enroll::discard_import,
+            ipc::tokens::edit_token,
+            ipc::tokens::move_token,
+            ipc::tokens::list_groups,
+            ipc::settings::get_settings,
+            ipc::settings::save_settings,
+            ipc::lock::lock_status,
+            ipc::lock::lock_now,
+            ipc::lock::unlock,
+            ipc::lock::set_passphrase,
+            ipc::lock::change_passphrase,
+            ipc::lock::remove_passphrase,
+            ipc::windows::touch,
+            ipc::scan::scan_image,
+            ipc::scan::scan_clipboard,
+            ipc::scan::scan_screen,
+            ipc::scan::list_cameras,
+            ipc::scan::start_camera,
+            ipc::scan::stop_camera,
+            ipc::scan::reset_scan,
+            ipc::tokens::reveal_secret,
+            ipc::settings::clock_warning,
+            ipc::windows::take_launch_uri,
+            ipc::settings::shortcut_problem,
+            ipc::settings::autostart_enabled,
+            ipc::settings::set_autostart,
+            ipc::windows::hide_palette,
+            ipc::windows::show_main_window,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {
@@ -201,10 +201,7 @@ fn setup(
         state.vault().ok().map(|vault| &**vault),
         &state::keychain_profile(data_dir.path()),
     )));
-    if let Ok(vault) = state.vault() {
-        tauri::async_runtime::spawn(team.clone().sync_forever(vault.clone()));
-    }
-    tauri::async_runtime::spawn(team.clone().inbox_forever(app.handle().clone()));
+    team.spawn_tasks(app.handle(), state.vault().ok().cloned());
     app.manage(team);
     app.manage(state);
     app.manage(directory);
@@ -301,7 +298,7 @@ fn start_auto_lock<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
             if app.state::<state::AppState>().lock_if_idle() {
                 tracing::info!("locked after the idle period");
-                let _ = app.emit(commands::LOCKED_EVENT, ());
+                let _ = app.emit(ipc::lock::LOCKED_EVENT, ());
                 tray::refresh(&app, Vec::new(), true, true);
             }
         }

@@ -11,6 +11,7 @@ use tauri::{
 };
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 
+use crate::AppError;
 use crate::IpcError;
 use crate::state::lock;
 
@@ -82,10 +83,10 @@ pub fn register<R: Runtime>(app: &AppHandle<R>, wanted: Option<&str>) -> Result<
     let parsed = wanted
         .map(|text| {
             Shortcut::from_str(text).map_err(|error| {
-                IpcError::new(
-                    "shortcut.invalid",
-                    format!("“{text}” is not a shortcut Kaito understands ({error})."),
-                )
+                IpcError::from(AppError::ShortcutInvalid {
+                    text: text.to_owned(),
+                    detail: error.to_string(),
+                })
             })
         })
         .transpose()?;
@@ -96,13 +97,7 @@ pub fn register<R: Runtime>(app: &AppHandle<R>, wanted: Option<&str>) -> Result<
     if let (Some(shortcut), Some(text)) = (parsed, wanted) {
         shortcuts.register(shortcut).map_err(|error| {
             tracing::info!(%error, "global shortcut refused");
-            IpcError::new(
-                "shortcut.unavailable",
-                format!(
-                    "{} is already taken by another app or the desktop. Choose another combination.",
-                    readable(text)
-                ),
-            )
+            IpcError::from(AppError::ShortcutTaken(readable(text)))
         })?;
     }
     Ok(())

@@ -15,6 +15,7 @@ use kaito_vault::{
     Vault,
 };
 
+use crate::AppError;
 use crate::IpcError;
 use crate::directory::DirectoryState;
 use crate::views::{
@@ -65,7 +66,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn parse_id(id: &str) -> Result<TokenId, IpcError> {
     id.parse()
-        .map_err(|_| IpcError::new("token.bad_id", format!("{id:?} is not a token id")))
+        .map_err(|_| AppError::BadTokenId(id.to_owned()).into())
 }
 
 impl AppState {
@@ -287,7 +288,7 @@ impl AppState {
             let first = errors
                 .first()
                 .map_or_else(String::new, |e| e.message.clone());
-            IpcError::new("manual.invalid", first)
+            IpcError::from(AppError::ManualInvalid(first))
         })?;
         Ok(self.stage(token, unix_secs))
     }
@@ -305,7 +306,7 @@ impl AppState {
             kaito_core::detect_and_import(&bytes, password.as_deref())
         })
         .await
-        .map_err(|error| IpcError::new("import.task", error.to_string()))??;
+        .map_err(|error| IpcError::from(AppError::ImportTask(error.to_string())))??;
         let format = report.format.map_or("export", |f| f.name());
         let skipped = report.skipped.iter().map(views::skip_view).collect();
         let incomplete = report.incomplete.iter().map(ToString::to_string).collect();
@@ -359,7 +360,7 @@ impl AppState {
     ) -> Result<ScanResultView, IpcError> {
         let frame = tokio::task::spawn_blocking(move || Frame::from_image_bytes(&bytes))
             .await
-            .map_err(|error| IpcError::new("qr.task", error.to_string()))??;
+            .map_err(|error| IpcError::from(AppError::ScanTask(error.to_string())))??;
         self.scan_frame(frame, unix_secs).await
     }
 
@@ -375,10 +376,7 @@ impl AppState {
                 answer => return answer,
             }
         }
-        Err(IpcError::new(
-            "qr.no_code",
-            "No QR code found on your screens. Make sure the whole code is visible, then try again.",
-        ))
+        Err(AppError::NoQrOnScreen.into())
     }
 
     /// Decodes one frame into the current scan: a token, a finished export, or the
@@ -397,7 +395,7 @@ impl AppState {
             (session, step)
         })
         .await
-        .map_err(|error| IpcError::new("qr.task", error.to_string()))?;
+        .map_err(|error| IpcError::from(AppError::ScanTask(error.to_string())))?;
         let missing = session.missing_batches();
         *lock(&self.scan) = Some(session);
         self.scan_view(step, missing, unix_secs).await
@@ -466,12 +464,7 @@ impl AppState {
         let pending = lock(&self.imports)
             .get(import_id)
             .map(|p| (p.tokens.clone(), p.skipped.clone()))
-            .ok_or_else(|| {
-                IpcError::new(
-                    "import.gone",
-                    "This import is no longer waiting; open the file again.",
-                )
-            })?;
+            .ok_or_else(|| IpcError::from(AppError::ImportGone))?;
         let report = vault.import_tokens(&pending.0, pending.1).await?;
         lock(&self.imports).remove(import_id);
         Ok(ImportOutcome {
@@ -579,24 +572,16 @@ impl AppState {
         let id = parse_id(id)?;
         let vault = self.vault()?;
         if vault.has_passphrase().await? {
-            let passphrase = passphrase.filter(|p| !p.is_empty()).ok_or_else(|| {
-                IpcError::new(
-                    "reveal.passphrase_required",
-                    "Enter your passphrase to show this secret.",
-                )
-            })?;
+            let passphrase = passphrase
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| IpcError::from(AppError::RevealNeedsPassphrase))?;
             vault.unlock(passphrase).await?;
         }
         let stored = vault.get(id).await?;
         let token = with_secret(&stored, vault.reveal_secret(id).await?);
         let uri = kaito_core::uri::to_uri(&token);
         let qr_svg = qrcode::QrCode::new(uri.as_bytes())
-            .map_err(|error| {
-                IpcError::new(
-                    "reveal.qr",
-                    format!("The QR code could not be drawn: {error}"),
-                )
-            })?
+            .map_err(|error| IpcError::from(AppError::RevealQr(error.to_string())))?
             .render::<qrcode::render::svg::Color>()
             .min_dimensions(232, 232)
             .quiet_zone(true)
@@ -706,10 +691,7 @@ struct PendingImport {
 }
 
 fn pending_gone() -> IpcError {
-    IpcError::new(
-        "token.pending_gone",
-        "This token is no longer waiting to be added; start again.",
-    )
+    AppError::PendingGone.into()
 }
 
 /// Keychain profile: "default" for the standard data directory, otherwise one per

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use kaito_api::{GrantMode, NewGrant, NewInvite, NewSink, Role, SinkTarget, SyslogFormat};
-use kaito_vault::team::TeamClient;
-use kaito_vault::team_admin::{AuditFilter, audit_csv, audit_jsonl};
+use kaito_team::{AuditFilter, TeamClient, audit_csv, audit_jsonl};
 use serde::{Deserialize, Serialize};
 
+use crate::AppError;
 use crate::IpcError;
 
 /// Events the viewer shows at most, newest first; exports take up to the client's
@@ -192,16 +192,11 @@ pub struct SinkForm {
 }
 
 fn invalid(message: &str) -> IpcError {
-    IpcError::new("team.invalid", message)
+    IpcError::from(AppError::TeamFormInvalid(message.into()))
 }
 
 pub fn role(text: &str) -> Result<Role, IpcError> {
-    match text {
-        "member" => Ok(Role::Member),
-        "admin" => Ok(Role::Admin),
-        "owner" => Ok(Role::Owner),
-        _ => Err(invalid("The role must be member, admin or owner.")),
-    }
+    Role::parse(text).ok_or_else(|| invalid("The role must be member, admin or owner."))
 }
 
 pub async fn overview(client: &TeamClient) -> Result<TeamAdminView, IpcError> {
@@ -343,12 +338,12 @@ pub async fn export(
     };
     tauri::async_runtime::spawn_blocking(write)
         .await
-        .map_err(|error| IpcError::new("export.failed", error.to_string()))?
+        .map_err(|error| IpcError::from(AppError::ExportFailed(error.to_string())))?
         .map_err(|error| {
-            IpcError::new(
-                "export.failed",
-                format!("Could not write the export to {}: {error}", path.display()),
-            )
+            IpcError::from(AppError::ExportFailed(format!(
+                "Could not write the export to {}: {error}",
+                path.display()
+            )))
         })?;
     Ok(ExportedFile {
         path: path.display().to_string(),

@@ -17,6 +17,8 @@ pub mod shared;
 pub mod siem;
 pub mod sms;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Printed by `kaito-server --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

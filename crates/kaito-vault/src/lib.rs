@@ -7,8 +7,9 @@
 //!   rest of each token is plain metadata so listing and search need no decryption.
 //! - Every sensitive action writes a hash-chained audit event in the same
 //!   transaction ([`audit`]), drained by a sync client via [`Vault::pending`].
-//! - Team mode ([`team`]): the link to a team server, its sign-in in the keychain,
-//!   and the client that fetches shared tokens and server-computed codes.
+//! - Team mode's storage ([`team_store`]): the link to a team server, the last list of
+//!   shared tokens, the outbox for the team's audit log and kept seeds; the client
+//!   that talks to the server is the `kaito-team` crate.
 //! - An optional passphrase (Argon2id) wraps the vault key; while it is set the key
 //!   is kept only in wrapped form in the database and the keychain entry is removed,
 //!   so the lock protects the seeds and is not merely cosmetic.
@@ -20,8 +21,7 @@ mod crypto;
 mod error;
 pub mod keystore;
 mod settings;
-pub mod team;
-pub mod team_admin;
+pub mod team_store;
 mod vault;
 
 #[cfg(test)]
@@ -38,6 +38,7 @@ pub use keystore::{
     Channel, KeyNamespace, KeyStore, KeychainKeyStore, KeychainSecret, SecretSlot, VaultKey,
 };
 pub use settings::{Settings, SettingsError, Theme};
+pub use team_store::OutboxEvent;
 pub use vault::{
     CachedDirectory, CodeUse, DirectoryDownload, StoredToken, TokenEdit, TokenExtras, UndoHandle,
     Vault, VaultOptions,

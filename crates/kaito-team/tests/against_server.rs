@@ -1,4 +1,4 @@
-//! The desktop side of team mode against a real `kaito-server` over real HTTP, with
+//! The team client against a real `kaito-server` (in this process, over real HTTP), with
 //! a real vault file and the real OS keychain (run through
 //! `scripts/with-test-session.sh`): signing in and enrolling the device, a code-only
 //! member getting the server's codes with no seed anywhere on the device, the
@@ -9,10 +9,12 @@
 
 use std::sync::Arc;
 
-use kaito_api::{GrantMode, Role};
+use kaito_api::{GrantMode, LoginRequest, Role};
 use kaito_core::otp::CodeGenerator;
-use kaito_e2e::team_server::{MEMBER_PASSWORD, SEED, SHARED, Server, team_with_shared_token};
-use kaito_vault::team::{TeamClient, TeamError, TeamEventKind};
+use kaito_server::testing::{MEMBER_PASSWORD, SEED, SHARED, Server, team_with_shared_token};
+use kaito_team::{
+    Surface, TeamClient, TeamError, TeamEventKind, TeamLink, cached_tokens, record_event,
+};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
 use serde_json::json;
 
@@ -26,6 +28,13 @@ async fn device(path: &std::path::Path, profile: &str) -> (Vault, Arc<dyn Secret
     .unwrap();
     let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
     (Vault::open(path, Arc::new(keys)).await.unwrap(), slot)
+}
+
+fn login(email: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        email: email.to_owned(),
+        password: password.to_owned(),
+    }
 }
 
 fn require_session() {
@@ -57,13 +66,13 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
         &vault,
         slot.clone(),
         &server.url(),
-        ("mia@example.com", "not her password"),
+        &login("mia@example.com", "not her password"),
         "Mia's laptop",
     )
     .await
     .unwrap_err();
     assert_eq!(refused.code(), "auth.invalid_credentials");
-    assert!(vault.team_link().await.unwrap().is_none());
+    assert!(TeamLink::load(&vault).await.unwrap().is_none());
     assert!(
         slot.load().unwrap().is_none(),
         "a failed sign-in left a keychain entry"
@@ -72,7 +81,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
         &vault,
         slot.clone(),
         "http://kaito.example.com",
-        ("mia@example.com", MEMBER_PASSWORD),
+        &login("mia@example.com", MEMBER_PASSWORD),
         "x",
     )
     .await
@@ -83,12 +92,12 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
         &vault,
         slot.clone(),
         &format!("{}/", server.url()),
-        ("Mia@Example.com", MEMBER_PASSWORD),
+        &login("Mia@Example.com", MEMBER_PASSWORD),
         "Mia's laptop",
     )
     .await
     .unwrap();
-    let link = vault.team_link().await.unwrap().unwrap();
+    let link = TeamLink::load(&vault).await.unwrap().unwrap();
     assert_eq!(
         (
             link.email.as_str(),
@@ -156,7 +165,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
     let down = client.shared_tokens(&vault).await.unwrap_err();
     assert_eq!(down.code(), "team.unreachable");
     assert!(matches!(down, TeamError::Unreachable { .. }));
-    let (cached, _fetched_at) = vault.cached_team_tokens().await.unwrap().unwrap();
+    let (cached, _fetched_at) = cached_tokens(&vault).await.unwrap().unwrap();
     assert_eq!(cached, tokens);
 
     // Back on the same port: codes flow again.
@@ -179,8 +188,8 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
 
     // Signing out leaves no link, no cache and no keychain entry.
     client.sign_out(&vault).await.unwrap();
-    assert!(vault.team_link().await.unwrap().is_none());
-    assert!(vault.cached_team_tokens().await.unwrap().is_none());
+    assert!(TeamLink::load(&vault).await.unwrap().is_none());
+    assert!(cached_tokens(&vault).await.unwrap().is_none());
     assert!(slot.load().unwrap().is_none());
 }
 
@@ -197,26 +206,33 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
         &vault,
         slot.clone(),
         &server.url(),
-        ("mia@example.com", MEMBER_PASSWORD),
+        &login("mia@example.com", MEMBER_PASSWORD),
         "Mia's laptop",
     )
     .await
     .unwrap();
 
     // Offline: events wait in the outbox and the sync says why it failed.
-    vault
-        .record_team_event(&token_id, TeamEventKind::CodeViewed, "window")
-        .await
-        .unwrap();
-    vault
-        .record_team_event(&token_id, TeamEventKind::CodeCopied, "tray")
+    record_event(
+        &vault,
+        &token_id,
+        TeamEventKind::CodeViewed,
+        Surface::Window,
+    )
+    .await
+    .unwrap();
+    record_event(&vault, &token_id, TeamEventKind::CodeCopied, Surface::Tray)
         .await
         .unwrap();
     server.stop().await;
-    vault
-        .record_team_event(&token_id, TeamEventKind::CodeCopied, "palette")
-        .await
-        .unwrap();
+    record_event(
+        &vault,
+        &token_id,
+        TeamEventKind::CodeCopied,
+        Surface::Palette,
+    )
+    .await
+    .unwrap();
     let offline = client.sync_outbox(&vault).await.unwrap_err();
     assert_eq!(offline.code(), "team.unreachable");
     assert_eq!(vault.team_outbox_state().await.unwrap().0, 3);
@@ -233,10 +249,14 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
 
     // A sync that reached the server but died before noting it (a kill): the
     // resend is recognised, and the log still holds each event once.
-    vault
-        .record_team_event(&token_id, TeamEventKind::CodeCopied, "window")
-        .await
-        .unwrap();
+    record_event(
+        &vault,
+        &token_id,
+        TeamEventKind::CodeCopied,
+        Surface::Window,
+    )
+    .await
+    .unwrap();
     vault.close().await;
     {
         use sqlx::Connection as _;
@@ -309,7 +329,7 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
         &vault,
         slot,
         &server.url(),
-        ("mia@example.com", MEMBER_PASSWORD),
+        &login("mia@example.com", MEMBER_PASSWORD),
         "Mia's laptop",
     )
     .await
@@ -375,7 +395,7 @@ async fn a_full_seed_member_keeps_the_seed_sealed_and_loses_it_with_the_grant() 
         &vault,
         slot,
         &server.url(),
-        ("mia@example.com", MEMBER_PASSWORD),
+        &login("mia@example.com", MEMBER_PASSWORD),
         "Mia's laptop",
     )
     .await

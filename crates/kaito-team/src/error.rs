@@ -1,0 +1,72 @@
+//! Why a team call failed, with a stable code for the UI.
+
+use std::time::Duration;
+
+use kaito_vault::VaultError;
+
+/// Why a team operation failed; [`TeamError::code`] is what the UI shows.
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    #[error(
+        "“{0}” is not a team server address: use https://…, or http:// only for this computer (localhost)"
+    )]
+    BadUrl(String),
+    #[error("this is not a Kaito invite link: {0}")]
+    BadJoinLink(String),
+    #[error("the team server at {url} cannot be reached: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// The server said no, with its own code and message.
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("this device is not signed in to a team")]
+    NotLinked,
+    /// The server asked to wait (HTTP 429 with `Retry-After`).
+    #[error("the team server is busy; trying again in {} s", after.as_secs())]
+    RetryLater { after: Duration },
+    #[error("the team sign-in has ended (signed out, disabled or expired); sign in again")]
+    SignedOut,
+    #[error("Team mode needs the system keychain, which is not available.")]
+    NoKeychain,
+    #[error("No code for this token yet.")]
+    NoCode,
+    #[error("That message is no longer in the inbox.")]
+    NoMessage,
+    #[error("No code was found in that message.")]
+    NoCodeInMessage,
+    #[error("The kept seed of this token cannot be used: {0}")]
+    BadSeed(String),
+    #[error("The server closed the inbox stream.")]
+    StreamClosed,
+    #[error("the team server answered something Kaito does not understand: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl TeamError {
+    /// A stable code for the UI: the server's own for its refusals
+    /// (`auth.invalid_credentials`, `grant.none`…), `team.*` for the rest.
+    #[must_use]
+    pub fn code(&self) -> String {
+        match self {
+            Self::BadUrl(_) => "team.bad_url".to_owned(),
+            Self::BadJoinLink(_) => "team.bad_join_link".to_owned(),
+            Self::Unreachable { .. } => "team.unreachable".to_owned(),
+            Self::Refused { code, .. } => code.clone(),
+            Self::NotLinked => "team.not_linked".to_owned(),
+            Self::RetryLater { .. } => "team.retry_later".to_owned(),
+            Self::SignedOut => "team.signed_out".to_owned(),
+            Self::Protocol(_) => "team.protocol".to_owned(),
+            Self::NoKeychain => "vault.keychain_unavailable".to_owned(),
+            Self::NoCode | Self::NoCodeInMessage => "team.no_code".to_owned(),
+            Self::NoMessage => "team.no_message".to_owned(),
+            Self::BadSeed(_) => "team.bad_seed".to_owned(),
+            Self::StreamClosed => "team.stream_closed".to_owned(),
+            Self::Vault(error) => error.code().to_owned(),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The admin screens: each a one-line call into [`crate::team_admin`] or the team
+//! client, with the signed-in client as an argument (the server checks the role).
+
+// Tauri hands commands their state and arguments by value.
+#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+
+use std::sync::Arc;
+
+use kaito_team::TeamClient;
+use tauri::ipc::{CommandArg, CommandItem, InvokeError};
+
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::AppError;
+use crate::IpcError;
+use crate::team::TeamMode;
+use crate::team_admin;
+
+/// The signed-in team client, as a command argument: a command taking it fails
+/// with `team.not_linked` before it runs when this device is signed out.
+pub struct SignedIn(Arc<TeamClient>);
+
+impl std::ops::Deref for SignedIn {
+    type Target = TeamClient;
+
+    fn deref(&self) -> &TeamClient {
+        &self.0
+    }
+}
+
+impl<'de, R: Runtime> CommandArg<'de, R> for SignedIn {
+    fn from_command(command: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        let team = command
+            .message
+            .webview_ref()
+            .try_state::<Arc<TeamMode>>()
+            .ok_or_else(|| InvokeError::from(IpcError::from(AppError::TeamNotRunning)))?;
+        team.signed_in().map(Self).map_err(InvokeError::from)
+    }
+}
+
+#[tauri::command]
+pub async fn team_admin_overview(team: SignedIn) -> Result<team_admin::TeamAdminView, IpcError> {
+    team_admin::overview(&team).await
+}
+
+#[tauri::command]
+pub async fn team_add_member(
+    team: SignedIn,
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+) -> Result<(), IpcError> {
+    let password = zeroize::Zeroizing::new(password);
+    let role = team_admin::role(&role)?;
+    team.add_member((email.trim(), name.trim()), role, &password)
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn team_invite(
+    team: SignedIn,
+    email: String,
+    role: String,
+) -> Result<team_admin::InviteRow, IpcError> {
+    team_admin::invite(&team, &email, team_admin::role(&role)?).await
+}
+
+#[tauri::command]
+pub async fn team_disable_member(team: SignedIn, user_id: String) -> Result<(), IpcError> {
+    Ok(team.disable_member(&user_id).await?)
+}
+
+#[tauri::command]
+pub async fn team_create_group(team: SignedIn, name: String) -> Result<(), IpcError> {
+    team.create_group(name.trim()).await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn team_add_to_group(
+    team: SignedIn,
+    group_id: String,
+    user_id: String,
+) -> Result<(), IpcError> {
+    Ok(team.add_to_group(&group_id, &user_id).await?)
+}
+
+#[tauri::command]
+pub async fn team_remove_from_group(
+    team: SignedIn,
+    group_id: String,
+    user_id: String,
+) -> Result<(), IpcError> {
+    Ok(team.remove_from_group(&group_id, &user_id).await?)
+}
+
+#[tauri::command]
+pub async fn team_add_shared_token(team: SignedIn, uri: String) -> Result<String, IpcError> {
+    let uri = zeroize::Zeroizing::new(uri);
+    // Checked here first: the server would refuse it too, but less helpfully.
+    kaito_core::uri::parse(uri.trim())?;
+    Ok(team.add_shared_token(uri.trim()).await?)
+}
+
+#[tauri::command]
+pub async fn team_rotate(team: SignedIn, token_id: String, uri: String) -> Result<(), IpcError> {
+    let uri = zeroize::Zeroizing::new(uri);
+    kaito_core::uri::parse(uri.trim())?;
+    Ok(team.rotate(&token_id, uri.trim()).await?)
+}
+
+#[tauri::command]
+pub async fn team_grant(
+    team: SignedIn,
+    token_id: String,
+    grant: team_admin::GrantForm,
+) -> Result<(), IpcError> {
+    team_admin::grant(&team, &token_id, grant).await
+}
+
+#[tauri::command]
+pub async fn team_revoke_grant(team: SignedIn, grant_id: String) -> Result<(), IpcError> {
+    Ok(team.revoke_grant(&grant_id).await?)
+}
+
+#[tauri::command]
+pub async fn team_audit(
+    team: SignedIn,
+    filter: team_admin::AuditFilterForm,
+) -> Result<team_admin::AuditPageView, IpcError> {
+    team_admin::audit(&team, filter).await
+}
+
+#[tauri::command]
+pub async fn team_export_audit<R: Runtime>(
+    app: AppHandle<R>,
+    team: SignedIn,
+    filter: team_admin::AuditFilterForm,
+    format: String,
+) -> Result<team_admin::ExportedFile, IpcError> {
+    use tauri::Manager as _;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|error| IpcError::from(AppError::ExportFailed(error.to_string())))?;
+    team_admin::export(&team, filter, &format, dir).await
+}
+
+#[tauri::command]
+pub async fn team_sinks(team: SignedIn) -> Result<Vec<team_admin::SinkRow>, IpcError> {
+    team_admin::sinks(&team).await
+}
+
+#[tauri::command]
+pub async fn team_add_sink(team: SignedIn, sink: team_admin::SinkForm) -> Result<(), IpcError> {
+    team_admin::add_sink(&team, sink).await
+}
+
+#[tauri::command]
+pub async fn team_remove_sink(team: SignedIn, sink_id: String) -> Result<(), IpcError> {
+    Ok(team.remove_sink(&sink_id).await?)
+}

@@ -1,0 +1,135 @@
+//! Team mode for every member: sign-in, the shared tokens and their codes, the SMS inbox, kept seeds.
+
+// Tauri hands commands their state and arguments by value.
+#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+
+use std::sync::Arc;
+
+use kaito_api::LoginRequest;
+use kaito_team::Surface;
+
+use tauri::{AppHandle, Runtime, State};
+
+use crate::IpcError;
+use crate::state::AppState;
+use crate::team::{TeamInboxView, TeamMode, TeamStatusView, TeamTokensView};
+
+#[tauri::command]
+pub async fn team_status(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TeamStatusView, IpcError> {
+    team.status(state.vault()?).await
+}
+
+#[tauri::command]
+pub async fn team_sign_in(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> Result<TeamStatusView, IpcError> {
+    let password = zeroize::Zeroizing::new(password);
+    let login = LoginRequest {
+        email,
+        password: password.to_string(),
+    };
+    let signed_in = team.sign_in(state.vault()?, &server_url, &login).await;
+    drop(zeroize::Zeroizing::new(login.password));
+    signed_in
+}
+
+#[tauri::command]
+pub async fn team_join(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    link: String,
+    name: String,
+    password: String,
+) -> Result<TeamStatusView, IpcError> {
+    let (link, password) = (
+        zeroize::Zeroizing::new(link),
+        zeroize::Zeroizing::new(password),
+    );
+    team.join(state.vault()?, &link, &name, &password).await
+}
+
+#[tauri::command]
+pub async fn team_sign_out(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TeamStatusView, IpcError> {
+    team.sign_out(state.vault()?).await
+}
+
+#[tauri::command]
+pub async fn team_tokens<R: Runtime>(
+    app: AppHandle<R>,
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TeamTokensView, IpcError> {
+    let view = team.tokens(state.vault()?, surface(&window)).await?;
+    crate::tray::sync_team(&app, &view);
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn copy_team_code<R: Runtime>(
+    app: AppHandle<R>,
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    token_id: String,
+) -> Result<String, IpcError> {
+    state.touch();
+    team.copy_code(&app, &state, &token_id, surface(&window))
+        .await
+        .map(|copied| copied.code)
+}
+
+#[tauri::command]
+pub async fn team_inbox(team: State<'_, Arc<TeamMode>>) -> Result<TeamInboxView, IpcError> {
+    Ok(team.inbox())
+}
+
+#[tauri::command]
+pub async fn copy_sms_code<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    seq: i64,
+) -> Result<String, IpcError> {
+    state.touch();
+    team.copy_sms_code(&app, &state, seq).await
+}
+
+/// Where a team code was shown or copied, for the team's log: the window that asked.
+fn surface<R: Runtime>(window: &tauri::WebviewWindow<R>) -> Surface {
+    if window.label() == crate::palette::LABEL {
+        Surface::Palette
+    } else {
+        Surface::Window
+    }
+}
+
+#[tauri::command]
+pub async fn team_keep_seed(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    token_id: String,
+) -> Result<(), IpcError> {
+    team.keep_seed(state.vault()?, &token_id).await
+}
+
+#[tauri::command]
+pub async fn team_forget_seed(
+    state: State<'_, AppState>,
+    token_id: String,
+) -> Result<(), IpcError> {
+    Ok(state.vault()?.forget_team_seed(&token_id).await?)
+}
+
+// The admin screens: each a one-line call into crate::team_admin (the server
+// checks the caller's role).
