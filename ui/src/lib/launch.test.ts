@@ -6,7 +6,9 @@ vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(
 import { launchLink, takeLaunchLink } from './launch';
 
 describe('launch links', () => {
-  beforeEach(() => invoke.mockReset());
+  beforeEach(() => {
+    invoke.mockReset();
+  });
 
   it('kaito:// in any case is a team invite; otpauth links add tokens', () => {
     expect(launchLink('kaito://join?server=https%3A%2F%2Fteam.example').kind).toBe('invite');
