@@ -5,28 +5,11 @@ const invoke = vi.fn();
 vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
 
 import App from './App.svelte';
+import { answerCommands, tokenView } from './test/fixtures';
 
-const github = {
-  id: '0190a0a0-0000-7000-8000-000000000001',
-  issuer: 'GitHub',
-  account: 'alice@example.com',
-  kind: 'totp',
-  algorithm: 'SHA1',
-  digits: 6,
-  group: 'Work',
-  favorite: false,
-  code: { current: '123456', next: '654321', remainingSecs: 17, period: 30 },
-  codeError: null,
-};
-const gitlab = { ...github, id: '0190a0a0-0000-7000-8000-000000000002', issuer: 'GitLab', group: null };
-
-function answer(table: Record<string, () => unknown>) {
-  invoke.mockImplementation(async (command: string) => {
-    const reply = table[command];
-    if (!reply) throw `command ${command} not mocked`;
-    return reply();
-  });
-}
+const github = tokenView({ group: 'Work' });
+const gitlab = tokenView({ id: '0190a0a0-0000-7000-8000-000000000002', issuer: 'GitLab' });
+const answer = (table: Record<string, () => unknown>) => answerCommands(invoke, table);
 
 describe('App', () => {
   beforeEach(() => {

@@ -5,6 +5,7 @@ vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(
 
 import { InboxCount } from './inbox.svelte';
 import { TeamSession, type TeamPage } from './session.svelte';
+import { answerCommands } from '../test/fixtures';
 
 const now = Date.now();
 const status = (role: string | null, linked = true) => ({
@@ -19,11 +20,7 @@ const status = (role: string | null, linked = true) => ({
 });
 
 function answer(inbox: () => unknown, teamStatus: () => unknown) {
-  invoke.mockImplementation(async (command: string) => {
-    if (command === 'team_inbox') return inbox();
-    if (command === 'team_status') return teamStatus();
-    throw { code: 'test.unmocked', message: `command ${command} not mocked` };
-  });
+  answerCommands(invoke, { team_inbox: inbox, team_status: teamStatus });
 }
 
 describe('TeamSession', () => {

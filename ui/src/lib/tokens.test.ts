@@ -5,20 +5,10 @@ vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(
 
 import { TokenList } from './tokens.svelte';
 import type { TokenView } from '../bindings/TokenView';
+import { tokenView } from '../test/fixtures';
 
-const token = (id: string, issuer: string, group: string | null, remainingSecs = 17): TokenView => ({
-  id,
-  issuer,
-  account: `${issuer.toLowerCase()}@example.com`,
-  kind: 'totp',
-  algorithm: 'SHA1',
-  digits: 6,
-  group,
-  favorite: false,
-  code: { current: '123456', next: '654321', remainingSecs, period: 30 },
-  codeError: null,
-  service: null,
-});
+const token = (id: string, issuer: string, group: string | null, remainingSecs = 17): TokenView =>
+  tokenView({ id, issuer, group, code: { current: '123456', next: '654321', remainingSecs, period: 30 } });
 
 describe('TokenList', () => {
   const events = { onopen: vi.fn(), onlocked: vi.fn() };

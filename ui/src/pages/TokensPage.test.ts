@@ -10,29 +10,18 @@ import { TokenList } from '../lib/tokens.svelte';
 import { DirectoryHits } from '../lib/directoryHits.svelte';
 import { Toast } from '../lib/toast.svelte';
 import type { TokenView } from '../bindings/TokenView';
+import { answerCommands, tokenView } from '../test/fixtures';
 
-const token = (n: number): TokenView => ({
-  id: `0190a0a0-0000-7000-8000-00000000000${n}`,
-  issuer: ['Alpha', 'Bravo', 'Charlie'][n - 1]!,
-  account: 'me',
-  kind: 'totp',
-  algorithm: 'SHA1',
-  digits: 6,
-  group: null,
-  favorite: false,
-  code: { current: '123456', next: '654321', remainingSecs: 17, period: 30 },
-  codeError: null,
-  service: null,
-});
+const token = (n: number): TokenView =>
+  tokenView({ id: `0190a0a0-0000-7000-8000-00000000000${n}`, issuer: ['Alpha', 'Bravo', 'Charlie'][n - 1]!, account: 'me' });
 const [alpha, bravo, charlie] = [token(1), token(2), token(3)];
 
 async function page() {
-  invoke.mockImplementation(async (command: string) => {
-    if (command === 'list_tokens') return [alpha, bravo, charlie];
-    if (command === 'copy_code') return '123456';
-    if (command === 'move_token') return null;
-    if (command === 'team_tokens') return { linked: false, stale: false, problem: null, tokens: [] };
-    throw { code: 'test.unmocked', message: `command ${command} not mocked` };
+  answerCommands(invoke, {
+    list_tokens: () => [alpha, bravo, charlie],
+    copy_code: () => '123456',
+    move_token: () => null,
+    team_tokens: () => ({ linked: false, stale: false, problem: null, tokens: [] }),
   });
   const list = new TokenList({ onopen: () => {}, onlocked: () => {} });
   await list.load();
