@@ -1,5 +1,5 @@
 import { commands, type KaitoError } from './ipc';
-import { matchesQuery, secondsLeft } from './format';
+import { matchesQuery, someCodeExpired } from './format';
 import type { TokenView } from '../bindings/TokenView';
 
 /** What a load learns about the vault, for the shell's lock screen. */
@@ -66,10 +66,7 @@ export class TokenList {
    */
   tick(now = Date.now()) {
     this.now = now;
-    const expired = this.tokens.some(
-      (t) => t.code?.remainingSecs != null && secondsLeft(t.code.remainingSecs, this.fetchedAt, now) === 0,
-    );
-    if (expired) this.load();
+    if (someCodeExpired(this.tokens, this.fetchedAt, now)) this.load();
   }
 
   /** Nothing derived from a seed stays on screen behind the lock. */
