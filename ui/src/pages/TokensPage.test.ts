@@ -95,4 +95,27 @@ describe('TokensPage', () => {
     await waitFor(() => expect(toast.current?.text).toBe('Copied 123 456 — Bravo'));
     expect(invoke).toHaveBeenCalledWith('copy_code', { id: bravo.id });
   });
+
+  it('a long list renders only the rows in the scroller’s view, following its scroll', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => tokenView({ id: `id-${i}`, issuer: `Service${String(i).padStart(4, '0')}` }));
+    answerCommands(invoke, { list_tokens: () => many, team_tokens: () => ({ linked: false, stale: false, problem: null, tokens: [] }) });
+    const list = new TokenList({ onopen: () => {}, onlocked: () => {} });
+    await list.load();
+    // jsdom has no layout: the scroller says where it is scrolled and how high it is.
+    const scroller = document.createElement('main');
+    let scrolled = 0;
+    Object.defineProperty(scroller, 'scrollTop', { get: () => scrolled, set: (value: number) => (scrolled = value) });
+    Object.defineProperty(scroller, 'clientHeight', { value: 720 });
+    render(TokensPage, { list, directory: new DirectoryHits(), toast: new Toast(), scroller, onadd: () => {}, ondetails: () => {}, onlookup: () => {} });
+    const issuers = () => screen.getAllByTestId('token-issuer').map((e) => e.textContent?.trim());
+    await waitFor(() => expect(issuers()).toContain('Service0000'));
+    expect(issuers().length).toBeLessThan(60);
+    expect(screen.getByTestId('token-list').dataset.total).toBe('1000');
+
+    scrolled = 72 * 900;
+    scroller.dispatchEvent(new Event('scroll'));
+    await waitFor(() => expect(issuers()).toContain('Service0905'));
+    expect(issuers()).not.toContain('Service0000');
+  });
 });
+
