@@ -5,28 +5,11 @@ const invoke = vi.fn();
 vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
 
 import App from './App.svelte';
+import { answerCommands, tokenView } from './test/fixtures';
 
-const github = {
-  id: '0190a0a0-0000-7000-8000-000000000001',
-  issuer: 'GitHub',
-  account: 'alice@example.com',
-  kind: 'totp',
-  algorithm: 'SHA1',
-  digits: 6,
-  group: 'Work',
-  favorite: false,
-  code: { current: '123456', next: '654321', remainingSecs: 17, period: 30 },
-  codeError: null,
-};
-const gitlab = { ...github, id: '0190a0a0-0000-7000-8000-000000000002', issuer: 'GitLab', group: null };
-
-function answer(table: Record<string, () => unknown>) {
-  invoke.mockImplementation(async (command: string) => {
-    const reply = table[command];
-    if (!reply) throw `command ${command} not mocked`;
-    return reply();
-  });
-}
+const github = tokenView({ group: 'Work' });
+const gitlab = tokenView({ id: '0190a0a0-0000-7000-8000-000000000002', issuer: 'GitLab' });
+const answer = (table: Record<string, () => unknown>) => answerCommands(invoke, table);
 
 describe('App', () => {
   beforeEach(() => {
@@ -77,4 +60,22 @@ describe('App', () => {
     expect(screen.queryByTestId('empty-state')).toBeNull();
     expect((await screen.findByText(/cannot create the data directory/)).textContent).toContain('Could not reach');
   });
+
+  it('counts a new text on the Inbox tab until the inbox is opened; the Admin tab is for owners', async () => {
+    const text = { seq: 9, receivedAtMs: Date.now(), body: 'Your code is 123456', code: '123456', from: '+15550100', numberId: 'n1', numberLabel: 'Support' };
+    answer({
+      list_tokens: () => [],
+      app_info: () => ({ version: '1', dataDir: '/d' }),
+      team_inbox: () => ({ linked: true, live: true, problem: null, messages: [text] }),
+      team_status: () => ({ linked: true, role: 'member', serverUrl: 'https://team.example', email: null, name: null, teamName: 'Acme', pendingEvents: 0, lastSyncedAtMs: null }),
+    });
+    render(App);
+    expect((await screen.findByTestId('inbox-unread')).textContent).toBe('1');
+    expect(screen.queryByTestId('nav-admin')).toBeNull();
+    await fireEvent.click(screen.getByTestId('nav-inbox'));
+    expect(screen.queryByTestId('inbox-unread')).toBeNull();
+    await fireEvent.click(screen.getByTestId('nav-tokens'));
+    expect(screen.queryByTestId('inbox-unread')).toBeNull();
+  });
 });
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupCode, initial, matchesQuery, secondsLeft } from './format';
+import { codeSecondsLeft, groupCode, initial, matchesQuery, secondsLeft, someCodeExpired } from './format';
 
 describe('groupCode', () => {
   it('splits codes in two readable halves', () => {
@@ -37,5 +37,22 @@ describe('initial', () => {
     expect(initial('github')).toBe('G');
     expect(initial('  (1password)')).toBe('1');
     expect(initial('')).toBe('?');
+  });
+});
+
+describe('codeSecondsLeft and someCodeExpired', () => {
+  const at = 1_800_000_000_000;
+  it('counts down a TOTP code and has no countdown for HOTP or a missing code', () => {
+    expect(codeSecondsLeft({ remainingSecs: 5 }, at, at + 2500)).toBe(3);
+    expect(codeSecondsLeft({ remainingSecs: null }, at, at + 2500)).toBeNull();
+    expect(codeSecondsLeft(null, at, at)).toBeNull();
+    expect(codeSecondsLeft(undefined, at, at)).toBeNull();
+  });
+  it('a list is due again once any countdown reaches zero, never for HOTP alone', () => {
+    const list = [{ code: { remainingSecs: null } }, { code: null }, { code: { remainingSecs: 3 } }];
+    expect(someCodeExpired(list, at, at + 2999)).toBe(false);
+    expect(someCodeExpired(list, at, at + 3000)).toBe(true);
+    expect(someCodeExpired(list.slice(0, 2), at, at + 60_000)).toBe(false);
+    expect(someCodeExpired([], at, at)).toBe(false);
   });
 });

@@ -12,6 +12,24 @@ export function secondsLeft(remainingAtFetch: number, fetchedAtMs: number, nowMs
   return Math.max(0, remainingAtFetch - elapsed);
 }
 
+/** Seconds left on `code` at `nowMs`, or null when it has no countdown (HOTP, or no code at all). */
+export function codeSecondsLeft(
+  code: { remainingSecs: number | null } | null | undefined,
+  fetchedAtMs: number,
+  nowMs: number,
+): number | null {
+  return code?.remainingSecs != null ? secondsLeft(code.remainingSecs, fetchedAtMs, nowMs) : null;
+}
+
+/** Some listed code has run out at `nowMs`: the list is due to be asked for again. */
+export function someCodeExpired(
+  items: readonly { code: { remainingSecs: number | null } | null }[],
+  fetchedAtMs: number,
+  nowMs: number,
+): boolean {
+  return items.some((item) => codeSecondsLeft(item.code, fetchedAtMs, nowMs) === 0);
+}
+
 /** Case-insensitive match of every word of `query` against issuer, account and group. */
 export function matchesQuery(query: string, fields: (string | null | undefined)[]): boolean {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);

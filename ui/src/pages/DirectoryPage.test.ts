@@ -6,6 +6,7 @@ vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(
 vi.mock('@tauri-apps/api/event', () => ({ listen: async () => () => {} }));
 
 import App from '../App.svelte';
+import { answerCommands, tokenView } from '../test/fixtures';
 
 const github = {
   name: 'github.com',
@@ -35,27 +36,9 @@ const status = {
   attribution: '2FA data from 2fa.directory, MIT licence',
 };
 
-const token = {
-  id: '0190a0a0-0000-7000-8000-000000000001',
-  issuer: 'GitHub',
-  account: 'alice@example.com',
-  kind: 'totp',
-  algorithm: 'SHA1',
-  digits: 6,
-  group: null,
-  favorite: false,
-  code: { current: '123456', next: '654321', remainingSecs: 17, period: 30 },
-  codeError: null,
-  service: { name: 'github.com', domain: 'github.com', verdict: 'Supports 2FA via TOTP, SMS' },
-};
+const token = tokenView({ service: { name: 'github.com', domain: 'github.com', verdict: 'Supports 2FA via TOTP, SMS' } });
 
-function answer(table: Record<string, (args: Record<string, unknown>) => unknown>) {
-  invoke.mockImplementation(async (command: string, args: Record<string, unknown>) => {
-    const reply = table[command];
-    if (!reply) throw { code: 'test.unmocked', message: `command ${command} not mocked` };
-    return reply(args ?? {});
-  });
-}
+const answer = (table: Record<string, (args: Record<string, unknown>) => unknown>) => answerCommands(invoke, table);
 
 const base = {
   list_tokens: () => [token],
