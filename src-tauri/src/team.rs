@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kaito_api::{GrantMode, LoginRequest, SmsMessageView};
+use kaito_api::{GrantMode, SmsMessageView};
 use kaito_team::session::{CodeNow, InboxEvents, Problem, SharedCode, Status};
 use kaito_team::{Session, Surface, TeamError};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
@@ -192,36 +192,14 @@ impl TeamMode {
         }
     }
 
+    /// The device's team session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The team client, or the error a signed-out device gets.
     pub fn signed_in(&self) -> Result<Arc<kaito_team::TeamClient>, IpcError> {
         Ok(self.session.signed_in()?)
-    }
-
-    pub async fn status(&self, vault: &Vault) -> Result<TeamStatusView, IpcError> {
-        Ok(self.session.status(vault).await?.into())
-    }
-
-    pub async fn sign_in(
-        &self,
-        vault: &Vault,
-        server_url: &str,
-        login: &LoginRequest,
-    ) -> Result<TeamStatusView, IpcError> {
-        Ok(self.session.sign_in(vault, server_url, login).await?.into())
-    }
-
-    pub async fn join(
-        &self,
-        vault: &Vault,
-        link: &str,
-        name: &str,
-        password: &str,
-    ) -> Result<TeamStatusView, IpcError> {
-        Ok(self.session.join(vault, link, name, password).await?.into())
-    }
-
-    pub async fn sign_out(&self, vault: &Vault) -> Result<TeamStatusView, IpcError> {
-        Ok(self.session.sign_out(vault).await?.into())
     }
 
     pub async fn tokens(
@@ -262,10 +240,6 @@ impl TeamMode {
             })
             .await?;
         Ok(copied(&code))
-    }
-
-    pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), IpcError> {
-        Ok(self.session.keep_seed(vault, token_id).await?)
     }
 
     /// The inbox as the window shows it.

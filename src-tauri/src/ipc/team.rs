@@ -9,6 +9,7 @@ use kaito_api::LoginRequest;
 use kaito_team::Surface;
 
 use tauri::{AppHandle, Runtime, State};
+use zeroize::Zeroize as _;
 
 use crate::IpcError;
 use crate::state::AppState;
@@ -19,7 +20,7 @@ pub async fn team_status(
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,
 ) -> Result<TeamStatusView, IpcError> {
-    team.status(state.vault()?).await
+    Ok(team.session().status(state.vault()?).await?.into())
 }
 
 #[tauri::command]
@@ -30,14 +31,17 @@ pub async fn team_sign_in(
     email: String,
     password: String,
 ) -> Result<TeamStatusView, IpcError> {
-    let password = zeroize::Zeroizing::new(password);
-    let login = LoginRequest {
-        email,
-        password: password.to_string(),
+    let mut login = LoginRequest { email, password };
+    let signed_in = match state.vault() {
+        Ok(vault) => team
+            .session()
+            .sign_in(vault, &server_url, &login)
+            .await
+            .map_err(IpcError::from),
+        Err(error) => Err(error),
     };
-    let signed_in = team.sign_in(state.vault()?, &server_url, &login).await;
-    drop(zeroize::Zeroizing::new(login.password));
-    signed_in
+    login.password.zeroize();
+    Ok(signed_in?.into())
 }
 
 #[tauri::command]
@@ -52,7 +56,11 @@ pub async fn team_join(
         zeroize::Zeroizing::new(link),
         zeroize::Zeroizing::new(password),
     );
-    team.join(state.vault()?, &link, &name, &password).await
+    let joined = team
+        .session()
+        .join(state.vault()?, &link, &name, &password)
+        .await?;
+    Ok(joined.into())
 }
 
 #[tauri::command]
@@ -60,7 +68,7 @@ pub async fn team_sign_out(
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,
 ) -> Result<TeamStatusView, IpcError> {
-    team.sign_out(state.vault()?).await
+    Ok(team.session().sign_out(state.vault()?).await?.into())
 }
 
 #[tauri::command]
@@ -120,7 +128,7 @@ pub async fn team_keep_seed(
     team: State<'_, Arc<TeamMode>>,
     token_id: String,
 ) -> Result<(), IpcError> {
-    team.keep_seed(state.vault()?, &token_id).await
+    Ok(team.session().keep_seed(state.vault()?, &token_id).await?)
 }
 
 #[tauri::command]
@@ -130,6 +138,3 @@ pub async fn team_forget_seed(
 ) -> Result<(), IpcError> {
     Ok(state.vault()?.forget_team_seed(&token_id).await?)
 }
-
-// The admin screens: each a one-line call into crate::team_admin (the server
-// checks the caller's role).
