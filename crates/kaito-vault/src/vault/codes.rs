@@ -10,7 +10,7 @@ use sqlx::{Row, SqliteConnection};
 use super::Vault;
 use super::schema::{corrupt, fetch_live};
 use crate::TokenId;
-use crate::audit::{self, AuditAction, AuditEvent};
+use crate::audit::{AuditAction, AuditEvent};
 use crate::clock::unix_millis;
 use crate::crypto::VaultKeys;
 use crate::error::VaultError;
@@ -78,17 +78,9 @@ impl Vault {
         action: AuditAction,
     ) -> Result<Secret, VaultError> {
         let keys = self.keys()?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(self.clock.now()).await?;
         let secret = unseal(&mut tx, &keys, id).await?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            self.clock.now(),
-            action,
-            Some(id),
-            None,
-        )
-        .await?;
+        tx.record(action, Some(id), None).await?;
         tx.commit().await?;
         Ok(secret)
     }
@@ -100,17 +92,9 @@ impl Vault {
         used: CodeUse,
     ) -> Result<AuditEvent, VaultError> {
         self.keys()?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(self.clock.now()).await?;
         fetch_live(&mut tx, id).await?;
-        let event = audit::append(
-            &mut tx,
-            self.device_id,
-            self.clock.now(),
-            used.action(),
-            Some(id),
-            None,
-        )
-        .await?;
+        let event = tx.record(used.action(), Some(id), None).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -121,7 +105,7 @@ impl Vault {
     pub async fn next_hotp_counter(&self, id: TokenId) -> Result<u64, VaultError> {
         self.keys()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let current = fetch_live(&mut tx, id).await?;
         let OtpKind::Hotp { .. } = current.kind else {
             return Err(VaultError::NotHotp { id });
@@ -136,15 +120,7 @@ impl Vault {
         .await?;
         let new_counter = new_counter.ok_or(VaultError::InvalidCounter { counter: u64::MAX })?;
         let used = u64::try_from(new_counter - 1).map_err(|_| corrupt("negative HOTP counter"))?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::HotpAdvance,
-            Some(id),
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::HotpAdvance, Some(id), None).await?;
         tx.commit().await?;
         Ok(used)
     }

@@ -8,7 +8,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::schema::corrupt;
 use super::{Vault, store_verified};
-use crate::audit::{self, AuditAction};
+use crate::audit::AuditAction;
 use crate::clock::unix_millis;
 use crate::crypto::{self, PassphraseParams, VaultKeys, WrappedKey};
 use crate::error::VaultError;
@@ -214,17 +214,9 @@ impl Vault {
         }
         let wrapped = self.wrap(keys.root(), passphrase).await?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         self.write_wrapped(&mut tx, &wrapped, now).await?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::PassphraseSet,
-            None,
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::PassphraseSet, None, None).await?;
         tx.commit().await?;
         // Only after the wrapped copy is durable: a crash in between leaves both
         // copies, never neither.
@@ -239,17 +231,9 @@ impl Vault {
         let keys = self.unwrap_with(wrapped, current).await?;
         let rewrapped = self.wrap(keys.root(), new).await?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         self.write_wrapped(&mut tx, &rewrapped, now).await?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::PassphraseChange,
-            None,
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::PassphraseChange, None, None).await?;
         tx.commit().await?;
         self.install_keys(keys);
         Ok(())
@@ -264,19 +248,11 @@ impl Vault {
         let key = keys.root().clone();
         tokio::task::spawn_blocking(move || store_verified(&*store, &key)).await??;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         sqlx::query("DELETE FROM passphrase_lock")
             .execute(&mut *tx)
             .await?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::PassphraseRemove,
-            None,
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::PassphraseRemove, None, None).await?;
         tx.commit().await?;
         self.install_keys(keys);
         Ok(())

@@ -12,7 +12,8 @@ use super::codes::unseal;
 use super::groups::{clean_group, ensure_group};
 use super::schema::{corrupt, fetch_live, kind_columns, stored_from_row, token_columns};
 use crate::TokenId;
-use crate::audit::{self, AuditAction};
+use crate::audit::AuditAction;
+use crate::audited::Audited;
 use crate::clock::{from_unix_millis, unix_millis};
 use crate::crypto::{SEAL_VERSION, VaultKeys};
 use crate::error::VaultError;
@@ -137,15 +138,14 @@ impl Vault {
     /// Inserts inside the caller's transaction; duplicates are reported, not added.
     pub(crate) async fn insert_token(
         &self,
-        conn: &mut SqliteConnection,
+        tx: &mut Audited<'_>,
         keys: &VaultKeys,
         token: &Token,
         extras: &TokenExtras,
-        now: SystemTime,
     ) -> Result<Inserted, VaultError> {
         let fingerprint = keys.fingerprint(token.secret.expose());
         if let Some(existing) =
-            find_duplicate(conn, &fingerprint, &token.issuer, &token.account, None).await?
+            find_duplicate(tx, &fingerprint, &token.issuer, &token.account, None).await?
         {
             return Ok(Inserted::Duplicate(existing));
         }
@@ -153,8 +153,8 @@ impl Vault {
         let (kind, period, counter) = kind_columns(token.kind)?;
         let (nonce, sealed) = keys.seal(&id.0, token.secret.expose())?;
         let group = clean_group(token.group.clone());
-        ensure_group(conn, group.as_deref()).await?;
-        let millis = unix_millis(now);
+        ensure_group(tx, group.as_deref()).await?;
+        let millis = unix_millis(tx.now());
         sqlx::query(
             "INSERT INTO tokens (id, issuer, account, kind, algorithm, digits, period, counter, service_domain, icon,
                                  group_name, favorite, sort_order, created_at, updated_at, deleted_at, seal_version,
@@ -180,9 +180,9 @@ impl Vault {
         .bind(&nonce[..])
         .bind(&sealed)
         .bind(&fingerprint[..])
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
-        audit::append(conn, self.device_id, now, AuditAction::Add, Some(id), None).await?;
+        tx.record(AuditAction::Add, Some(id), None).await?;
         Ok(Inserted::New(id))
     }
 
@@ -190,12 +190,8 @@ impl Vault {
     /// case and surrounding spaces) is [`VaultError::Duplicate`].
     pub async fn add(&self, token: &Token, extras: TokenExtras) -> Result<StoredToken, VaultError> {
         let keys = self.keys()?;
-        let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        match self
-            .insert_token(&mut tx, &keys, token, &extras, now)
-            .await?
-        {
+        let mut tx = self.audited(self.clock.now()).await?;
+        match self.insert_token(&mut tx, &keys, token, &extras).await? {
             Inserted::Duplicate(existing) => Err(VaultError::Duplicate { existing }),
             Inserted::New(id) => {
                 let stored = fetch_live(&mut tx, id).await?;
@@ -274,7 +270,7 @@ impl Vault {
     pub async fn edit(&self, id: TokenId, edit: TokenEdit) -> Result<StoredToken, VaultError> {
         let keys = self.keys()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let current = fetch_live(&mut tx, id).await?;
         let issuer = edit
             .issuer
@@ -337,15 +333,7 @@ impl Vault {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::Edit,
-            Some(id),
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::Edit, Some(id), None).await?;
         let stored = fetch_live(&mut tx, id).await?;
         tx.commit().await?;
         Ok(stored)
@@ -359,7 +347,7 @@ impl Vault {
     ) -> Result<StoredToken, VaultError> {
         let keys = self.keys()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let current = fetch_live(&mut tx, id).await?;
         let fingerprint = keys.fingerprint(secret.expose());
         if let Some(existing) = find_duplicate(
@@ -386,15 +374,7 @@ impl Vault {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::SeedReplace,
-            Some(id),
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::SeedReplace, Some(id), None).await?;
         let stored = fetch_live(&mut tx, id).await?;
         tx.commit().await?;
         Ok(stored)
@@ -406,7 +386,7 @@ impl Vault {
         self.keys()?;
         let now = self.clock.now();
         let millis = unix_millis(now);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let done = sqlx::query(
             "UPDATE tokens SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
         )
@@ -418,15 +398,7 @@ impl Vault {
         if done.rows_affected() == 0 {
             return Err(VaultError::NotFound { id });
         }
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::Delete,
-            Some(id),
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::Delete, Some(id), None).await?;
         tx.commit().await?;
         Ok(UndoHandle {
             id,
@@ -438,7 +410,7 @@ impl Vault {
     pub async fn undo_delete(&self, handle: UndoHandle) -> Result<StoredToken, VaultError> {
         self.keys()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let done = sqlx::query(
             "UPDATE tokens SET deleted_at = NULL, updated_at = ? WHERE id = ? AND deleted_at = ?",
         )
@@ -450,15 +422,8 @@ impl Vault {
         if done.rows_affected() == 0 {
             return Err(VaultError::UndoExpired { id: handle.id });
         }
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
-            AuditAction::UndoDelete,
-            Some(handle.id),
-            None,
-        )
-        .await?;
+        tx.record(AuditAction::UndoDelete, Some(handle.id), None)
+            .await?;
         let stored = fetch_live(&mut tx, handle.id).await?;
         tx.commit().await?;
         Ok(stored)
@@ -468,12 +433,16 @@ impl Vault {
     pub async fn purge_deleted(&self, older_than: SystemTime) -> Result<u64, VaultError> {
         self.keys()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let ids: Vec<String> =
             sqlx::query_scalar("SELECT id FROM tokens WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at")
                 .bind(unix_millis(older_than))
                 .fetch_all(&mut *tx)
                 .await?;
+        if ids.is_empty() {
+            // Nothing purged, nothing to record: the read-only transaction rolls back.
+            return Ok(0);
+        }
         for id_text in &ids {
             let id = TokenId::from_str(id_text)
                 .map_err(|_| corrupt(format!("bad token id {id_text:?}")))?;
@@ -481,15 +450,7 @@ impl Vault {
                 .bind(id_text)
                 .execute(&mut *tx)
                 .await?;
-            audit::append(
-                &mut tx,
-                self.device_id,
-                now,
-                AuditAction::Purge,
-                Some(id),
-                None,
-            )
-            .await?;
+            tx.record(AuditAction::Purge, Some(id), None).await?;
         }
         tx.commit().await?;
         Ok(ids.len() as u64)
@@ -500,7 +461,7 @@ impl Vault {
     pub async fn move_to(&self, id: TokenId, position: usize) -> Result<(), VaultError> {
         self.keys()?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(now).await?;
         let mut order: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM tokens WHERE deleted_at IS NULL ORDER BY sort_order, created_at",
         )
@@ -521,10 +482,7 @@ impl Vault {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit::append(
-            &mut tx,
-            self.device_id,
-            now,
+        tx.record(
             AuditAction::Reorder,
             Some(id),
             Some(format!("position {position}")),
