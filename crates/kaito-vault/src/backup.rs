@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::TokenId;
-use crate::audit::{self, AuditAction};
+use crate::audit::AuditAction;
 use crate::error::VaultError;
 use crate::vault::{Inserted, TokenExtras, Vault, unseal};
 
@@ -64,7 +64,7 @@ impl Vault {
     ) -> Result<Vec<u8>, VaultError> {
         let keys = self.unlocked_keys()?;
         let listed = self.list().await?;
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(self.now()).await?;
         let mut tokens = Vec::with_capacity(listed.len());
         let mut extras = Vec::with_capacity(listed.len());
         for stored in &listed {
@@ -98,15 +98,8 @@ impl Vault {
             seal_backup(&tokens, Some(&extra), &password, params, randomness)
         })
         .await??;
-        audit::append(
-            &mut tx,
-            self.device_id(),
-            self.now(),
-            AuditAction::Export,
-            None,
-            Some(format!("{count} tokens")),
-        )
-        .await?;
+        tx.record(AuditAction::Export, None, Some(format!("{count} tokens")))
+            .await?;
         tx.commit().await?;
         Ok(bytes)
     }
@@ -175,17 +168,13 @@ impl Vault {
         unusable: Vec<EntrySkip>,
     ) -> Result<ImportReport, VaultError> {
         let keys = self.unlocked_keys()?;
-        let now = self.now();
         let mut report = ImportReport {
             unusable,
             ..ImportReport::default()
         };
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.audited(self.now()).await?;
         for (token, extras) in tokens {
-            match self
-                .insert_token(&mut tx, &keys, token, &extras, now)
-                .await?
-            {
+            match self.insert_token(&mut tx, &keys, token, &extras).await? {
                 Inserted::New(id) => report.added.push(id),
                 Inserted::Duplicate(existing) => {
                     report.duplicates.push((token.display_name(), existing));
@@ -198,15 +187,7 @@ impl Vault {
             report.duplicates.len(),
             report.unusable.len()
         );
-        audit::append(
-            &mut tx,
-            self.device_id(),
-            now,
-            AuditAction::Import,
-            None,
-            Some(detail),
-        )
-        .await?;
+        tx.record(AuditAction::Import, None, Some(detail)).await?;
         tx.commit().await?;
         Ok(report)
     }

@@ -15,6 +15,7 @@
 //!   so the lock protects the seeds and is not merely cosmetic.
 
 pub mod audit;
+mod audited;
 mod backup;
 pub mod clock;
 mod crypto;
