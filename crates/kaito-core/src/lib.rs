@@ -2,6 +2,7 @@
 //! keychain access happens here, so the app, the server and the fuzzers share one
 //! behaviour. Callers pass the current time (and, for encryption, random bytes) in.
 
+pub mod backoff;
 pub mod backup;
 pub mod clock;
 pub mod directory;
