@@ -278,14 +278,18 @@ fn check_len(width: u32, height: u32, format: PixelFormat, len: usize) -> Result
     }
 }
 
+/// The gray value of an 8-bit RGB pixel, as every [`Frame`] converts it (for callers
+/// that read pixels one at a time, such as X11 screen capture).
+///
 /// ITU-R BT.601 weights in 8-bit fixed point. They sum to 256, so the weighted sum
 /// is at most 255 · 256 + 128 and fits a `u16`: 16-bit lanes let the conversion
 /// vectorise.
+#[must_use]
 #[allow(
     clippy::cast_possible_truncation,
     reason = "the weighted sum >> 8 is at most 255"
 )]
-fn rgb_to_luma(r: u8, g: u8, b: u8) -> u8 {
+pub fn rgb_to_luma(r: u8, g: u8, b: u8) -> u8 {
     ((77 * u16::from(r) + 150 * u16::from(g) + 29 * u16::from(b) + 128) >> 8) as u8
 }
 
@@ -816,5 +820,21 @@ pub fn decode_image_bytes(bytes: &[u8]) -> Result<ScanOutcome, QrError> {
         ScanStep::Done(outcome) => Ok(outcome),
         ScanStep::Batch { .. } => session.take_partial().ok_or(QrError::NoQrCode),
         ScanStep::NothingFound => Err(QrError::NoQrCode),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rgb_to_luma as luma;
+
+    // Moved from the app's screen capture, which now uses this conversion.
+    #[test]
+    fn luma_spans_black_to_white() {
+        assert_eq!(luma(0, 0, 0), 0);
+        assert_eq!(luma(255, 255, 255), 255);
+        assert!(
+            luma(0, 255, 0) > luma(255, 0, 0),
+            "green reads brighter than red"
+        );
     }
 }
