@@ -144,22 +144,15 @@ pub mod portal {
     }
 }
 
-/// ITU-R BT.601 luma from 8-bit RGB, as the QR decoder's own conversion does.
-fn luma(r: u8, g: u8, b: u8) -> u8 {
-    let weighted = 299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b);
-    // At most 255 * 1000 / 1000: fits.
-    u8::try_from(weighted / 1000).unwrap_or(u8::MAX)
-}
-
 #[cfg(target_os = "linux")]
 mod platform {
-    use kaito_core::qr::Frame;
+    use kaito_core::qr::{Frame, rgb_to_luma};
     use x11rb::connection::Connection as _;
     use x11rb::image::{Image, PixelLayout};
     use x11rb::protocol::randr::ConnectionExt as _;
     use x11rb::protocol::xproto::{Screen, Visualtype};
 
-    use super::{ScreenError, luma};
+    use super::ScreenError;
 
     fn failed(error: impl std::fmt::Display) -> ScreenError {
         ScreenError::Capture(error.to_string())
@@ -187,7 +180,7 @@ mod platform {
             for row in 0..height {
                 for column in 0..width {
                     let (r, g, b) = layout.decode(image.get_pixel(column, row));
-                    pixels.push(luma(high(r), high(g), high(b)));
+                    pixels.push(rgb_to_luma(high(r), high(g), high(b)));
                 }
             }
             frames.push(
@@ -290,18 +283,6 @@ mod platform {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn luma_spans_black_to_white() {
-        assert_eq!(luma(0, 0, 0), 0);
-        assert_eq!(luma(255, 255, 255), 255);
-        assert!(
-            luma(0, 255, 0) > luma(255, 0, 0),
-            "green reads brighter than red"
-        );
-    }
-
     /// A stand-in for xdg-desktop-portal on the test session's D-Bus, answering as
     /// GNOME's backend does: a file in the user's pictures, or a refusal.
     #[cfg(target_os = "linux")]

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use crate::import::crypto::{self, CryptoError, KdfError};
 use crate::import::json::{self as lenient, Scrubbed};
 use crate::import::{EntrySkip, RawEntry, SkipReason};
+use crate::secret::constant_time_eq;
 use crate::token::{OtpKind, Token};
 
 /// First bytes of every backup file.
@@ -230,10 +231,6 @@ fn derive(password: &str, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u
         out.as_mut(),
     )?;
     Ok(out)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Reads fixed-size fields; only ever called on a slice of exactly `HEADER_LEN`.

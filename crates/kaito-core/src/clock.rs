@@ -1,9 +1,108 @@
 //! Clock skew: TOTP codes are only as right as the clock. Given when a request left,
 //! when its answer came back (local clock) and the server's `Date`, this says how far
 //! off the local clock is and whether users should be warned. Pure: the caller does the
-//! request and passes the times in. Also: timestamps as RFC 3339 text.
+//! request and passes the times in. Also: timestamps as Unix milliseconds
+//! ([`UnixMillis`]) and RFC 3339 text, and the [`Clock`] every caller reads time from.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Wall-clock time for timestamps and a monotonic clock for idle tracking. Passed in
+/// (never read ad hoc) so tests can drive auto-lock and timestamps deterministically.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> SystemTime;
+    fn instant(&self) -> Instant;
+}
+
+/// The real clocks: the one place in this crate that reads the system time, and
+/// nothing in the crate calls it (see the crate docs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A time as milliseconds since the Unix epoch, as the databases, the wire and
+/// JavaScript keep it. Signed because `SQLite` and `PostgreSQL` integers are.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct UnixMillis(pub i64);
+
+impl UnixMillis {
+    /// The clock's current time.
+    #[must_use]
+    pub fn now(clock: &(impl Clock + ?Sized)) -> Self {
+        Self::from(clock.now())
+    }
+
+    /// Times before 1970 come back as the epoch itself.
+    #[must_use]
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(self.0).unwrap_or(0))
+    }
+
+    /// `2026-11-29T15:04:05.123Z`.
+    #[must_use]
+    pub fn rfc3339(self) -> String {
+        rfc3339(self.0)
+    }
+
+    /// As a JavaScript `Date` takes it.
+    #[must_use]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "epoch millis stay below 2^53 for 285,000 years"
+    )]
+    pub fn as_js(self) -> f64 {
+        self.0 as f64
+    }
+}
+
+impl From<SystemTime> for UnixMillis {
+    /// Times before 1970 clamp to 0, far-future times to `i64::MAX`.
+    fn from(time: SystemTime) -> Self {
+        Self(time.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        }))
+    }
+}
+
+impl From<UnixMillis> for SystemTime {
+    fn from(at: UnixMillis) -> Self {
+        at.to_system_time()
+    }
+}
+
+/// Milliseconds since the Unix epoch; times before 1970 clamp to 0 and far-future
+/// times to `i64::MAX`. The plain-`i64` form of [`UnixMillis::from`].
+#[must_use]
+pub fn unix_millis(time: SystemTime) -> i64 {
+    UnixMillis::from(time).0
+}
+
+/// Inverse of [`unix_millis`]; the plain-`i64` form of [`UnixMillis::to_system_time`].
+#[must_use]
+pub fn from_unix_millis(millis: i64) -> SystemTime {
+    UnixMillis(millis).to_system_time()
+}
 
 /// Below this, skew is noise (HTTP `Date` has one-second resolution, plus latency).
 const TOLERANCE: Duration = Duration::from_secs(10);
@@ -109,9 +208,48 @@ mod tests {
         assert_eq!(super::rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
-    use std::time::UNIX_EPOCH;
-
     use super::*;
+
+    /// A clock stopped at one moment.
+    #[derive(Debug)]
+    struct Stopped(SystemTime, Instant);
+
+    impl Clock for Stopped {
+        fn now(&self) -> SystemTime {
+            self.0
+        }
+
+        fn instant(&self) -> Instant {
+            self.1
+        }
+    }
+
+    #[test]
+    fn unix_millis_round_trip_and_clamp() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_764_428_645_123);
+        let millis = UnixMillis::from(at);
+        assert_eq!(millis, UnixMillis(1_764_428_645_123));
+        assert_eq!(millis.to_system_time(), at);
+        assert_eq!(SystemTime::from(millis), at);
+        assert_eq!(millis.rfc3339(), "2025-11-29T15:04:05.123Z");
+        assert!((millis.as_js() - 1_764_428_645_123.0).abs() < f64::EPSILON);
+        // Before 1970 clamps to the epoch, both ways.
+        let before = UNIX_EPOCH - Duration::from_secs(5);
+        assert_eq!(UnixMillis::from(before), UnixMillis(0));
+        assert_eq!(UnixMillis(-5_000).to_system_time(), UNIX_EPOCH);
+        assert_eq!(unix_millis(at), 1_764_428_645_123);
+        assert_eq!(from_unix_millis(1_764_428_645_123), at);
+        assert_eq!(serde_json::to_string(&millis).unwrap(), "1764428645123");
+    }
+
+    #[test]
+    fn now_reads_the_given_clock() {
+        let at = UNIX_EPOCH + Duration::from_millis(42);
+        let clock = Stopped(at, Instant::now());
+        assert_eq!(UnixMillis::now(&clock), UnixMillis(42));
+        let shared: &dyn Clock = &clock;
+        assert_eq!(UnixMillis::now(shared), UnixMillis(42));
+    }
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)

@@ -1,7 +1,14 @@
 //! Kaito's pure core. Bytes and strings in, values out: no file, network, clock or
 //! keychain access happens here, so the app, the server and the fuzzers share one
-//! behaviour. Callers pass the current time (and, for encryption, random bytes) in.
+//! behaviour. Callers pass the current time (and, for encryption and backoff jitter,
+//! random bytes) in.
+//!
+//! One exception, kept at the edge: [`clock::SystemClock`], the real implementation of
+//! the [`clock::Clock`] trait. It lives here so the app, the vault and the server share
+//! one clock type, but nothing in this crate calls it: every function still takes its
+//! time as an argument, and tests pass a fixed clock.
 
+pub mod backoff;
 pub mod backup;
 pub mod clock;
 pub mod directory;

@@ -11,6 +11,7 @@ use hmac::{EagerHash, Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
+use crate::secret::constant_time_eq;
 use crate::token::{Algorithm, OtpKind, Token};
 
 /// Steam Guard's 26-character alphabet (no vowels, no look-alikes such as 0/O, 1/I).
@@ -329,10 +330,6 @@ fn normalize_typed_code(code: &str, kind: OtpKind) -> Option<Vec<u8>> {
         }
     }
     (!typed.is_empty()).then_some(typed)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn decimal_code(value: u32, digits: u32) -> Code {

@@ -82,6 +82,14 @@ impl Secret {
     }
 }
 
+/// Equality whose time does not depend on where the inputs differ, for codes, keys
+/// and tokens (`subtle` keeps the compiler from short-circuiting it). Only the
+/// lengths, which are not secret, are compared directly.
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret(<{} bits redacted>)", self.bits())
@@ -119,6 +127,16 @@ mod tests {
             Secret::from_base32("A"),
             Err(SecretError::BadLength { .. })
         ));
+    }
+
+    #[test]
+    fn constant_time_eq_is_byte_equality() {
+        assert!(constant_time_eq(b"123456", b"123456"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"123456", b"123457"));
+        assert!(!constant_time_eq(b"023456", b"123456"));
+        assert!(!constant_time_eq(b"12345", b"123456"));
+        assert!(!constant_time_eq(b"123456", b""));
     }
 
     #[test]

@@ -386,14 +386,29 @@ impl QueryParams {
     }
 }
 
+/// A `%` not followed by two hex digits, at this character position of the whole URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadPercent {
+    pub position: usize,
+}
+
+impl From<BadPercent> for UriError {
+    fn from(bad: BadPercent) -> Self {
+        UriError::PercentEncoding {
+            position: bad.position,
+        }
+    }
+}
+
 /// Percent-decodes one URI component; `plus_is_space` for query parts. `start` is the
-/// component's byte offset in `uri`, for error positions.
-fn decode_bytes(
+/// component's byte offset in `uri`, for error positions. Hand-written rather than
+/// `percent-encoding`'s, which passes a bad `%xx` through silently.
+pub(crate) fn decode_bytes(
     uri: &str,
     raw: &str,
     start: usize,
     plus_is_space: bool,
-) -> Result<Zeroizing<Vec<u8>>, UriError> {
+) -> Result<Zeroizing<Vec<u8>>, BadPercent> {
     let bytes = raw.as_bytes();
     let mut decoded = Zeroizing::new(Vec::with_capacity(bytes.len()));
     let mut index = 0;
@@ -406,7 +421,7 @@ fn decode_bytes(
                     let position = uri
                         .get(..start + index)
                         .map_or(start + index, |before| before.chars().count());
-                    return Err(UriError::PercentEncoding { position });
+                    return Err(BadPercent { position });
                 };
                 decoded.push(high << 4 | low);
                 index += 3;

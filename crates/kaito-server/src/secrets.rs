@@ -8,6 +8,10 @@ use zeroize::Zeroizing;
 
 use crate::error::ServerError;
 
+/// Equality whose time does not depend on where the inputs differ (for secrets):
+/// kaito-core's one `subtle`-based compare.
+pub use kaito_core::secret::constant_time_eq;
+
 /// OWASP's Argon2id minimum (19 MiB, 2 passes, 1 lane): ~50 ms a sign-in here.
 const MEMORY_KIB: u32 = 19_456;
 const PASSES: u32 = 2;
@@ -81,12 +85,6 @@ pub fn verify_password(password: &str, stored: &str) -> Result<bool, ServerError
 #[must_use]
 pub fn decoy_hash() -> &'static str {
     "argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-}
-
-/// Equality whose time does not depend on where the inputs differ (for secrets).
-#[must_use]
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A new bearer token: 32 random bytes, URL-safe.

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use kaito_e2e::{AppSession, workspace_root};
 
@@ -54,7 +54,8 @@ impl DirectoryServer {
                 });
                 // The server's clock is 15 minutes behind this machine's: the app must
                 // warn that codes may fail (here it is the app's clock that is "ahead").
-                let date = httpdate_of(SystemTime::now() - Duration::from_secs(15 * 60));
+                let date =
+                    httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(15 * 60));
                 if head.starts_with("HEAD ") {
                     let r = format!(
                         "HTTP/1.1 200 OK\r\nDate: {date}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -91,25 +92,6 @@ impl DirectoryServer {
     fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
-}
-
-/// An RFC 7231 date, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-fn httpdate_of(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = kaito_core::clock::civil_date(i64::try_from(days).unwrap());
-    let weekday =
-        ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][usize::try_from(days % 7).unwrap()];
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
-        months[usize::try_from(month - 1).unwrap()],
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }
 
 #[tokio::test]

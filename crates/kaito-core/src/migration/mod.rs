@@ -36,7 +36,7 @@ use proto::{Reader, Writer};
 
 use crate::secret::Secret;
 use crate::token::{Algorithm, OtpKind, Token, TokenError};
-use crate::uri::{split_label, strip_prefix_ignore_case};
+use crate::uri::{decode_bytes, split_label, strip_prefix_ignore_case};
 
 const SCHEME: &str = "otpauth-migration://";
 /// Google Authenticator's only period.
@@ -154,29 +154,15 @@ fn payload_bytes(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
 
     // Normalise to unpadded standard base64: percent-decoded, whitespace and padding
     // dropped, URL-safe letters mapped. '+' stays '+': base64 never has spaces.
-    let mut text = Zeroizing::new(Vec::with_capacity(raw.len()));
-    let bytes = raw.as_bytes();
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        let decoded = if byte == b'%' {
-            let hex = bytes
-                .get(index + 1..index + 3)
-                .and_then(|pair| std::str::from_utf8(pair).ok());
-            let Some(value) = hex.and_then(|pair| u8::from_str_radix(pair, 16).ok()) else {
-                // `raw` is a slice of `uri`: its address difference is its offset.
-                let start = raw.as_ptr() as usize - uri.as_ptr() as usize;
-                let position = uri
-                    .get(..start + index)
-                    .map_or(start + index, |before| before.chars().count());
-                return Err(MigrationError::PercentEncoding { position });
-            };
-            index += 3;
-            value
-        } else {
-            index += 1;
-            byte
-        };
-        match decoded {
+    // `raw` is a slice of `uri`: its address difference is its offset.
+    let start = raw.as_ptr() as usize - uri.as_ptr() as usize;
+    let decoded =
+        decode_bytes(uri, raw, start, false).map_err(|bad| MigrationError::PercentEncoding {
+            position: bad.position,
+        })?;
+    let mut text = Zeroizing::new(Vec::with_capacity(decoded.len()));
+    for &byte in decoded.iter() {
+        match byte {
             b' ' | b'\t' | b'\r' | b'\n' | b'=' => {}
             b'-' => text.push(b'+'),
             b'_' => text.push(b'/'),
