@@ -1,15 +1,16 @@
 //! Sign-in and the team's members.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{ApiError, LoginRequest, MeView, MemberView, RefreshRequest, Role, TokenPair};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{AdminRole, Authenticated, JsonBody, Requires};
+use super::ServerState;
+use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires};
 use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
-use super::{ServerState, now_ms};
+use super::reply::{Done, done};
 use crate::accounts;
 use crate::error::ServerError;
 use crate::ids::UserId;
@@ -39,9 +40,10 @@ pub(super) fn routes() -> Router<ServerState> {
 )]
 async fn login(
     State(state): State<ServerState>,
+    At(at): At,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenPair>, ServerError> {
-    accounts::login(&state.store, &request.email, &request.password, now_ms())
+    accounts::login(&state.store, &request.email, &request.password, at)
         .await
         .map(Json)
 }
@@ -60,9 +62,10 @@ async fn login(
 )]
 async fn refresh(
     State(state): State<ServerState>,
+    At(at): At,
     JsonBody(request): JsonBody<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ServerError> {
-    accounts::refresh(&state.store, &request.refresh_token, now_ms())
+    accounts::refresh(&state.store, &request.refresh_token, at)
         .await
         .map(Json)
 }
@@ -80,10 +83,10 @@ async fn refresh(
 )]
 async fn logout(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    accounts::logout(&state.store, &caller, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    Authenticated { caller, at }: Authenticated,
+) -> Done {
+    accounts::logout(&state.store, &caller, at).await?;
+    done()
 }
 
 /// The signed-in member and their team.
@@ -99,7 +102,7 @@ async fn logout(
 )]
 async fn me(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, .. }: Authenticated,
 ) -> Result<Json<MeView>, ServerError> {
     accounts::me(&state.store, &caller).await.map(Json)
 }
@@ -171,7 +174,7 @@ async fn add_member(
         &admin.caller,
         (&member.email, &member.name, member.role),
         &member.password,
-        now_ms(),
+        admin.at,
     )
     .await?;
     Ok(Json(Created {
@@ -199,14 +202,13 @@ async fn add_member(
 async fn disable_member(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(user_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    let user_id = UserId::from_stored(user_id);
+    IdPath(user_id): IdPath<UserId>,
+) -> Done {
     if user_id == admin.caller.user_id {
         return Err(ServerError::BadRequest(
             "You cannot disable yourself.".to_owned(),
         ));
     }
-    accounts::disable_user(&state.store, &admin.caller, &user_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    accounts::disable_user(&state.store, &admin.caller, &user_id, admin.at).await?;
+    done()
 }

@@ -11,9 +11,9 @@ use kaito_api::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ServerState;
 use super::extract::{AdminRole, AuditReader, JsonBody, OwnerRole, Requires};
 use super::openapi::{BadRequest, Forbidden, Unauthenticated};
-use super::{ServerState, now_ms};
 use crate::audit;
 use crate::error::ServerError;
 
@@ -168,7 +168,7 @@ async fn audit_checkpoint(
     State(state): State<ServerState>,
     reader: AuditReader,
 ) -> Result<Json<CheckpointView>, ServerError> {
-    audit::checkpoint(&state.store, &state.key, &reader.team_id, now_ms())
+    audit::checkpoint(&state.store, &state.key, &reader.team_id, reader.at)
         .await
         .map(Json)
 }
@@ -215,6 +215,6 @@ async fn set_audit_retention(
     owner: Requires<OwnerRole>,
     JsonBody(setting): JsonBody<RetentionSetting>,
 ) -> Result<Json<RetentionSetting>, ServerError> {
-    audit::set_retention(&state.store, &owner.caller, setting, now_ms()).await?;
+    audit::set_retention(&state.store, &owner.caller, setting, owner.at).await?;
     Ok(Json(setting))
 }

@@ -1,15 +1,17 @@
 //! Members' devices and the signed audit events they report.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use kaito_api::{ApiError, BatchReceipt, EventBatch, NewDevice};
+use kaito_api::{ApiError, BatchReceipt, CreatedId, EventBatch, NewDevice};
 
-use super::extract::{Authenticated, CreatedId, JsonBody, header};
+use super::ServerState;
+use super::extract::{Authenticated, IdPath, JsonBody, header};
 use super::openapi::{BadRequest, NotFound, Unauthenticated};
-use super::{ServerState, now_ms};
+use super::reply::{Created, Done, done};
 use crate::devices;
 use crate::error::ServerError;
+use crate::ids::DeviceId;
 
 pub(super) fn routes() -> Router<ServerState> {
     Router::new()
@@ -34,13 +36,11 @@ pub(super) fn routes() -> Router<ServerState> {
 )]
 async fn enroll_device(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, at }: Authenticated,
     JsonBody(device): JsonBody<NewDevice>,
-) -> Result<Json<CreatedId>, ServerError> {
-    let device_id = devices::enroll(&state.store, &caller, &device, now_ms()).await?;
-    Ok(Json(CreatedId {
-        id: device_id.to_string(),
-    }))
+) -> Result<Created<DeviceId>, ServerError> {
+    let device_id = devices::enroll(&state.store, &caller, &device, at).await?;
+    Ok(Created(device_id))
 }
 
 /// Revokes a device: the caller's own, or any in the team as an admin.
@@ -60,11 +60,11 @@ async fn enroll_device(
 )]
 async fn revoke_device(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
-    Path(device_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    devices::revoke(&state.store, &caller, &device_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    Authenticated { caller, at }: Authenticated,
+    IdPath(device_id): IdPath<DeviceId>,
+) -> Done {
+    devices::revoke(&state.store, &caller, device_id.as_str(), at).await?;
+    done()
 }
 
 /// A device's audit events, signed with its key.
@@ -88,12 +88,12 @@ async fn revoke_device(
 )]
 async fn event_batch(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, at }: Authenticated,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<BatchReceipt>, ServerError> {
     let signature = header(&headers, "x-kaito-signature");
-    devices::ingest(&state.store, &caller, &body, signature, now_ms())
+    devices::ingest(&state.store, &caller, &body, signature, at)
         .await
         .map(Json)
 }

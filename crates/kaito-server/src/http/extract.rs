@@ -1,16 +1,19 @@
-//! What handlers take from a request: a JSON body with Kaito's errors, and the
-//! guards that decide who may call ([`Authenticated`], [`Requires`], [`AuditReader`]).
+//! What handlers take from a request: a JSON body and typed path ids with Kaito's
+//! errors, the request's time, and the guards that decide who may call
+//! ([`Authenticated`], [`Requires`], [`AuditReader`]). A guard reads the clock
+//! once, when it checks the caller, and hands that time (`at`) to the handler.
 
 use std::marker::PhantomData;
 
 use axum::Json;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use kaito_api::Role;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
-use utoipa::ToSchema;
 
 use super::{ServerState, now_ms};
 use crate::accounts::{self, Caller};
@@ -32,9 +35,85 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The ids in the request's path, typed: each is checked by its `Deserialize`. A
+/// malformed id names nothing, so it is answered as an unknown one is: 404
+/// `not_found` (see [`PathIdRejection::into_no_grant`] for the routes that answer 403).
+#[derive(Debug)]
+pub struct IdPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for IdPath<T> {
+    type Rejection = PathIdRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(ids)) => Ok(Self(ids)),
+            Err(PathRejection::FailedToDeserializePathParams(failed)) => {
+                match failed.into_kind() {
+                    // The ids' own check: `MalformedId`'s message.
+                    ErrorKind::Message(message) => Err(PathIdRejection::Malformed(message)),
+                    other => Err(PathIdRejection::Unreadable(format!("Invalid URL: {other}"))),
+                }
+            }
+            Err(other) => Err(PathIdRejection::Unreadable(other.body_text())),
+        }
+    }
+}
+
+/// Why [`IdPath`] refused a path.
+#[derive(Debug)]
+pub enum PathIdRejection {
+    /// An id of the wrong shape: no such thing exists.
+    Malformed(String),
+    /// Not text at all (say, bad percent-encoding).
+    Unreadable(String),
+}
+
+impl PathIdRejection {
+    /// For the routes that answer an unknown token "no grant" (403 `grant.none`)
+    /// rather than 404, so a member cannot learn which tokens exist.
+    pub fn into_no_grant(self) -> ServerError {
+        match self {
+            Self::Malformed(message) => ServerError::NoGrant(message),
+            unreadable @ Self::Unreadable(_) => unreadable.into(),
+        }
+    }
+}
+
+impl From<PathIdRejection> for ServerError {
+    fn from(rejection: PathIdRejection) -> Self {
+        match rejection {
+            PathIdRejection::Malformed(message) => ServerError::NotFound(message),
+            PathIdRejection::Unreadable(message) => ServerError::BadRequest(message),
+        }
+    }
+}
+
+impl IntoResponse for PathIdRejection {
+    fn into_response(self) -> Response {
+        ServerError::from(self).into_response()
+    }
+}
+
+/// When the request is handled (Unix milliseconds), for the routes no guard
+/// covers; the guards carry it as `at`.
+#[derive(Debug, Clone, Copy)]
+pub struct At(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for At {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(now_ms()))
+    }
+}
+
 /// Any signed-in member, by their `Authorization: Bearer` access token.
 #[derive(Debug)]
-pub struct Authenticated(pub Caller);
+pub struct Authenticated {
+    pub caller: Caller,
+    /// When the access token was checked: the request's time.
+    pub at: i64,
+}
 
 impl FromRequestParts<ServerState> for Authenticated {
     type Rejection = ServerError;
@@ -44,9 +123,9 @@ impl FromRequestParts<ServerState> for Authenticated {
         state: &ServerState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
-        accounts::authenticate(&state.store, token, now_ms())
-            .await
-            .map(Authenticated)
+        let at = now_ms();
+        let caller = accounts::authenticate(&state.store, token, at).await?;
+        Ok(Self { caller, at })
     }
 }
 
@@ -65,6 +144,7 @@ fn bearer(parts: &Parts) -> Result<&str, ServerError> {
 #[derive(Debug)]
 pub struct AuditReader {
     pub team_id: crate::ids::TeamId,
+    pub at: i64,
 }
 
 impl FromRequestParts<ServerState> for AuditReader {
@@ -76,6 +156,7 @@ impl FromRequestParts<ServerState> for AuditReader {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
         if token.starts_with(api_tokens::PREFIX) {
+            let at = now_ms();
             let client = api_tokens::authenticate(&state.store, token).await?;
             if !client
                 .scopes
@@ -86,11 +167,13 @@ impl FromRequestParts<ServerState> for AuditReader {
             }
             return Ok(Self {
                 team_id: client.team_id,
+                at,
             });
         }
         let admin = Requires::<AdminRole>::from_request_parts(parts, state).await?;
         Ok(Self {
             team_id: admin.caller.team_id,
+            at: admin.at,
         })
     }
 }
@@ -116,6 +199,8 @@ impl RoleRequirement for OwnerRole {
 #[derive(Debug)]
 pub struct Requires<R: RoleRequirement> {
     pub caller: Caller,
+    /// When the access token was checked: the request's time.
+    pub at: i64,
     role: PhantomData<R>,
 }
 
@@ -126,7 +211,7 @@ impl<R: RoleRequirement> FromRequestParts<ServerState> for Requires<R> {
         parts: &mut Parts,
         state: &ServerState,
     ) -> Result<Self, Self::Rejection> {
-        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        let Authenticated { caller, at } = Authenticated::from_request_parts(parts, state).await?;
         if caller.role < R::MINIMUM {
             return Err(ServerError::Forbidden {
                 have: caller.role,
@@ -135,15 +220,10 @@ impl<R: RoleRequirement> FromRequestParts<ServerState> for Requires<R> {
         }
         Ok(Self {
             caller,
+            at,
             role: PhantomData,
         })
     }
-}
-
-/// `{ "id": … }`: what a create answers.
-#[derive(Serialize, ToSchema)]
-pub(super) struct CreatedId {
-    pub(super) id: String,
 }
 
 /// A request header's value as text (`None` when absent or not text).

@@ -1,16 +1,18 @@
 //! Groups of members, for grants.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kaito_api::{ApiError, GroupView};
+use kaito_api::{ApiError, CreatedId, GroupView};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{AdminRole, CreatedId, JsonBody, Requires};
+use super::ServerState;
+use super::extract::{AdminRole, IdPath, JsonBody, Requires};
 use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
-use super::{ServerState, now_ms};
+use super::reply::{Created, Done, done};
 use crate::error::ServerError;
+use crate::ids::{GroupId, UserId};
 use crate::shared;
 
 pub(super) fn routes() -> Router<ServerState> {
@@ -68,12 +70,10 @@ async fn create_group(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
     JsonBody(request): JsonBody<NewGroup>,
-) -> Result<Json<CreatedId>, ServerError> {
+) -> Result<Created<GroupId>, ServerError> {
     let group_id =
-        shared::create_group(&state.store, &admin.caller, &request.name, now_ms()).await?;
-    Ok(Json(CreatedId {
-        id: group_id.to_string(),
-    }))
+        shared::create_group(&state.store, &admin.caller, &request.name, admin.at).await?;
+    Ok(Created(group_id))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -102,18 +102,18 @@ struct GroupMember {
 async fn add_to_group(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(group_id): Path<String>,
+    IdPath(group_id): IdPath<GroupId>,
     JsonBody(request): JsonBody<GroupMember>,
-) -> Result<Json<serde_json::Value>, ServerError> {
+) -> Done {
     shared::add_to_group(
         &state.store,
         &admin.caller,
-        &group_id,
+        group_id.as_str(),
         &request.user_id,
-        now_ms(),
+        admin.at,
     )
     .await?;
-    Ok(Json(serde_json::json!({})))
+    done()
 }
 
 /// Takes a member out of a group; the group's grants stop applying to them (admins).
@@ -136,8 +136,15 @@ async fn add_to_group(
 async fn remove_from_group(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path((group_id, user_id)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    shared::remove_from_group(&state.store, &admin.caller, &group_id, &user_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    IdPath((group_id, user_id)): IdPath<(GroupId, UserId)>,
+) -> Done {
+    shared::remove_from_group(
+        &state.store,
+        &admin.caller,
+        group_id.as_str(),
+        user_id.as_str(),
+        admin.at,
+    )
+    .await?;
+    done()
 }

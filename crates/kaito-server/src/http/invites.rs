@@ -1,14 +1,16 @@
 //! Invites: an admin invites by email, the invited person joins with the token.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use kaito_api::{AcceptInvite, ApiError, CreatedInvite, InviteView, NewInvite, TokenPair};
 
-use super::extract::{AdminRole, JsonBody, Requires};
+use super::ServerState;
+use super::extract::{AdminRole, At, IdPath, JsonBody, Requires};
 use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
-use super::{ServerState, now_ms};
+use super::reply::{Done, done};
 use crate::error::ServerError;
+use crate::ids::InviteId;
 use crate::invites;
 
 pub(super) fn routes() -> Router<ServerState> {
@@ -43,7 +45,7 @@ async fn create_invite(
         &admin.caller,
         (&invite.email, invite.role),
         state.public_url.as_deref(),
-        now_ms(),
+        admin.at,
     )
     .await
     .map(Json)
@@ -65,7 +67,7 @@ async fn list_invites(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
 ) -> Result<Json<Vec<InviteView>>, ServerError> {
-    invites::pending(&state.store, &admin.caller.team_id, now_ms())
+    invites::pending(&state.store, &admin.caller.team_id, admin.at)
         .await
         .map(Json)
 }
@@ -89,10 +91,10 @@ async fn list_invites(
 async fn revoke_invite(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(invite_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    invites::revoke(&state.store, &admin.caller, &invite_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    IdPath(invite_id): IdPath<InviteId>,
+) -> Done {
+    invites::revoke(&state.store, &admin.caller, invite_id.as_str(), admin.at).await?;
+    done()
 }
 
 /// Joins a team through an invite; answered signed in.
@@ -112,13 +114,14 @@ async fn revoke_invite(
 )]
 async fn accept_invite(
     State(state): State<ServerState>,
+    At(at): At,
     JsonBody(request): JsonBody<AcceptInvite>,
 ) -> Result<Json<TokenPair>, ServerError> {
     invites::accept(
         &state.store,
         &request.token,
         (&request.name, &request.password),
-        now_ms(),
+        at,
     )
     .await
     .map(Json)

@@ -21,6 +21,7 @@ mod groups;
 mod invites;
 mod openapi;
 mod operations;
+mod reply;
 mod siem;
 mod sms;
 mod tokens;

@@ -1,15 +1,17 @@
 //! SIEM sinks, and the API tokens SIEMs pull the audit log with.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kaito_api::{CreatedApiToken, NewApiToken, NewSink, SinkView};
+use kaito_api::{CreatedApiToken, CreatedId, NewApiToken, NewSink, SinkView};
 
-use super::extract::{AdminRole, CreatedId, JsonBody, Requires};
+use super::ServerState;
+use super::extract::{AdminRole, IdPath, JsonBody, Requires};
 use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
-use super::{ServerState, now_ms};
+use super::reply::{Created, Done, done};
 use crate::api_tokens;
 use crate::error::ServerError;
+use crate::ids::{ApiTokenId, SinkId};
 use crate::siem;
 
 pub(super) fn routes() -> Router<ServerState> {
@@ -59,11 +61,9 @@ async fn add_sink(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
     JsonBody(sink): JsonBody<NewSink>,
-) -> Result<Json<CreatedId>, ServerError> {
-    let sink_id = siem::add_sink(&state.store, &state.key, &admin.caller, &sink, now_ms()).await?;
-    Ok(Json(CreatedId {
-        id: sink_id.to_string(),
-    }))
+) -> Result<Created<SinkId>, ServerError> {
+    let sink_id = siem::add_sink(&state.store, &state.key, &admin.caller, &sink, admin.at).await?;
+    Ok(Created(sink_id))
 }
 
 /// Removes a SIEM sink (admins).
@@ -85,10 +85,10 @@ async fn add_sink(
 async fn remove_sink(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(sink_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    siem::remove_sink(&state.store, &admin.caller, &sink_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    IdPath(sink_id): IdPath<SinkId>,
+) -> Done {
+    siem::remove_sink(&state.store, &admin.caller, sink_id.as_str(), admin.at).await?;
+    done()
 }
 
 /// Creates an API token for a SIEM (admins).
@@ -110,7 +110,7 @@ async fn create_api_token(
     admin: Requires<AdminRole>,
     JsonBody(request): JsonBody<NewApiToken>,
 ) -> Result<Json<CreatedApiToken>, ServerError> {
-    api_tokens::create(&state.store, &admin.caller, &request, now_ms())
+    api_tokens::create(&state.store, &admin.caller, &request, admin.at)
         .await
         .map(Json)
 }
@@ -134,8 +134,8 @@ async fn create_api_token(
 async fn revoke_api_token(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(token_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    api_tokens::revoke(&state.store, &admin.caller, &token_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    IdPath(token_id): IdPath<ApiTokenId>,
+) -> Done {
+    api_tokens::revoke(&state.store, &admin.caller, token_id.as_str(), admin.at).await?;
+    done()
 }

@@ -1,19 +1,21 @@
 //! The shared SMS inbox: the providers' webhooks, numbers and their grants, and
 //! the messages, fetched or live (server-sent events).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kaito_api::{ApiError, SmsMessageView};
+use kaito_api::{ApiError, CreatedId, SmsMessageView};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AdminRole, Authenticated, CreatedId, JsonBody, Requires, header};
+use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires, header};
 use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::reply::{Created, Done, done};
 use super::{ServerState, now_ms};
 use crate::accounts;
 use crate::accounts::Caller;
 use crate::error::ServerError;
+use crate::ids::NumberId;
 use crate::sms;
 use crate::sms::InboxWake;
 use crate::store::Store;
@@ -65,12 +67,13 @@ struct TwilioForm {
 )]
 async fn twilio_webhook(
     State(state): State<ServerState>,
+    At(at): At,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], &'static str), ServerError> {
     let signature = header(&headers, "x-twilio-signature");
     if let Some(arrived) =
-        sms::receive_twilio(&state.store, &state.sms, signature, &body, now_ms()).await?
+        sms::receive_twilio(&state.store, &state.sms, signature, &body, at).await?
     {
         state.announce(arrived);
     }
@@ -101,22 +104,23 @@ async fn twilio_webhook(
 )]
 async fn telnyx_webhook(
     State(state): State<ServerState>,
+    At(at): At,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, ServerError> {
+) -> Done {
     if let Some(arrived) = sms::receive_telnyx(
         &state.store,
         &state.sms,
         header(&headers, "telnyx-signature-ed25519"),
         header(&headers, "telnyx-timestamp"),
         &body,
-        now_ms(),
+        at,
     )
     .await?
     {
         state.announce(arrived);
     }
-    Ok(Json(serde_json::json!({})))
+    done()
 }
 
 /// The Vonage Messages API inbound webhook.
@@ -138,21 +142,22 @@ async fn telnyx_webhook(
 )]
 async fn vonage_webhook(
     State(state): State<ServerState>,
+    At(at): At,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, ServerError> {
+) -> Done {
     if let Some(arrived) = sms::receive_vonage(
         &state.store,
         &state.sms,
         header(&headers, "authorization"),
         &body,
-        now_ms(),
+        at,
     )
     .await?
     {
         state.announce(arrived);
     }
-    Ok(Json(serde_json::json!({})))
+    done()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -181,18 +186,16 @@ async fn add_number(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
     JsonBody(request): JsonBody<NewNumber>,
-) -> Result<Json<CreatedId>, ServerError> {
+) -> Result<Created<NumberId>, ServerError> {
     let number_id = sms::add_number(
         &state.store,
         &admin.caller,
         &request.phone_number,
         &request.label,
-        now_ms(),
+        admin.at,
     )
     .await?;
-    Ok(Json(CreatedId {
-        id: number_id.to_string(),
-    }))
+    Ok(Created(number_id))
 }
 
 /// Exactly one of `user_id`, `group_id`.
@@ -225,13 +228,20 @@ struct NumberGrant {
 async fn grant_number(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(number_id): Path<String>,
+    IdPath(number_id): IdPath<NumberId>,
     JsonBody(request): JsonBody<NumberGrant>,
-) -> Result<Json<serde_json::Value>, ServerError> {
+) -> Done {
     let subject =
         accounts::GrantSubject::from_ids(request.user_id.as_deref(), request.group_id.as_deref())?;
-    sms::grant_number(&state.store, &admin.caller, &number_id, &subject, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    sms::grant_number(
+        &state.store,
+        &admin.caller,
+        number_id.as_str(),
+        &subject,
+        admin.at,
+    )
+    .await?;
+    done()
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -259,7 +269,7 @@ struct AfterSeq {
 )]
 async fn sms_messages(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, .. }: Authenticated,
     Query(query): Query<AfterSeq>,
 ) -> Result<Json<Vec<SmsMessageView>>, ServerError> {
     sms::messages_for(&state.store, &caller, query.after, 500)
@@ -299,7 +309,7 @@ struct LiveInbox {
 )]
 async fn sms_stream(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, .. }: Authenticated,
     headers: axum::http::HeaderMap,
     Query(query): Query<AfterSeq>,
 ) -> Result<
@@ -335,7 +345,9 @@ async fn sms_stream(
             match inbox.wakes.recv().await {
                 Ok(InboxWake::Arrived(team_id)) if team_id != inbox.caller.team_id => {}
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    if !accounts::still_signed_in(&inbox.store, &inbox.caller, now_ms())
+                    if !// The time of each wake, not the stream's start: a
+                    // session that expires meanwhile ends the stream.
+                    accounts::still_signed_in(&inbox.store, &inbox.caller, now_ms())
                         .await
                         .unwrap_or(false)
                     {

@@ -1,18 +1,20 @@
 //! Shared tokens, their codes and seeds, grants, and the notifications about them.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, CodesView, GrantView, NewGrant, NewSharedToken, SeedView, SharedTokenView,
+    ApiError, CodesView, CreatedId, GrantView, NewGrant, NewSharedToken, SeedView, SharedTokenView,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::extract::{AdminRole, Authenticated, CreatedId, JsonBody, Requires};
+use super::ServerState;
+use super::extract::{AdminRole, Authenticated, IdPath, JsonBody, PathIdRejection, Requires};
 use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
-use super::{ServerState, now_ms};
+use super::reply::{Created, Done, done};
 use crate::error::ServerError;
+use crate::ids::{GrantId, NotificationId, TokenId};
 use crate::shared;
 
 pub(super) fn routes() -> Router<ServerState> {
@@ -48,18 +50,16 @@ async fn add_token(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
     JsonBody(request): JsonBody<NewSharedToken>,
-) -> Result<Json<CreatedId>, ServerError> {
+) -> Result<Created<TokenId>, ServerError> {
     let token_id = shared::add_token(
         &state.store,
         &state.key,
         &admin.caller,
         &request.uri,
-        now_ms(),
+        admin.at,
     )
     .await?;
-    Ok(Json(CreatedId {
-        id: token_id.to_string(),
-    }))
+    Ok(Created(token_id))
 }
 
 /// The shared tokens the caller may use or manage.
@@ -75,9 +75,9 @@ async fn add_token(
 )]
 async fn list_tokens(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, at }: Authenticated,
 ) -> Result<Json<Vec<SharedTokenView>>, ServerError> {
-    shared::list_tokens(&state.store, &caller, now_ms())
+    shared::list_tokens(&state.store, &caller, at)
         .await
         .map(Json)
 }
@@ -100,10 +100,11 @@ async fn list_tokens(
 )]
 async fn codes(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
-    Path(token_id): Path<String>,
+    Authenticated { caller, at }: Authenticated,
+    token_id: Result<IdPath<TokenId>, PathIdRejection>,
 ) -> Result<Json<CodesView>, ServerError> {
-    shared::codes(&state.store, &state.key, &caller, &token_id, now_ms())
+    let IdPath(token_id) = token_id.map_err(PathIdRejection::into_no_grant)?;
+    shared::codes(&state.store, &state.key, &caller, token_id.as_str(), at)
         .await
         .map(Json)
 }
@@ -126,10 +127,11 @@ async fn codes(
 )]
 async fn seed(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
-    Path(token_id): Path<String>,
+    Authenticated { caller, at }: Authenticated,
+    token_id: Result<IdPath<TokenId>, PathIdRejection>,
 ) -> Result<Json<SeedView>, ServerError> {
-    shared::seed(&state.store, &state.key, &caller, &token_id, now_ms())
+    let IdPath(token_id) = token_id.map_err(PathIdRejection::into_no_grant)?;
+    shared::seed(&state.store, &state.key, &caller, token_id.as_str(), at)
         .await
         .map(Json)
 }
@@ -155,19 +157,19 @@ async fn seed(
 async fn rotate(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(token_id): Path<String>,
+    IdPath(token_id): IdPath<TokenId>,
     JsonBody(request): JsonBody<NewSharedToken>,
-) -> Result<Json<serde_json::Value>, ServerError> {
+) -> Done {
     shared::rotate(
         &state.store,
         &state.key,
         &admin.caller,
-        &token_id,
+        token_id.as_str(),
         &request.uri,
-        now_ms(),
+        admin.at,
     )
     .await?;
-    Ok(Json(serde_json::json!({})))
+    done()
 }
 
 /// The live grants to a shared token, oldest first (admins).
@@ -189,11 +191,16 @@ async fn rotate(
 async fn list_grants(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(token_id): Path<String>,
+    IdPath(token_id): IdPath<TokenId>,
 ) -> Result<Json<Vec<GrantView>>, ServerError> {
-    shared::grants(&state.store, &admin.caller.team_id, &token_id, now_ms())
-        .await
-        .map(Json)
+    shared::grants(
+        &state.store,
+        &admin.caller.team_id,
+        token_id.as_str(),
+        admin.at,
+    )
+    .await
+    .map(Json)
 }
 
 /// Grants a member or a group a shared token (admins).
@@ -217,14 +224,18 @@ async fn list_grants(
 async fn grant(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(token_id): Path<String>,
+    IdPath(token_id): IdPath<TokenId>,
     JsonBody(request): JsonBody<NewGrant>,
-) -> Result<Json<CreatedId>, ServerError> {
-    let grant_id =
-        shared::grant(&state.store, &admin.caller, &token_id, &request, now_ms()).await?;
-    Ok(Json(CreatedId {
-        id: grant_id.to_string(),
-    }))
+) -> Result<Created<GrantId>, ServerError> {
+    let grant_id = shared::grant(
+        &state.store,
+        &admin.caller,
+        token_id.as_str(),
+        &request,
+        admin.at,
+    )
+    .await?;
+    Ok(Created(grant_id))
 }
 
 /// Revokes a grant (admins).
@@ -246,10 +257,10 @@ async fn grant(
 async fn revoke_grant(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
-    Path(grant_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    shared::revoke_grant(&state.store, &admin.caller, &grant_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    IdPath(grant_id): IdPath<GrantId>,
+) -> Done {
+    shared::revoke_grant(&state.store, &admin.caller, grant_id.as_str(), admin.at).await?;
+    done()
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -277,7 +288,7 @@ struct NotificationFilter {
 )]
 async fn notifications(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
+    Authenticated { caller, .. }: Authenticated,
     Query(filter): Query<NotificationFilter>,
 ) -> Result<Json<Vec<kaito_api::NotificationView>>, ServerError> {
     shared::notifications(&state.store, &caller, filter.unread)
@@ -302,9 +313,9 @@ async fn notifications(
 )]
 async fn mark_notification_read(
     State(state): State<ServerState>,
-    Authenticated(caller): Authenticated,
-    Path(notification_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ServerError> {
-    shared::mark_read(&state.store, &caller, &notification_id, now_ms()).await?;
-    Ok(Json(serde_json::json!({})))
+    Authenticated { caller, at }: Authenticated,
+    IdPath(notification_id): IdPath<NotificationId>,
+) -> Done {
+    shared::mark_read(&state.store, &caller, notification_id.as_str(), at).await?;
+    done()
 }
