@@ -13,18 +13,64 @@ fn random_id(prefix: &str) -> Result<String, getrandom::Error> {
     ))
 }
 
+/// Whether `text` has the shape of an id under `prefix`: the prefix, `_`, then
+/// URL-safe base64. Anything else names nothing that could exist.
+fn well_formed(prefix: &str, text: &str) -> bool {
+    text.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|rest| {
+            (1..=64).contains(&rest.len())
+                && rest
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+        })
+}
+
+/// An id given as input that cannot be one: wrong prefix, empty, or other characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{text}” is not {what} id.")]
+pub struct MalformedId {
+    pub text: String,
+    /// What the id would name, with its article: "a shared token".
+    pub what: &'static str,
+}
+
 macro_rules! typed_id {
-    ($name:ident, $prefix:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    ($name:ident, $prefix:literal, $what:literal) => {
+        /// Serialized as its text; deserialized (from input) only when well formed.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
+
+        impl std::str::FromStr for $name {
+            type Err = MalformedId;
+
+            fn from_str(text: &str) -> Result<Self, MalformedId> {
+                if well_formed($prefix, text) {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err(MalformedId {
+                        text: text.to_owned(),
+                        what: $what,
+                    })
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             pub fn generate() -> Result<Self, getrandom::Error> {
                 random_id($prefix).map(Self)
             }
 
-            /// An id read back from the database.
+            /// An id read back from the database (trusted: not checked).
             #[must_use]
             pub fn from_stored(text: String) -> Self {
                 Self(text)
@@ -44,16 +90,43 @@ macro_rules! typed_id {
     };
 }
 
-typed_id!(TeamId, "team");
-typed_id!(UserId, "user");
-typed_id!(SessionId, "sess");
-typed_id!(TokenId, "tok");
-typed_id!(GroupId, "grp");
-typed_id!(GrantId, "grant");
-typed_id!(EventId, "evt");
-typed_id!(ApiTokenId, "apitok");
-typed_id!(NumberId, "num");
-typed_id!(DeviceId, "dev");
-typed_id!(SinkId, "sink");
-typed_id!(InviteId, "inv");
-typed_id!(NotificationId, "note");
+typed_id!(TeamId, "team", "a team");
+typed_id!(UserId, "user", "a member");
+typed_id!(SessionId, "sess", "a session");
+typed_id!(TokenId, "tok", "a shared token");
+typed_id!(GroupId, "grp", "a group");
+typed_id!(GrantId, "grant", "a grant");
+typed_id!(EventId, "evt", "an event");
+typed_id!(ApiTokenId, "apitok", "an API token");
+typed_id!(NumberId, "num", "a phone number");
+typed_id!(DeviceId, "dev", "a device");
+typed_id!(SinkId, "sink", "a sink");
+typed_id!(InviteId, "inv", "an invite");
+typed_id!(NotificationId, "note", "a notification");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_ids_must_have_their_prefix_and_alphabet() {
+        let made = TokenId::generate().unwrap();
+        assert_eq!(made.as_str().parse::<TokenId>().unwrap(), made);
+        // Made-up but well formed: the store answers whether it exists.
+        assert!("tok_made_up".parse::<TokenId>().is_ok());
+        for bad in [
+            "", "tok", "tok_", "grp_abc", "tok_a/b", "tok_a b", "xtok_abc",
+        ] {
+            let error = bad.parse::<TokenId>().unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("“{bad}” is not a shared token id.")
+            );
+        }
+        assert!(serde_json::from_str::<GroupId>(r#""tok_abc""#).is_err());
+        assert_eq!(
+            serde_json::to_string(&GroupId::from_stored("grp_abc".to_owned())).unwrap(),
+            r#""grp_abc""#
+        );
+    }
+}

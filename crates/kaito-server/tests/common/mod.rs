@@ -274,12 +274,26 @@ impl TestServer {
     }
 }
 
-/// Every (lowercase method, route pattern) the router declares, read from its
-/// source, so the authorisation matrix and the `OpenAPI` check cannot miss a new
-/// route.
+/// Every (lowercase method, route pattern) the router declares, read from the
+/// source of every module under `src/http/`, so the authorisation matrix and the
+/// `OpenAPI` check cannot miss a new route, nor a new module of routes.
 pub fn declared_routes() -> Vec<(String, String)> {
-    let source = include_str!("../../src/http.rs");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let mut sources: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect();
+    sources.sort();
     let mut declared = Vec::new();
+    for path in sources {
+        routes_in(&std::fs::read_to_string(path).unwrap(), &mut declared);
+    }
+    declared
+}
+
+/// The `.route(…)` calls in one source file.
+fn routes_in(source: &str, declared: &mut Vec<(String, String)>) {
     let mut rest = source;
     while let Some(start) = rest.find(".route(") {
         let call = &rest[start + ".route(".len()..];
@@ -304,5 +318,4 @@ pub fn declared_routes() -> Vec<(String, String)> {
         }
         rest = &rest[start + ".route(".len() + end..];
     }
-    declared
 }

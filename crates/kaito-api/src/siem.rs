@@ -1,0 +1,90 @@
+//! SIEM sinks, and the API tokens SIEMs pull the audit log with.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/api-tokens` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewApiToken {
+    pub name: String,
+    /// Only `audit:read` so far.
+    pub scopes: Vec<String>,
+}
+
+/// The new API token; its secret is shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedApiToken {
+    pub id: String,
+    pub token: String,
+}
+
+/// Where a SIEM sink sends the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SinkTarget {
+    /// RFC 5424 syslog over TCP, or TLS (RFC 5425), octet-counting framing.
+    Syslog {
+        host: String,
+        port: u16,
+        #[serde(default)]
+        tls: bool,
+        #[serde(default)]
+        format: SyslogFormat,
+        /// PEM certificates trusted for TLS besides the public roots (a private CA).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_pem: Option<String>,
+    },
+    /// Splunk's HTTP Event Collector: the full endpoint URL
+    /// (`https://splunk:8088/services/collector/event`); the HEC token is the secret.
+    SplunkHec {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<String>,
+    },
+    /// A JSON POST of `{team_id, events}`, signed with the secret:
+    /// `X-Kaito-Signature: v1=hex(HMAC-SHA256(secret, "{X-Kaito-Timestamp}.{body}"))`.
+    Webhook { url: String },
+}
+
+/// The message inside a syslog record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SyslogFormat {
+    /// `ArcSight` Common Event Format.
+    #[default]
+    Cef,
+    Json,
+}
+
+/// `POST /v1/siem/sinks` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewSink {
+    pub name: String,
+    #[serde(flatten)]
+    pub target: SinkTarget,
+    /// The HEC token or the webhook key; stored sealed and never shown again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// A sink and how its delivery goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SinkView {
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub target: SinkTarget,
+    /// Every event up to this seq has reached the sink at least once.
+    pub delivered_seq: i64,
+    /// Events in the log not yet delivered.
+    pub pending: i64,
+    pub last_delivered_at: Option<i64>,
+    /// Why the last attempt failed; cleared by the next success.
+    pub last_error: Option<String>,
+    pub failures: i64,
+}

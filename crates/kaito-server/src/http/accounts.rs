@@ -1,0 +1,214 @@
+//! Sign-in and the team's members.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kaito_api::{ApiError, LoginRequest, MeView, MemberView, RefreshRequest, Role, TokenPair};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ServerState;
+use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires};
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::reply::{Done, done};
+use crate::accounts;
+use crate::error::ServerError;
+use crate::ids::UserId;
+
+pub(super) fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/v1/auth/login", post(login))
+        .route("/v1/auth/refresh", post(refresh))
+        .route("/v1/auth/logout", post(logout))
+        .route("/v1/me", get(me))
+        .route("/v1/team/members", get(members).post(add_member))
+        .route("/v1/team/members/{user_id}/disable", post(disable_member))
+}
+
+/// Signs in with an email and a password.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, description = "The email or the password is wrong (`auth.invalid_credentials`).", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+    ),
+)]
+async fn login(
+    State(state): State<ServerState>,
+    At(at): At,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> Result<Json<TokenPair>, ServerError> {
+    accounts::login(&state.store, &request.email, &request.password, at)
+        .await
+        .map(Json)
+}
+
+/// Trades a refresh token for a new token pair; each refresh token works once.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    tag = "accounts",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair.", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 401, description = "The refresh token is no longer valid (`auth.invalid_refresh`).", body = ApiError),
+    ),
+)]
+async fn refresh(
+    State(state): State<ServerState>,
+    At(at): At,
+    JsonBody(request): JsonBody<RefreshRequest>,
+) -> Result<Json<TokenPair>, ServerError> {
+    accounts::refresh(&state.store, &request.refresh_token, at)
+        .await
+        .map(Json)
+}
+
+/// Ends the caller's session.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
+async fn logout(
+    State(state): State<ServerState>,
+    Authenticated { caller, at }: Authenticated,
+) -> Done {
+    accounts::logout(&state.store, &caller, at).await?;
+    done()
+}
+
+/// The signed-in member and their team.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller.", body = MeView),
+        (status = 401, response = Unauthenticated),
+    ),
+    security(("bearer" = [])),
+)]
+async fn me(
+    State(state): State<ServerState>,
+    Authenticated { caller, .. }: Authenticated,
+) -> Result<Json<MeView>, ServerError> {
+    accounts::me(&state.store, &caller).await.map(Json)
+}
+
+/// The team's members (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/team/members",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Every member of the caller's team.", body = Vec<MemberView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
+async fn members(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<MemberView>>, ServerError> {
+    accounts::members(&state.store, &admin.caller.team_id)
+        .await
+        .map(Json)
+}
+
+/// `POST /v1/team/members`: an admin adds a member with a first password (or sends
+/// an invite link instead); only an owner may add admins or owners.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewMember {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Created {
+    user_id: String,
+}
+
+/// Adds a member with a first password (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/team/members",
+    tag = "accounts",
+    request_body = NewMember,
+    responses(
+        (status = 200, description = "The new member.", body = Created),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not an admin, or an admin adding an admin or owner (`auth.forbidden`).", body = ApiError),
+        (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
+async fn add_member(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(member): JsonBody<NewMember>,
+) -> Result<Json<Created>, ServerError> {
+    if member.role > Role::Member && admin.caller.role < Role::Owner {
+        return Err(ServerError::Forbidden {
+            have: admin.caller.role,
+            need: Role::Owner,
+        });
+    }
+    let user_id = accounts::create_user(
+        &state.store,
+        &admin.caller,
+        (&member.email, &member.name, member.role),
+        &member.password,
+        admin.at,
+    )
+    .await?;
+    Ok(Json(Created {
+        user_id: user_id.to_string(),
+    }))
+}
+
+/// Disables a member and ends their sessions (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/team/members/{user_id}/disable",
+    tag = "accounts",
+    params(
+        ("user_id" = String, Path, description = "The member to disable."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 400, description = "Callers cannot disable themselves (`request.invalid`).", body = ApiError),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
+async fn disable_member(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(user_id): IdPath<UserId>,
+) -> Done {
+    if user_id == admin.caller.user_id {
+        return Err(ServerError::BadRequest(
+            "You cannot disable yourself.".to_owned(),
+        ));
+    }
+    accounts::disable_user(&state.store, &admin.caller, &user_id, admin.at).await?;
+    done()
+}

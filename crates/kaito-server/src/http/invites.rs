@@ -1,0 +1,128 @@
+//! Invites: an admin invites by email, the invited person joins with the token.
+
+use axum::extract::State;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use kaito_api::{AcceptInvite, ApiError, CreatedInvite, InviteView, NewInvite, TokenPair};
+
+use super::ServerState;
+use super::extract::{AdminRole, At, IdPath, JsonBody, Requires};
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::reply::{Done, done};
+use crate::error::ServerError;
+use crate::ids::InviteId;
+use crate::invites;
+
+pub(super) fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/v1/team/invites", get(list_invites).post(create_invite))
+        .route("/v1/team/invites/{invite_id}", delete(revoke_invite))
+        .route("/v1/invites/accept", post(accept_invite))
+}
+
+/// Invites someone by email (admins; only an owner invites admins or owners).
+#[utoipa::path(
+    post,
+    path = "/v1/team/invites",
+    tag = "accounts",
+    request_body = NewInvite,
+    responses(
+        (status = 200, description = "The invite; its token is shown this once.", body = CreatedInvite),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+    ),
+    security(("bearer" = [])),
+)]
+async fn create_invite(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(invite): JsonBody<NewInvite>,
+) -> Result<Json<CreatedInvite>, ServerError> {
+    invites::create(
+        &state.store,
+        &admin.caller,
+        (&invite.email, invite.role),
+        state.public_url.as_deref(),
+        admin.at,
+    )
+    .await
+    .map(Json)
+}
+
+/// Invites not yet used, revoked or expired (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/team/invites",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The pending invites.", body = Vec<InviteView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_invites(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<InviteView>>, ServerError> {
+    invites::pending(&state.store, &admin.caller.team_id, admin.at)
+        .await
+        .map(Json)
+}
+
+/// Revokes a pending invite (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/team/invites/{invite_id}",
+    tag = "accounts",
+    params(
+        ("invite_id" = String, Path, description = "The invite to revoke."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
+async fn revoke_invite(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(invite_id): IdPath<InviteId>,
+) -> Done {
+    invites::revoke(&state.store, &admin.caller, invite_id.as_str(), admin.at).await?;
+    done()
+}
+
+/// Joins a team through an invite; answered signed in.
+///
+/// `POST /v1/invites/accept`: no session yet; the invite token is the credential.
+#[utoipa::path(
+    post,
+    path = "/v1/invites/accept",
+    tag = "accounts",
+    request_body = AcceptInvite,
+    responses(
+        (status = 200, description = "The new member's first tokens.", body = TokenPair),
+        (status = 400, response = BadRequest),
+        (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+        (status = 410, description = "The invite was used, revoked or expired (`invite.invalid`).", body = ApiError),
+    ),
+)]
+async fn accept_invite(
+    State(state): State<ServerState>,
+    At(at): At,
+    JsonBody(request): JsonBody<AcceptInvite>,
+) -> Result<Json<TokenPair>, ServerError> {
+    invites::accept(
+        &state.store,
+        &request.token,
+        (&request.name, &request.password),
+        at,
+    )
+    .await
+    .map(Json)
+}

@@ -1,0 +1,125 @@
+//! The HTTP API (`/v1/…`). Handlers only translate: the work is in the domain
+//! modules ([`crate::accounts`], [`crate::shared`]…). Each resource has its own
+//! sub-router; [`router`] merges them. Who may call what is in the handler's
+//! signature: [`Authenticated`] for any signed-in member, [`Requires<AdminRole>`]
+//! and [`Requires<OwnerRole>`] above that.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::custody::ServerKey;
+use crate::error::ServerError;
+use crate::sms::{InboxWake, SmsArrived, SmsConfig};
+use crate::store::{Backend, Store};
+
+mod accounts;
+mod audit;
+mod devices;
+mod extract;
+mod groups;
+mod invites;
+mod openapi;
+mod operations;
+mod reply;
+mod siem;
+mod sms;
+mod tokens;
+
+pub use extract::{
+    AdminRole, AuditReader, Authenticated, JsonBody, OwnerRole, Requires, RoleRequirement,
+};
+pub use openapi::ApiDoc;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    pub store: Store,
+    /// Opens the seeds of server-managed tokens.
+    pub key: Arc<ServerKey>,
+    pub sms: Arc<SmsConfig>,
+    /// Wakes this replica's live SMS streams.
+    pub sms_wakes: tokio::sync::broadcast::Sender<InboxWake>,
+    /// The server's base URL as members reach it, for invite links.
+    pub public_url: Option<String>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl ServerState {
+    #[must_use]
+    pub fn new(store: Store, key: ServerKey, sms: SmsConfig) -> Self {
+        Self {
+            store,
+            key: Arc::new(key),
+            sms: Arc::new(sms),
+            sms_wakes: tokio::sync::broadcast::channel(1024).0,
+            public_url: None,
+            metrics: Arc::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
+    }
+}
+
+impl ServerState {
+    /// Wakes the live streams that may show a new message. On PostgreSQL the
+    /// store's NOTIFY reaches every replica (this one too) through
+    /// [`crate::sms::relay_notifications`].
+    fn announce(&self, arrived: SmsArrived) {
+        if self.store.backend() == Backend::Sqlite {
+            // No live subscriber is fine: the message is stored for the next fetch.
+            let _ = self.sms_wakes.send(InboxWake::Arrived(arrived.team_id));
+        }
+    }
+
+    /// Starts the work beside the API: SIEM delivery, audit retention and, on
+    /// PostgreSQL, the relay that brings other replicas' SMS to this one's streams.
+    /// The tasks stop when the set is dropped.
+    pub fn spawn_background_tasks(&self) -> Result<tokio::task::JoinSet<()>, ServerError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(url) = self.store.postgres_url() {
+            tasks.spawn(crate::sms::relay_notifications(
+                url.to_owned(),
+                self.sms_wakes.clone(),
+            ));
+        }
+        tasks.spawn(
+            crate::siem::Deliverer::new(self.store.clone(), self.key.clone())?.run_forever(),
+        );
+        tasks.spawn(crate::audit::prune_forever(self.store.clone()));
+        Ok(tasks)
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+#[must_use]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|elapsed| i64::try_from(elapsed.as_millis()).ok())
+        .unwrap_or(0)
+}
+
+/// The whole API: every resource's routes, each request counted and timed.
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .merge(operations::routes())
+        .merge(accounts::routes())
+        .merge(invites::routes())
+        .merge(tokens::routes())
+        .merge(groups::routes())
+        .merge(audit::routes())
+        .merge(siem::routes())
+        .merge(devices::routes())
+        .merge(sms::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            operations::count_request,
+        ))
+        .with_state(state)
+}

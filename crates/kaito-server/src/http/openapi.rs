@@ -1,0 +1,133 @@
+//! The `OpenAPI` document: the operations the sub-routers serve, the shared error
+//! answers they name, and the bearer scheme.
+
+use kaito_api::ApiError;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse};
+
+use super::{accounts, audit, devices, groups, invites, operations, siem, sms, tokens};
+
+/// The `OpenAPI` document of [`super::router`]: every handler carries a `#[utoipa::path]`,
+/// and this lists them in the router's order (the operations test fails when a
+/// route is missing here). Schemas come in through the paths that use them.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Kaito team server",
+        description = "Shared 2FA tokens, server-computed codes, the audit log and the SMS inbox of a Kaito team."
+    ),
+    paths(
+        operations::health,
+        accounts::login,
+        accounts::refresh,
+        accounts::logout,
+        accounts::me,
+        accounts::members,
+        accounts::add_member,
+        accounts::disable_member,
+        invites::list_invites,
+        invites::create_invite,
+        invites::revoke_invite,
+        invites::accept_invite,
+        tokens::list_tokens,
+        tokens::add_token,
+        tokens::codes,
+        tokens::seed,
+        tokens::rotate,
+        tokens::list_grants,
+        tokens::grant,
+        tokens::revoke_grant,
+        tokens::notifications,
+        tokens::mark_notification_read,
+        groups::list_groups,
+        groups::create_group,
+        groups::add_to_group,
+        groups::remove_from_group,
+        audit::audit_events,
+        audit::audit_pull,
+        audit::audit_verify,
+        audit::audit_checkpoint,
+        audit::audit_retention,
+        audit::set_audit_retention,
+        siem::list_sinks,
+        siem::add_sink,
+        siem::remove_sink,
+        siem::create_api_token,
+        siem::revoke_api_token,
+        devices::enroll_device,
+        devices::revoke_device,
+        devices::event_batch,
+        sms::twilio_webhook,
+        sms::telnyx_webhook,
+        sms::vonage_webhook,
+        sms::add_number,
+        sms::grant_number,
+        sms::sms_messages,
+        sms::sms_stream,
+        operations::metrics,
+        operations::openapi,
+    ),
+    components(
+        schemas(ApiError),
+        responses(BadRequest, Unauthenticated, Forbidden, NotFound)
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "accounts", description = "Sign-in, the team's members, invites and groups."),
+        (name = "tokens", description = "Shared 2FA tokens, their codes and seeds, grants, and notifications about them."),
+        (name = "audit", description = "The team's hash-chained audit log."),
+        (name = "siem", description = "Delivery of the audit log to SIEMs, and API tokens for pulling it."),
+        (name = "sms", description = "The shared SMS inbox and the providers' webhooks."),
+        (name = "devices", description = "Members' devices and the audit events they report."),
+        (name = "operations", description = "Health, metrics and this document."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The `bearer` scheme the signed-in operations name. Added here because the
+/// derive has no syntax for security schemes.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(utoipa::openapi::Components::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "A session's access token from `/v1/auth/login`. `POST /v1/audit/events` \
+                             and `GET /v1/audit/checkpoint` also take an API token (`kat_…`) with \
+                             the `audit:read` scope.",
+                        ))
+                        .build(),
+                ),
+            );
+    }
+}
+
+// Reusable error answers; each is an [`ApiError`] body. Never built: they only
+// name a status's meaning once for every operation that can answer it.
+
+/// The body or a parameter is not valid (`request.invalid`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub(super) struct BadRequest(ApiError);
+
+/// Sign in first: the access token is missing, expired or revoked (`auth.unauthenticated`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub(super) struct Unauthenticated(ApiError);
+
+/// The caller's role is too low for this (`auth.forbidden`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub(super) struct Forbidden(ApiError);
+
+/// No such thing in the caller's team (`not_found`).
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub(super) struct NotFound(ApiError);

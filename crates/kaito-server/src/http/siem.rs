@@ -1,0 +1,141 @@
+//! SIEM sinks, and the API tokens SIEMs pull the audit log with.
+
+use axum::extract::State;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use kaito_api::{CreatedApiToken, CreatedId, NewApiToken, NewSink, SinkView};
+
+use super::ServerState;
+use super::extract::{AdminRole, IdPath, JsonBody, Requires};
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::reply::{Created, Done, done};
+use crate::api_tokens;
+use crate::error::ServerError;
+use crate::ids::{ApiTokenId, SinkId};
+use crate::siem;
+
+pub(super) fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/v1/siem/sinks", get(list_sinks).post(add_sink))
+        .route("/v1/siem/sinks/{sink_id}", delete(remove_sink))
+        .route("/v1/api-tokens", post(create_api_token))
+        .route("/v1/api-tokens/{token_id}", delete(revoke_api_token))
+}
+
+/// The team's SIEM sinks and how their delivery goes (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/siem/sinks",
+    tag = "siem",
+    responses(
+        (status = 200, description = "The sinks.", body = Vec<SinkView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_sinks(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<SinkView>>, ServerError> {
+    siem::list_sinks(&state.store, &admin.caller.team_id)
+        .await
+        .map(Json)
+}
+
+/// Adds a SIEM sink: syslog, Splunk HEC or a signed webhook (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/siem/sinks",
+    tag = "siem",
+    request_body = NewSink,
+    responses(
+        (status = 200, description = "The new sink's id.", body = CreatedId),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
+async fn add_sink(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(sink): JsonBody<NewSink>,
+) -> Result<Created<SinkId>, ServerError> {
+    let sink_id = siem::add_sink(&state.store, &state.key, &admin.caller, &sink, admin.at).await?;
+    Ok(Created(sink_id))
+}
+
+/// Removes a SIEM sink (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/siem/sinks/{sink_id}",
+    tag = "siem",
+    params(
+        ("sink_id" = String, Path, description = "The sink to remove."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
+async fn remove_sink(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(sink_id): IdPath<SinkId>,
+) -> Done {
+    siem::remove_sink(&state.store, &admin.caller, sink_id.as_str(), admin.at).await?;
+    done()
+}
+
+/// Creates an API token for a SIEM (admins).
+#[utoipa::path(
+    post,
+    path = "/v1/api-tokens",
+    tag = "siem",
+    request_body = NewApiToken,
+    responses(
+        (status = 200, description = "The token; its secret is shown this once.", body = CreatedApiToken),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])),
+)]
+async fn create_api_token(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    JsonBody(request): JsonBody<NewApiToken>,
+) -> Result<Json<CreatedApiToken>, ServerError> {
+    api_tokens::create(&state.store, &admin.caller, &request, admin.at)
+        .await
+        .map(Json)
+}
+
+/// Revokes an API token (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/api-tokens/{token_id}",
+    tag = "siem",
+    params(
+        ("token_id" = String, Path, description = "The API token to revoke."),
+    ),
+    responses(
+        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])),
+)]
+async fn revoke_api_token(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(token_id): IdPath<ApiTokenId>,
+) -> Done {
+    api_tokens::revoke(&state.store, &admin.caller, token_id.as_str(), admin.at).await?;
+    done()
+}
