@@ -9,6 +9,9 @@ pub const API_VERSION: u32 = 1;
 
 use serde::{Deserialize, Serialize};
 
+mod kinds;
+pub use kinds::*;
+
 /// Every error answer: a stable `code` for programs, a `message` for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
