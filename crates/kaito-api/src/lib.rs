@@ -31,6 +31,9 @@ pub use tokens::*;
 
 use serde::{Deserialize, Serialize};
 
+mod kinds;
+pub use kinds::*;
+
 /// Every error answer: a stable `code` for programs, a `message` for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use kaito_api::{MeView, MemberView, Role, TokenPair};
+use kaito_api::{AuditKind, MeView, MemberView, Role, TokenPair};
 use sqlx::Row as _;
 
-use crate::audit::{self, NewEvent};
+use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
 use crate::secrets::{decoy_hash, hash_password, new_token, token_hash, verify_password};
@@ -75,22 +75,15 @@ pub async fn create_team_with_owner(
     now_ms: i64,
 ) -> Result<(TeamId, UserId), ServerError> {
     let team_id = TeamId::generate()?;
-    let mut tx = store.write_tx().await?;
+    // The server adds the owner: no one is signed in yet.
+    let mut tx = store.audited_in(&team_id, None, now_ms).await?;
     sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(team_id.as_str())
         .bind(team_name.trim())
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    let user_id = insert_user(
-        &mut tx,
-        &team_id,
-        None,
-        (email, name, Role::Owner),
-        password,
-        now_ms,
-    )
-    .await?;
+    let user_id = insert_user(&mut tx, (email, name, Role::Owner), password).await?;
     tx.commit().await?;
     Ok((team_id, user_id))
 }
@@ -103,33 +96,23 @@ pub async fn create_user(
     password: &str,
     now_ms: i64,
 ) -> Result<UserId, ServerError> {
-    let mut tx = store.write_tx().await?;
-    let user_id = insert_user(
-        &mut tx,
-        &admin.team_id,
-        Some(&admin.user_id),
-        (email, name, role),
-        password,
-        now_ms,
-    )
-    .await?;
+    let mut tx = store.audited(admin, now_ms).await?;
+    let user_id = insert_user(&mut tx, (email, name, role), password).await?;
     tx.commit().await?;
     Ok(user_id)
 }
 
+/// A new member of `tx`'s team, added by `tx`'s actor.
 pub(crate) async fn insert_user(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    team_id: &TeamId,
-    actor: Option<&UserId>,
+    tx: &mut Audited<'_>,
     (email, name, role): (&str, &str, Role),
     password: &str,
-    now_ms: i64,
 ) -> Result<UserId, ServerError> {
     let email = normalise_email(email)?;
     check_password_strength(password)?;
     let taken = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
         .bind(email.as_str())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut ***tx)
         .await?
         .is_some();
     if taken {
@@ -141,24 +124,18 @@ pub(crate) async fn insert_user(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(user_id.as_str())
-    .bind(team_id.as_str())
+    .bind(tx.team_id().as_str())
     .bind(email.as_str())
     .bind(name.trim())
     .bind(role.as_str())
     .bind(hash_password(password)?)
-    .bind(now_ms)
-    .execute(&mut **tx)
+    .bind(tx.at_ms())
+    .execute(&mut ***tx)
     .await?;
-    audit::append(
-        tx,
-        team_id,
-        &NewEvent {
-            kind: "member.added",
-            actor: actor.map(UserId::as_str),
-            subject: Some(user_id.as_str()),
-            details: serde_json::json!({ "email": email, "role": role.as_str() }),
-        },
-        now_ms,
+    tx.record(
+        AuditKind::MemberAdded,
+        Some(user_id.as_str()),
+        serde_json::json!({ "email": email, "role": role.as_str() }),
     )
     .await?;
     Ok(user_id)
@@ -210,17 +187,12 @@ pub async fn login(
             record_failure(store, &email, now_ms).await?;
             if let Some(row) = known {
                 let reason = if matches { "disabled" } else { "password" };
-                let mut tx = store.write_tx().await?;
-                audit::append(
-                    &mut tx,
-                    &TeamId::from_stored(row.try_get("team_id")?),
-                    &NewEvent {
-                        kind: "login.failed",
-                        actor: None,
-                        subject: Some(row.try_get::<&str, _>("id")?),
-                        details: serde_json::json!({ "reason": reason }),
-                    },
-                    now_ms,
+                let team_id = TeamId::from_stored(row.try_get("team_id")?);
+                let mut tx = store.audited_in(&team_id, None, now_ms).await?;
+                tx.record(
+                    AuditKind::LoginFailed,
+                    Some(row.try_get::<&str, _>("id")?),
+                    serde_json::json!({ "reason": reason }),
                 )
                 .await?;
                 tx.commit().await?;
@@ -263,7 +235,7 @@ pub(crate) async fn start_session(
 ) -> Result<TokenPair, ServerError> {
     let session_id = SessionId::generate()?;
     let refresh = new_token()?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited_in(team_id, Some(user_id), now_ms).await?;
     sqlx::query(
         "INSERT INTO sessions (id, user_id, refresh_hash, generation, created_at, expires_at)
          VALUES ($1, $2, $3, 0, $4, $5)",
@@ -273,19 +245,13 @@ pub(crate) async fn start_session(
     .bind(token_hash(&refresh))
     .bind(now_ms)
     .bind(now_ms + millis(REFRESH_LIFETIME))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let access = issue_access(&mut tx, &session_id, now_ms).await?;
-    audit::append(
-        &mut tx,
-        team_id,
-        &NewEvent {
-            kind: "login",
-            actor: Some(user_id.as_str()),
-            subject: Some(session_id.as_str()),
-            details: serde_json::json!({}),
-        },
-        now_ms,
+    tx.record(
+        AuditKind::Login,
+        Some(session_id.as_str()),
+        serde_json::json!({}),
     )
     .await?;
     tx.commit().await?;
@@ -475,14 +441,14 @@ pub async fn disable_user(
     now_ms: i64,
 ) -> Result<(), ServerError> {
     let team_id = &admin.team_id;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let updated = sqlx::query(
         "UPDATE users SET disabled_at = $1 WHERE id = $2 AND team_id = $3 AND disabled_at IS NULL",
     )
     .bind(now_ms)
     .bind(user_id.as_str())
     .bind(team_id.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(ServerError::NotFound(format!(
@@ -492,22 +458,15 @@ pub async fn disable_user(
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now_ms)
         .bind(user_id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::append(
-        &mut tx,
-        team_id,
-        &NewEvent {
-            kind: "member.disabled",
-            actor: Some(admin.user_id.as_str()),
-            subject: Some(user_id.as_str()),
-            details: serde_json::json!({}),
-        },
-        now_ms,
+    tx.record(
+        AuditKind::MemberDisabled,
+        Some(user_id.as_str()),
+        serde_json::json!({}),
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Whether the caller's session and account are still live (long-lived streams

@@ -1,12 +1,11 @@
 //! Tokens for programs, such as a SIEM pulling the audit log. Each has scopes and
 //! belongs to a team; the secret (`kat_…`) is shown once and stored hashed.
 
-use kaito_api::{CreatedApiToken, NewApiToken};
+use kaito_api::{AuditKind, CreatedApiToken, NewApiToken};
 use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::Caller;
-use crate::audit;
 use crate::error::ServerError;
 use crate::ids::{ApiTokenId, TeamId};
 use crate::secrets::{new_token, token_hash};
@@ -50,7 +49,7 @@ pub async fn create(
     }
     let token_id = ApiTokenId::generate()?;
     let secret = format!("{PREFIX}{}", new_token()?.as_str());
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     sqlx::query(
         "INSERT INTO api_tokens (id, team_id, name, token_hash, scopes, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -62,15 +61,12 @@ pub async fn create(
     .bind(request.scopes.join(" "))
     .bind(admin.user_id.as_str())
     .bind(now_ms)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "api_token.created",
+    tx.record(
+        AuditKind::ApiTokenCreated,
         Some(token_id.as_str()),
         json!({ "name": request.name.trim(), "scopes": request.scopes }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -86,31 +82,23 @@ pub async fn revoke(
     token_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let revoked = sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND team_id = $3 AND revoked_at IS NULL",
     )
     .bind(now_ms)
     .bind(token_id)
     .bind(admin.team_id.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if revoked.rows_affected() == 0 {
         return Err(ServerError::NotFound(format!(
             "No active API token {token_id} in your team."
         )));
     }
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "api_token.revoked",
-        Some(token_id),
-        json!({}),
-        now_ms,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.record(AuditKind::ApiTokenRevoked, Some(token_id), json!({}))
+        .await?;
+    tx.commit().await
 }
 
 /// The program behind an API token, if it is live.

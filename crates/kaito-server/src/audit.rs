@@ -6,8 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::Signer as _;
 use kaito_api::{
-    AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView, RetentionSetting,
-    checkpoint_message,
+    AuditEventView, AuditKind, AuditPage, AuditPullRequest, ChainReport, CheckpointView,
+    RetentionSetting, checkpoint_message,
 };
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -372,7 +372,7 @@ pub async fn set_retention(
                 .to_owned(),
         ));
     }
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(owner, now_ms).await?;
     sqlx::query(
         "INSERT INTO audit_retention (team_id, keep_days, anchor_seq, anchor_hash) VALUES ($1, $2, 0, $3)
          ON CONFLICT (team_id) DO UPDATE SET keep_days = $2",
@@ -380,19 +380,15 @@ pub async fn set_retention(
     .bind(owner.team_id.as_str())
     .bind(setting.keep_days.map(i64::from))
     .bind(GENESIS)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    by_caller(
-        &mut tx,
-        owner,
-        "audit.retention_changed",
+    tx.record(
+        AuditKind::RetentionChanged,
         None,
         serde_json::json!({ "keep_days": setting.keep_days }),
-        now_ms,
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Removes the events older than each team's retention that every SIEM sink of the
@@ -423,21 +419,22 @@ async fn prune_team(
     cutoff: i64,
     now_ms: i64,
 ) -> Result<i64, ServerError> {
-    let mut tx = store.write_tx().await?;
-    let (anchor_seq, _) = anchor(&mut *tx, team_id).await?;
+    // The server removes them: no actor.
+    let mut tx = store.audited_in(team_id, None, now_ms).await?;
+    let (anchor_seq, _) = anchor(&mut **tx, team_id).await?;
     // Only a run of old events from the start: a later event with an earlier
     // clock does not let a newer one go.
     let first_kept: Option<i64> =
         sqlx::query("SELECT MIN(seq) AS seq FROM audit_events WHERE team_id = $1 AND at >= $2")
             .bind(team_id.as_str())
             .bind(cutoff)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?
             .try_get("seq")?;
     let undelivered: Option<i64> =
         sqlx::query("SELECT MIN(delivered_seq) AS seq FROM siem_sinks WHERE team_id = $1")
             .bind(team_id.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?
             .try_get("seq")?;
     let mut through = first_kept.map_or(i64::MAX, |seq| seq - 1);
@@ -449,7 +446,7 @@ async fn prune_team(
     )
     .bind(team_id.as_str())
     .bind(through)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some(last) = last else {
         return Ok(0);
@@ -459,26 +456,20 @@ async fn prune_team(
     let deleted = sqlx::query("DELETE FROM audit_events WHERE team_id = $1 AND seq <= $2")
         .bind(team_id.as_str())
         .bind(through)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
     sqlx::query("UPDATE audit_retention SET anchor_seq = $1, anchor_hash = $2 WHERE team_id = $3")
         .bind(through)
         .bind(through_hash.as_str())
         .bind(team_id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
-    append(
-        &mut tx,
-        team_id,
-        &NewEvent {
-            kind: "audit.pruned",
-            actor: None,
-            subject: None,
-            details: serde_json::json!({ "from_seq": anchor_seq + 1, "through_seq": through, "events": deleted }),
-        },
-        now_ms,
+    tx.record(
+        AuditKind::Pruned,
+        None,
+        serde_json::json!({ "from_seq": anchor_seq + 1, "through_seq": through, "events": deleted }),
     )
     .await?;
     tx.commit().await?;

@@ -6,24 +6,15 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
-use kaito_api::{BatchReceipt, EventBatch, NewDevice};
+use kaito_api::{AuditKind, BatchReceipt, DeviceEventKind, EventBatch, NewDevice};
 use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::Caller;
-use crate::audit::{self, NewEvent};
 use crate::error::ServerError;
 use crate::ids::DeviceId;
 use crate::store::Store;
 
-/// Events a device may report (`sms.code_copied`: a code from the shared inbox, the
-/// subject being the number).
-const DEVICE_EVENT_KINDS: [&str; 4] = [
-    "code.viewed",
-    "code.copied",
-    "seed.revealed",
-    "sms.code_copied",
-];
 /// Most events one batch may carry.
 pub const MAX_BATCH: usize = 1000;
 
@@ -50,10 +41,10 @@ pub async fn enroll(
 ) -> Result<DeviceId, ServerError> {
     let key = public_key(&device.public_key)?;
     let device_id = DeviceId::generate()?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(caller, now_ms).await?;
     let known = sqlx::query("SELECT 1 AS found FROM devices WHERE public_key = $1")
         .bind(STANDARD.encode(key.to_bytes()))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .is_some();
     if known {
@@ -71,15 +62,12 @@ pub async fn enroll(
     .bind(device.name.trim())
     .bind(STANDARD.encode(key.to_bytes()))
     .bind(now_ms)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::by_caller(
-        &mut tx,
-        caller,
-        "device.enrolled",
+    tx.record(
+        AuditKind::DeviceEnrolled,
         Some(device_id.as_str()),
         json!({ "name": device.name.trim() }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -93,13 +81,13 @@ pub async fn revoke(
     device_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(caller, now_ms).await?;
     let row = sqlx::query(
         "SELECT user_id FROM devices WHERE id = $1 AND team_id = $2 AND revoked_at IS NULL",
     )
     .bind(device_id)
     .bind(caller.team_id.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| ServerError::NotFound(format!("No active device {device_id} in your team.")))?;
     let owner: String = row.try_get("user_id")?;
@@ -112,19 +100,11 @@ pub async fn revoke(
     sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2")
         .bind(now_ms)
         .bind(device_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::by_caller(
-        &mut tx,
-        caller,
-        "device.revoked",
-        Some(device_id),
-        json!({}),
-        now_ms,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.record(AuditKind::DeviceRevoked, Some(device_id), json!({}))
+        .await?;
+    tx.commit().await
 }
 
 /// Takes a signed batch from one of the caller's devices into the team's chain, in
@@ -143,18 +123,23 @@ pub async fn ingest(
             "A batch carries at most {MAX_BATCH} events."
         )));
     }
-    if let Some(event) = batch
-        .events
-        .iter()
-        .find(|event| !DEVICE_EVENT_KINDS.contains(&event.kind.as_str()))
-    {
-        return Err(ServerError::BadRequest(format!(
-            "Devices cannot report “{}” events; they report {}.",
-            event.kind,
-            DEVICE_EVENT_KINDS.join(", ")
-        )));
+    // The kinds a device may report are a type: a batch with any other is refused.
+    let mut events = Vec::with_capacity(batch.events.len());
+    for event in batch.events {
+        let Ok(kind) = event.kind.parse::<DeviceEventKind>() else {
+            let known: Vec<&str> = DeviceEventKind::ALL
+                .iter()
+                .map(|kind| kind.as_str())
+                .collect();
+            return Err(ServerError::BadRequest(format!(
+                "Devices cannot report “{}” events; they report {}.",
+                event.kind,
+                known.join(", ")
+            )));
+        };
+        events.push((AuditKind::from(kind), event));
     }
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(caller, now_ms).await?;
     let device = sqlx::query(
         "SELECT public_key, last_seq FROM devices
          WHERE id = $1 AND user_id = $2 AND team_id = $3 AND revoked_at IS NULL",
@@ -162,7 +147,7 @@ pub async fn ingest(
     .bind(batch.device_id.as_str())
     .bind(caller.user_id.as_str())
     .bind(caller.team_id.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or(ServerError::UnknownDevice)?;
     let key = public_key(&device.try_get::<String, _>("public_key")?)?;
@@ -174,17 +159,16 @@ pub async fn ingest(
         .map_err(|_| ServerError::BadSignature)?;
 
     let mut last_seq: i64 = device.try_get("last_seq")?;
-    let mut events = batch.events;
-    events.sort_by_key(|event| event.seq);
+    events.sort_by_key(|(_, event)| event.seq);
     let mut receipt = BatchReceipt {
         accepted: 0,
         duplicates: 0,
         gaps: Vec::new(),
     };
-    for event in &events {
+    for (kind, event) in &events {
         let seen = sqlx::query("SELECT 1 AS found FROM audit_events WHERE event_id = $1")
             .bind(event.event_id.as_str())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .is_some();
         if seen {
@@ -194,44 +178,38 @@ pub async fn ingest(
         if event.seq > last_seq + 1 {
             let gap = [last_seq + 1, event.seq - 1];
             receipt.gaps.push(gap);
-            audit::append(
-                &mut tx,
-                &caller.team_id,
-                &NewEvent {
-                    kind: "device.sequence_gap",
-                    actor: None,
-                    subject: Some(batch.device_id.as_str()),
-                    details: json!({ "missing_from": gap[0], "missing_to": gap[1] }),
-                },
-                now_ms,
+            // Written by the server, not the device.
+            tx.record_as(
+                None,
+                AuditKind::DeviceSequenceGap,
+                Some(batch.device_id.as_str()),
+                json!({ "missing_from": gap[0], "missing_to": gap[1] }),
             )
             .await?;
         }
-        audit::append_with_id(
-            &mut tx,
-            &caller.team_id,
+        tx.record_with_id(
             &event.event_id,
-            &NewEvent {
-                kind: &event.kind,
-                actor: Some(caller.user_id.as_str()),
-                subject: event.token_id.as_deref(),
-                details: json!({
-                    "device_id": batch.device_id,
-                    "device_seq": event.seq,
-                    "device_time": event.at,
-                    "details": event.details,
-                }),
-            },
-            now_ms,
+            *kind,
+            event.token_id.as_deref(),
+            json!({
+                "device_id": batch.device_id,
+                "device_seq": event.seq,
+                "device_time": event.at,
+                "details": event.details,
+            }),
         )
         .await?;
         last_seq = last_seq.max(event.seq);
         receipt.accepted += 1;
     }
+    if receipt.accepted == 0 {
+        // Only events seen before (or none): nothing changed, so nothing commits.
+        return Ok(receipt);
+    }
     sqlx::query("UPDATE devices SET last_seq = $1 WHERE id = $2")
         .bind(last_seq)
         .bind(batch.device_id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     tx.commit().await?;
     Ok(receipt)

@@ -54,6 +54,8 @@ pub enum ServerError {
         "The audit chain of team {team} is broken at event {seq}: an event was changed or removed."
     )]
     ChainBroken { team: String, seq: i64 },
+    #[error("an audited transaction recorded no event, so nothing was committed")]
+    Unaudited,
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
     #[error("the system has no randomness: {0}")]
@@ -86,6 +88,7 @@ impl ServerError {
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
             | ServerError::ChainBroken { .. }
+            | ServerError::Unaudited
             | ServerError::PasswordHash(_)
             | ServerError::Random(_) => "server.internal",
             ServerError::Startup(_) => "server.startup",
@@ -115,6 +118,7 @@ impl ServerError {
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
             | ServerError::ChainBroken { .. }
+            | ServerError::Unaudited
             | ServerError::PasswordHash(_)
             | ServerError::Random(_)
             | ServerError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,

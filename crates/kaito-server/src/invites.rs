@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use kaito_api::{CreatedInvite, InviteView, Role, TokenPair};
+use kaito_api::{AuditKind, CreatedInvite, InviteView, Role, TokenPair};
 use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::{self, Caller};
-use crate::audit;
+use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{InviteId, TeamId, UserId};
 use crate::secrets::{new_token, token_hash};
@@ -39,10 +39,10 @@ pub async fn create(
     let invite_id = InviteId::generate()?;
     let token = format!("{PREFIX}{}", new_token()?.as_str());
     let expires_at = now_ms + i64::try_from(INVITE_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let member = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
         .bind(email.as_str())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .is_some();
     if member {
@@ -60,15 +60,12 @@ pub async fn create(
     .bind(admin.user_id.as_str())
     .bind(now_ms)
     .bind(expires_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "invite.created",
+    tx.record(
+        AuditKind::InviteCreated,
         Some(invite_id.as_str()),
         json!({ "email": email, "role": role.as_str(), "expires_at": expires_at }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -124,7 +121,7 @@ pub async fn revoke(
     invite_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let revoked = sqlx::query(
         "UPDATE invites SET revoked_at = $1
          WHERE id = $2 AND team_id = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -132,7 +129,7 @@ pub async fn revoke(
     .bind(now_ms)
     .bind(invite_id)
     .bind(admin.team_id.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     if revoked == 0 {
@@ -140,17 +137,9 @@ pub async fn revoke(
             "No open invite {invite_id} in your team."
         )));
     }
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "invite.revoked",
-        Some(invite_id),
-        json!({}),
-        now_ms,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.record(AuditKind::InviteRevoked, Some(invite_id), json!({}))
+        .await?;
+    tx.commit().await
 }
 
 /// Joins the team with an invite token: the account is created with the invited
@@ -183,31 +172,20 @@ pub async fn accept(
     let role = Role::parse(&role)
         .ok_or_else(|| ServerError::Corrupt(format!("an invite's role “{role}”")))?;
     let inviter = UserId::from_stored(invite.try_get("created_by")?);
+    // The invite names the team and who added the member.
+    let mut tx = Audited::new(tx, &team_id, Some(&inviter), now_ms);
     // A weak password fails here, before anything is kept: the link still works.
-    let user_id = accounts::insert_user(
-        &mut tx,
-        &team_id,
-        Some(&inviter),
-        (&email, name, role),
-        password,
-        now_ms,
-    )
-    .await?;
+    let user_id = accounts::insert_user(&mut tx, (&email, name, role), password).await?;
     sqlx::query("UPDATE invites SET accepted_user_id = $1 WHERE id = $2")
         .bind(user_id.as_str())
         .bind(invite_id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::append(
-        &mut tx,
-        &team_id,
-        &audit::NewEvent {
-            kind: "invite.accepted",
-            actor: Some(user_id.as_str()),
-            subject: Some(invite_id.as_str()),
-            details: json!({ "email": email }),
-        },
-        now_ms,
+    tx.record_as(
+        Some(user_id.as_str()),
+        AuditKind::InviteAccepted,
+        Some(invite_id.as_str()),
+        json!({ "email": email }),
     )
     .await?;
     tx.commit().await?;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod audited;
 pub mod custody;
 pub mod devices;
 pub mod error;

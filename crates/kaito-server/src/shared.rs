@@ -4,14 +4,15 @@
 //! grant may fetch the seed itself, for rotation. Every code served, seed fetched
 //! and grant changed is in the team's audit log, committed with the action.
 
-use kaito_api::{CodesView, GrantMode, GrantView, GroupView, NewGrant, SeedView, SharedTokenView};
+use kaito_api::{
+    AuditKind, CodesView, GrantMode, GrantView, GroupView, NewGrant, SeedView, SharedTokenView,
+};
 use kaito_core::otp::CodeGenerator;
 use kaito_core::token::OtpKind;
 use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::{Caller, GrantSubject};
-use crate::audit;
 use crate::custody::ServerKey;
 use crate::error::ServerError;
 use crate::ids::{GrantId, GroupId, TeamId, TokenId, UserId};
@@ -51,7 +52,7 @@ pub async fn add_token(
     let token_id = TokenId::generate()?;
     let canonical_uri = kaito_core::uri::to_uri(&token);
     let (wrapped, sealed) = key.seal(token_id.as_str(), canonical_uri.as_bytes())?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     sqlx::query(
         "INSERT INTO shared_tokens
            (id, team_id, issuer, account, kind, wrapped_key, sealed_uri, created_by, created_at)
@@ -66,15 +67,12 @@ pub async fn add_token(
     .bind(sealed)
     .bind(admin.user_id.as_str())
     .bind(now_ms)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "token.created",
+    tx.record(
+        AuditKind::TokenCreated,
         Some(token_id.as_str()),
         json!({ "issuer": token.issuer, "account": token.account }),
-        now_ms,
     )
     .await?;
     let grant_id = insert_grant(
@@ -87,13 +85,10 @@ pub async fn add_token(
         now_ms,
     )
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "grant.created",
+    tx.record(
+        AuditKind::GrantCreated,
         Some(token_id.as_str()),
         json!({ "grant_id": grant_id.as_str(), "user_id": admin.user_id.as_str(), "mode": "seed" }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -209,18 +204,19 @@ async fn open_uri(
     key.open(token_id, &wrapped, &sealed)
 }
 
+/// An event about a read: the read itself changes nothing, so the transaction
+/// holds the event alone.
 async fn record(
     store: &Store,
     caller: &Caller,
-    kind: &str,
+    kind: AuditKind,
     token_id: &str,
     details: serde_json::Value,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
-    audit::by_caller(&mut tx, caller, kind, Some(token_id), details, now_ms).await?;
-    tx.commit().await?;
-    Ok(())
+    let mut tx = store.audited(caller, now_ms).await?;
+    tx.record(kind, Some(token_id), details).await?;
+    tx.commit().await
 }
 
 /// The current and next code, computed here, for any grant. Audited before the
@@ -244,7 +240,7 @@ pub async fn codes(
     record(
         store,
         caller,
-        "code.served",
+        AuditKind::CodeServed,
         token_id,
         json!({ "grant": mode.as_str() }),
         now_ms,
@@ -277,7 +273,7 @@ pub async fn seed(
             record(
                 store,
                 caller,
-                "seed.refused",
+                AuditKind::SeedRefused,
                 token_id,
                 json!({ "grant": "code" }),
                 now_ms,
@@ -288,7 +284,15 @@ pub async fn seed(
         None => return Err(no_grant(token_id)),
     }
     let uri = open_uri(store, key, &caller.team_id, token_id).await?;
-    record(store, caller, "seed.fetched", token_id, json!({}), now_ms).await?;
+    record(
+        store,
+        caller,
+        AuditKind::SeedFetched,
+        token_id,
+        json!({}),
+        now_ms,
+    )
+    .await?;
     Ok(SeedView {
         uri: String::from_utf8_lossy(&uri).into_owned(),
     })
@@ -307,7 +311,7 @@ pub async fn rotate(
     let token = parse_uri(uri)?;
     kind_name(&token.kind)?;
     let (wrapped, sealed) = key.seal(token_id, kaito_core::uri::to_uri(&token).as_bytes())?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let updated = sqlx::query(
         "UPDATE shared_tokens SET wrapped_key = $1, sealed_uri = $2, issuer = $3, account = $4, rotated_at = $5
          WHERE id = $6 AND team_id = $7",
@@ -319,23 +323,19 @@ pub async fn rotate(
     .bind(now_ms)
     .bind(token_id)
     .bind(admin.team_id.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(token_id));
     }
     let notified = notify_seed_holders(&mut tx, admin, token_id, &token, now_ms).await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "token.rotated",
+    tx.record(
+        AuditKind::TokenRotated,
         Some(token_id),
         json!({ "notified": notified }),
-        now_ms,
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Tells everyone with a live full-seed grant (but the admin who rotated) that
@@ -448,12 +448,12 @@ pub async fn grant(
     now_ms: i64,
 ) -> Result<GrantId, ServerError> {
     let subject = GrantSubject::from_ids(request.user_id.as_deref(), request.group_id.as_deref())?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let token_exists =
         sqlx::query("SELECT 1 AS found FROM shared_tokens WHERE id = $1 AND team_id = $2")
             .bind(token_id)
             .bind(admin.team_id.as_str())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .is_some();
     if !token_exists {
@@ -471,10 +471,8 @@ pub async fn grant(
         now_ms,
     )
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "grant.created",
+    tx.record(
+        AuditKind::GrantCreated,
         Some(token_id),
         json!({
             "grant_id": grant_id.as_str(),
@@ -483,7 +481,6 @@ pub async fn grant(
             "mode": request.mode.as_str(),
             "expires_at": request.expires_at,
         }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -497,31 +494,27 @@ pub async fn revoke_grant(
     grant_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let row = sqlx::query(
         "SELECT g.token_id FROM grants g JOIN shared_tokens t ON t.id = g.token_id WHERE g.id = $1 AND t.team_id = $2",
     )
     .bind(grant_id)
     .bind(admin.team_id.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| ServerError::NotFound(format!("No grant {grant_id} in your team.")))?;
     let token_id: String = row.try_get("token_id")?;
     sqlx::query("DELETE FROM grants WHERE id = $1")
         .bind(grant_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "grant.revoked",
+    tx.record(
+        AuditKind::GrantRevoked,
         Some(token_id.as_str()),
         json!({ "grant_id": grant_id }),
-        now_ms,
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// The live grants to a token of the admin's team, oldest first. Revoking deletes
@@ -575,11 +568,11 @@ pub async fn create_group(
     now_ms: i64,
 ) -> Result<GroupId, ServerError> {
     let group_id = GroupId::generate()?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let taken = sqlx::query("SELECT 1 AS found FROM groups WHERE team_id = $1 AND name = $2")
         .bind(admin.team_id.as_str())
         .bind(name.trim())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .is_some();
     if taken {
@@ -593,15 +586,12 @@ pub async fn create_group(
         .bind(admin.team_id.as_str())
         .bind(name.trim())
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "group.created",
+    tx.record(
+        AuditKind::GroupCreated,
         Some(group_id.as_str()),
         json!({ "name": name.trim() }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -616,7 +606,7 @@ pub async fn add_to_group(
     user_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let both = sqlx::query(
         "SELECT 1 AS found FROM groups g, users u
          WHERE g.id = $1 AND u.id = $2 AND g.team_id = $3 AND u.team_id = $3",
@@ -624,7 +614,7 @@ pub async fn add_to_group(
     .bind(group_id)
     .bind(user_id)
     .bind(admin.team_id.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .is_some();
     if !both {
@@ -637,19 +627,15 @@ pub async fn add_to_group(
     )
     .bind(group_id)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "group.member_added",
+    tx.record(
+        AuditKind::GroupMemberAdded,
         Some(group_id),
         json!({ "user_id": user_id }),
-        now_ms,
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Takes a member out of a group of the admin's team: the group's grants stop
@@ -661,11 +647,11 @@ pub async fn remove_from_group(
     user_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let group_in_team = sqlx::query("SELECT 1 AS found FROM groups WHERE id = $1 AND team_id = $2")
         .bind(group_id)
         .bind(admin.team_id.as_str())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .is_some();
     if !group_in_team {
@@ -676,7 +662,7 @@ pub async fn remove_from_group(
     let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
         .bind(group_id)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
     if removed == 0 {
@@ -684,17 +670,13 @@ pub async fn remove_from_group(
             "{user_id} is not a member of group {group_id}."
         )));
     }
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "group.member_removed",
+    tx.record(
+        AuditKind::GroupMemberRemoved,
         Some(group_id),
         json!({ "user_id": user_id }),
-        now_ms,
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// The groups of `team_id` with their members, by name (sorted here, so both

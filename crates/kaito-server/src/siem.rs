@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
-use kaito_api::{AuditEventView, NewSink, SinkTarget, SinkView, SyslogFormat};
+use kaito_api::{AuditEventView, AuditKind, NewSink, SinkTarget, SinkView, SyslogFormat};
 use kaito_core::clock::rfc3339;
 use serde_json::json;
 use sqlx::Row as _;
@@ -81,7 +81,7 @@ pub async fn add_sink(
     };
     let target = serde_json::to_string(&sink.target)
         .map_err(|error| ServerError::Corrupt(format!("a sink target: {error}")))?;
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     // A new sink starts at the beginning of the log: the SIEM gets the history too.
     sqlx::query(
         "INSERT INTO siem_sinks (id, team_id, name, target, wrapped_key, sealed_secret, delivered_seq, created_at)
@@ -94,15 +94,12 @@ pub async fn add_sink(
     .bind(wrapped_key)
     .bind(sealed_secret)
     .bind(now_ms)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "siem.sink_added",
+    tx.record(
+        AuditKind::SinkAdded,
         Some(sink_id.as_str()),
         json!({ "name": name, "target": sink.target }),
-        now_ms,
     )
     .await?;
     tx.commit().await?;
@@ -176,11 +173,11 @@ pub async fn remove_sink(
     sink_id: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.write_tx().await?;
+    let mut tx = store.audited(admin, now_ms).await?;
     let removed = sqlx::query("DELETE FROM siem_sinks WHERE id = $1 AND team_id = $2")
         .bind(sink_id)
         .bind(admin.team_id.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
     if removed == 0 {
@@ -188,17 +185,9 @@ pub async fn remove_sink(
             "No SIEM sink {sink_id} in your team."
         )));
     }
-    audit::by_caller(
-        &mut tx,
-        admin,
-        "siem.sink_removed",
-        Some(sink_id),
-        json!({}),
-        now_ms,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    tx.record(AuditKind::SinkRemoved, Some(sink_id), json!({}))
+        .await?;
+    tx.commit().await
 }
 
 /// Why a delivery failed, as the sink's status shows it.
@@ -540,19 +529,52 @@ fn hec_time(at_ms: i64) -> serde_json::Value {
     )
 }
 
-/// (syslog severity, CEF severity 0–10) of an event kind.
-fn severity(kind: &str) -> (u8, u8) {
+/// (syslog severity, CEF severity 0–10) of an event kind. Every kind is listed, so
+/// a new one must choose.
+fn severity(kind: AuditKind) -> (u8, u8) {
     match kind {
-        "device.sequence_gap" => (4, 8),
-        "login.failed" | "seed.refused" => (4, 6),
-        "seed.fetched"
-        | "seed.revealed"
-        | "token.rotated"
-        | "member.disabled"
-        | "audit.pruned"
-        | "audit.retention_changed" => (5, 5),
-        _ => (6, 3),
+        AuditKind::DeviceSequenceGap => (4, 8),
+        AuditKind::LoginFailed | AuditKind::SeedRefused => (4, 6),
+        AuditKind::SeedFetched
+        | AuditKind::SeedRevealed
+        | AuditKind::TokenRotated
+        | AuditKind::MemberDisabled
+        | AuditKind::Pruned
+        | AuditKind::RetentionChanged => (5, 5),
+        AuditKind::Login
+        | AuditKind::MemberAdded
+        | AuditKind::InviteCreated
+        | AuditKind::InviteRevoked
+        | AuditKind::InviteAccepted
+        | AuditKind::TokenCreated
+        | AuditKind::GrantCreated
+        | AuditKind::GrantRevoked
+        | AuditKind::GroupCreated
+        | AuditKind::GroupMemberAdded
+        | AuditKind::GroupMemberRemoved
+        | AuditKind::CodeServed
+        | AuditKind::CodeViewed
+        | AuditKind::CodeCopied
+        | AuditKind::SmsCodeCopied
+        | AuditKind::ApiTokenCreated
+        | AuditKind::ApiTokenRevoked
+        | AuditKind::DeviceEnrolled
+        | AuditKind::DeviceRevoked
+        | AuditKind::SinkAdded
+        | AuditKind::SinkRemoved
+        | AuditKind::SmsReceived
+        | AuditKind::SmsNumberAdded
+        | AuditKind::SmsGrantCreated => INFORMATIONAL,
     }
+}
+
+/// Routine events, and a stored kind this server does not know (written by a
+/// newer version, say): syslog "informational", CEF 3.
+const INFORMATIONAL: (u8, u8) = (6, 3);
+
+/// The severity of a stored event's kind.
+fn severity_of(stored_kind: &str) -> (u8, u8) {
+    stored_kind.parse().map_or(INFORMATIONAL, severity)
 }
 
 /// Facility 13, "log audit".
@@ -566,7 +588,7 @@ pub fn syslog_record(
     format: SyslogFormat,
     hostname: &str,
 ) -> String {
-    let (syslog_severity, _) = severity(&event.kind);
+    let (syslog_severity, _) = severity_of(&event.kind);
     let message = match format {
         SyslogFormat::Cef => cef(event, team_id),
         SyslogFormat::Json => event_json(event, team_id).to_string(),
@@ -604,7 +626,7 @@ pub fn cef(event: &AuditEventView, team_id: &TeamId) -> String {
             .replace('\r', "\\r")
             .replace('\n', "\\n")
     };
-    let (_, cef_severity) = severity(&event.kind);
+    let (_, cef_severity) = severity_of(&event.kind);
     let mut extension = vec![
         format!("rt={}", event.at),
         format!("externalId={}", value(&event.event_id)),
@@ -789,6 +811,15 @@ mod tests {
         );
         let framed = String::from_utf8(octet_counted("héllo")).unwrap();
         assert_eq!(framed, "6 héllo");
+    }
+
+    #[test]
+    fn severity_follows_the_kind_and_unknown_kinds_are_routine() {
+        assert_eq!(severity_of("device.sequence_gap"), (4, 8));
+        assert_eq!(severity_of("seed.refused"), (4, 6));
+        assert_eq!(severity_of("audit.pruned"), (5, 5));
+        assert_eq!(severity_of("code.served"), (6, 3));
+        assert_eq!(severity_of("some.future_kind"), (6, 3));
     }
 
     #[test]
