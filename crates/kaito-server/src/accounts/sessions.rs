@@ -1,16 +1,15 @@
-//! Teams, members and sign-in: password login with a per-account failure limit,
-//! short-lived access tokens, and refresh tokens that rotate on every use — a
-//! refresh token used twice means it was copied, and ends the whole session.
+//! Sign-in: passwords with a per-account failure limit, sessions, short-lived
+//! access tokens and rotating refresh tokens.
 
 use std::time::Duration;
 
-use kaito_api::{AuditKind, MeView, MemberView, Role, TokenPair};
+use kaito_api::{AuditKind, TokenPair};
 use sqlx::Row as _;
 
-use crate::audited::Audited;
+use super::{Caller, normalise_email, role_of};
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
-use crate::secrets::{decoy_hash, hash_password, new_token, token_hash, verify_password};
+use crate::secrets::{decoy_hash, new_token, token_hash, verify_password};
 use crate::store::Store;
 
 /// Access tokens live 15 minutes: revocation never waits longer than that... and is
@@ -25,120 +24,6 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 #[allow(clippy::cast_possible_truncation)] // milliseconds for centuries fit in i64
 fn millis(duration: Duration) -> i64 {
     duration.as_millis() as i64
-}
-
-/// Who is making a request, as read from a valid access token.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: UserId,
-    pub team_id: TeamId,
-    pub role: Role,
-    pub session_id: SessionId,
-}
-
-pub(crate) fn normalise_email(email: &str) -> Result<String, ServerError> {
-    let email = email.trim().to_lowercase();
-    let valid = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if valid {
-        Ok(email)
-    } else {
-        Err(ServerError::BadRequest(format!(
-            "“{email}” is not an email address."
-        )))
-    }
-}
-
-/// Passwords under 12 characters are refused: the team's shared 2FA seeds sit
-/// behind them.
-fn check_password_strength(password: &str) -> Result<(), ServerError> {
-    if password.chars().count() < 12 {
-        return Err(ServerError::BadRequest(
-            "The password must have at least 12 characters.".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-fn role_of(text: &str) -> Result<Role, ServerError> {
-    Role::parse(text).ok_or_else(|| ServerError::Corrupt(format!("unknown role {text}")))
-}
-
-/// A new team and its owner (the bootstrap of `kaito-server admin create`).
-pub async fn create_team_with_owner(
-    store: &Store,
-    team_name: &str,
-    email: &str,
-    name: &str,
-    password: &str,
-    now_ms: i64,
-) -> Result<(TeamId, UserId), ServerError> {
-    let team_id = TeamId::generate()?;
-    // The server adds the owner: no one is signed in yet.
-    let mut tx = store.audited_in(&team_id, None, now_ms).await?;
-    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(team_id.as_str())
-        .bind(team_name.trim())
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
-    let user_id = insert_user(&mut tx, (email, name, Role::Owner), password).await?;
-    tx.commit().await?;
-    Ok((team_id, user_id))
-}
-
-/// A new member of the admin's team with `role`.
-pub async fn create_user(
-    store: &Store,
-    admin: &Caller,
-    (email, name, role): (&str, &str, Role),
-    password: &str,
-    now_ms: i64,
-) -> Result<UserId, ServerError> {
-    let mut tx = store.audited(admin, now_ms).await?;
-    let user_id = insert_user(&mut tx, (email, name, role), password).await?;
-    tx.commit().await?;
-    Ok(user_id)
-}
-
-/// A new member of `tx`'s team, added by `tx`'s actor.
-pub(crate) async fn insert_user(
-    tx: &mut Audited<'_>,
-    (email, name, role): (&str, &str, Role),
-    password: &str,
-) -> Result<UserId, ServerError> {
-    let email = normalise_email(email)?;
-    check_password_strength(password)?;
-    let taken = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(&mut ***tx)
-        .await?
-        .is_some();
-    if taken {
-        return Err(ServerError::EmailTaken(email));
-    }
-    let user_id = UserId::generate()?;
-    sqlx::query(
-        "INSERT INTO users (id, team_id, email, name, role, password_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(user_id.as_str())
-    .bind(tx.team_id().as_str())
-    .bind(email.as_str())
-    .bind(name.trim())
-    .bind(role.as_str())
-    .bind(hash_password(password)?)
-    .bind(tx.at_ms())
-    .execute(&mut ***tx)
-    .await?;
-    tx.record(
-        AuditKind::MemberAdded,
-        Some(user_id.as_str()),
-        serde_json::json!({ "email": email, "role": role.as_str() }),
-    )
-    .await?;
-    Ok(user_id)
 }
 
 /// Signs in with email and password: a new session and its first tokens.
@@ -395,80 +280,6 @@ pub async fn authenticate(
     })
 }
 
-pub async fn me(store: &Store, caller: &Caller) -> Result<MeView, ServerError> {
-    let row = sqlx::query(
-        "SELECT u.email, u.name, u.role, t.id AS team_id, t.name AS team_name
-         FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = $1",
-    )
-    .bind(caller.user_id.as_str())
-    .fetch_one(store.pool())
-    .await?;
-    Ok(MeView {
-        user_id: caller.user_id.to_string(),
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: role_of(&row.try_get::<String, _>("role")?)?,
-        team_id: row.try_get("team_id")?,
-        team_name: row.try_get("team_name")?,
-    })
-}
-
-pub async fn members(store: &Store, team_id: &TeamId) -> Result<Vec<MemberView>, ServerError> {
-    let rows = sqlx::query(
-        "SELECT id, email, name, role, disabled_at FROM users WHERE team_id = $1 ORDER BY email",
-    )
-    .bind(team_id.as_str())
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(MemberView {
-                user_id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                name: row.try_get("name")?,
-                role: role_of(&row.try_get::<String, _>("role")?)?,
-                disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
-            })
-        })
-        .collect()
-}
-
-/// Disables a member of the caller's team: their sessions end at once.
-pub async fn disable_user(
-    store: &Store,
-    admin: &Caller,
-    user_id: &UserId,
-    now_ms: i64,
-) -> Result<(), ServerError> {
-    let team_id = &admin.team_id;
-    let mut tx = store.audited(admin, now_ms).await?;
-    let updated = sqlx::query(
-        "UPDATE users SET disabled_at = $1 WHERE id = $2 AND team_id = $3 AND disabled_at IS NULL",
-    )
-    .bind(now_ms)
-    .bind(user_id.as_str())
-    .bind(team_id.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(ServerError::NotFound(format!(
-            "No active member {user_id} in your team."
-        )));
-    }
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now_ms)
-        .bind(user_id.as_str())
-        .execute(&mut **tx)
-        .await?;
-    tx.record(
-        AuditKind::MemberDisabled,
-        Some(user_id.as_str()),
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await
-}
-
 /// Whether the caller's session and account are still live (long-lived streams
 /// check this, so revocation reaches them too).
 pub async fn still_signed_in(
@@ -485,75 +296,4 @@ pub async fn still_signed_in(
     .fetch_optional(store.pool())
     .await?
     .is_some())
-}
-
-/// Who a grant (to a token or to a phone number) is for: one member, or a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GrantSubject {
-    User(UserId),
-    Group(crate::ids::GroupId),
-}
-
-impl GrantSubject {
-    /// From a request naming exactly one of `user_id` and `group_id`.
-    pub fn from_ids(user_id: Option<&str>, group_id: Option<&str>) -> Result<Self, ServerError> {
-        match (user_id, group_id) {
-            (Some(user), None) => Ok(Self::User(UserId::from_stored(user.to_owned()))),
-            (None, Some(group)) => Ok(Self::Group(crate::ids::GroupId::from_stored(
-                group.to_owned(),
-            ))),
-            _ => Err(ServerError::BadRequest(
-                "A grant names exactly one of user_id and group_id.".to_owned(),
-            )),
-        }
-    }
-
-    #[must_use]
-    pub fn user_id(&self) -> Option<&str> {
-        match self {
-            Self::User(user) => Some(user.as_str()),
-            Self::Group(_) => None,
-        }
-    }
-
-    #[must_use]
-    pub fn group_id(&self) -> Option<&str> {
-        match self {
-            Self::User(_) => None,
-            Self::Group(group) => Some(group.as_str()),
-        }
-    }
-
-    /// Fails with "not found" unless the member or group belongs to `team_id`.
-    pub async fn check_in_team(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        team_id: &TeamId,
-    ) -> Result<(), ServerError> {
-        let (query, what, id) = match self {
-            Self::User(user) => (
-                "SELECT 1 AS found FROM users WHERE id = $1 AND team_id = $2",
-                "member",
-                user.as_str(),
-            ),
-            Self::Group(group) => (
-                "SELECT 1 AS found FROM groups WHERE id = $1 AND team_id = $2",
-                "group",
-                group.as_str(),
-            ),
-        };
-        let found = sqlx::query(query)
-            .bind(id)
-            .bind(team_id.as_str())
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
-        if found {
-            Ok(())
-        } else {
-            Err(ServerError::NotFound(format!(
-                "No {what} {id} in your team."
-            )))
-        }
-    }
 }

@@ -1,0 +1,173 @@
+//! Members: creating a team with its owner, adding and disabling members, and
+//! reading who is in the team.
+
+use kaito_api::{AuditKind, MeView, MemberView, Role};
+use sqlx::Row as _;
+
+use super::{Caller, normalise_email, role_of};
+use crate::audited::Audited;
+use crate::error::ServerError;
+use crate::ids::{TeamId, UserId};
+use crate::secrets::hash_password;
+use crate::store::Store;
+
+/// Passwords under 12 characters are refused: the team's shared 2FA seeds sit
+/// behind them.
+fn check_password_strength(password: &str) -> Result<(), ServerError> {
+    if password.chars().count() < 12 {
+        return Err(ServerError::BadRequest(
+            "The password must have at least 12 characters.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A new team and its owner (the bootstrap of `kaito-server admin create`).
+pub async fn create_team_with_owner(
+    store: &Store,
+    team_name: &str,
+    email: &str,
+    name: &str,
+    password: &str,
+    now_ms: i64,
+) -> Result<(TeamId, UserId), ServerError> {
+    let team_id = TeamId::generate()?;
+    // The server adds the owner: no one is signed in yet.
+    let mut tx = store.audited_in(&team_id, None, now_ms).await?;
+    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(team_id.as_str())
+        .bind(team_name.trim())
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    let user_id = insert_user(&mut tx, (email, name, Role::Owner), password).await?;
+    tx.commit().await?;
+    Ok((team_id, user_id))
+}
+
+/// A new member of the admin's team with `role`.
+pub async fn create_user(
+    store: &Store,
+    admin: &Caller,
+    (email, name, role): (&str, &str, Role),
+    password: &str,
+    now_ms: i64,
+) -> Result<UserId, ServerError> {
+    let mut tx = store.audited(admin, now_ms).await?;
+    let user_id = insert_user(&mut tx, (email, name, role), password).await?;
+    tx.commit().await?;
+    Ok(user_id)
+}
+
+/// A new member of `tx`'s team, added by `tx`'s actor.
+pub(crate) async fn insert_user(
+    tx: &mut Audited<'_>,
+    (email, name, role): (&str, &str, Role),
+    password: &str,
+) -> Result<UserId, ServerError> {
+    let email = normalise_email(email)?;
+    check_password_strength(password)?;
+    let taken = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut ***tx)
+        .await?
+        .is_some();
+    if taken {
+        return Err(ServerError::EmailTaken(email));
+    }
+    let user_id = UserId::generate()?;
+    sqlx::query(
+        "INSERT INTO users (id, team_id, email, name, role, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(user_id.as_str())
+    .bind(tx.team_id().as_str())
+    .bind(email.as_str())
+    .bind(name.trim())
+    .bind(role.as_str())
+    .bind(hash_password(password)?)
+    .bind(tx.at_ms())
+    .execute(&mut ***tx)
+    .await?;
+    tx.record(
+        AuditKind::MemberAdded,
+        Some(user_id.as_str()),
+        serde_json::json!({ "email": email, "role": role.as_str() }),
+    )
+    .await?;
+    Ok(user_id)
+}
+
+pub async fn me(store: &Store, caller: &Caller) -> Result<MeView, ServerError> {
+    let row = sqlx::query(
+        "SELECT u.email, u.name, u.role, t.id AS team_id, t.name AS team_name
+         FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = $1",
+    )
+    .bind(caller.user_id.as_str())
+    .fetch_one(store.pool())
+    .await?;
+    Ok(MeView {
+        user_id: caller.user_id.to_string(),
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: role_of(&row.try_get::<String, _>("role")?)?,
+        team_id: row.try_get("team_id")?,
+        team_name: row.try_get("team_name")?,
+    })
+}
+
+pub async fn members(store: &Store, team_id: &TeamId) -> Result<Vec<MemberView>, ServerError> {
+    let rows = sqlx::query(
+        "SELECT id, email, name, role, disabled_at FROM users WHERE team_id = $1 ORDER BY email",
+    )
+    .bind(team_id.as_str())
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(MemberView {
+                user_id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                name: row.try_get("name")?,
+                role: role_of(&row.try_get::<String, _>("role")?)?,
+                disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Disables a member of the caller's team: their sessions end at once.
+pub async fn disable_user(
+    store: &Store,
+    admin: &Caller,
+    user_id: &UserId,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let team_id = &admin.team_id;
+    let mut tx = store.audited(admin, now_ms).await?;
+    let updated = sqlx::query(
+        "UPDATE users SET disabled_at = $1 WHERE id = $2 AND team_id = $3 AND disabled_at IS NULL",
+    )
+    .bind(now_ms)
+    .bind(user_id.as_str())
+    .bind(team_id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ServerError::NotFound(format!(
+            "No active member {user_id} in your team."
+        )));
+    }
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now_ms)
+        .bind(user_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    tx.record(
+        AuditKind::MemberDisabled,
+        Some(user_id.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}

@@ -1,0 +1,343 @@
+//! The delivery task: leases each due sink, sends what lies past its cursor in
+//! batches, and moves the cursor only after a batch went through.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kaito_api::{AuditEventView, SinkTarget};
+use sqlx::Row as _;
+use zeroize::Zeroizing;
+
+use super::BATCH;
+use super::format::{hec_body, octet_counted, syslog_record, webhook_body, webhook_signature};
+use super::sinks::parse_target;
+use super::transport::{Transport, send_syslog};
+use crate::audit;
+use crate::custody::ServerKey;
+use crate::error::ServerError;
+use crate::ids::{SinkId, TeamId};
+use crate::store::Store;
+
+/// How long a replica may deliver to a sink before another may take over.
+const LEASE_MS: i64 = 60_000;
+/// The longest pause between attempts at a failing sink.
+const MAX_BACKOFF_MS: i64 = 300_000;
+
+/// Why a delivery failed, as the sink's status shows it.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("the TLS handshake with {address} failed: {source}")]
+    Tls {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("the TLS settings are unusable: {0}")]
+    TlsSettings(String),
+    #[error("the connection broke while sending: {0}")]
+    Send(std::io::Error),
+    #[error("the request failed: {0}")]
+    Request(#[from] reqwest::Error),
+    #[error("the sink answered HTTP {status}: {body}")]
+    Refused { status: u16, body: String },
+    #[error("the sink's secret does not open with this server key")]
+    Secret,
+}
+
+/// A sink as the delivery task reads it.
+struct DueSink {
+    id: SinkId,
+    team_id: TeamId,
+    target: SinkTarget,
+    delivered_seq: i64,
+    failures: i64,
+    secret: Option<Zeroizing<Vec<u8>>>,
+}
+
+/// What delivery needs besides the database.
+#[derive(Clone)]
+pub struct Deliverer {
+    store: Store,
+    key: Arc<ServerKey>,
+    http: reqwest::Client,
+    /// This replica, as the lease holder.
+    replica: String,
+    /// The syslog HOSTNAME field.
+    hostname: String,
+}
+
+impl std::fmt::Debug for Deliverer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deliverer")
+            .field("replica", &self.replica)
+            .field("hostname", &self.hostname)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deliverer {
+    pub fn new(store: Store, key: Arc<ServerKey>) -> Result<Self, ServerError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("kaito-server/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| ServerError::Startup(format!("no HTTP client: {error}")))?;
+        Ok(Self {
+            store,
+            key,
+            http,
+            replica: crate::secrets::new_token()?.to_string(),
+            hostname: host_name(),
+        })
+    }
+
+    /// Delivers to every sink, every second, for as long as the server runs.
+    pub async fn run_forever(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = self.deliver_due(crate::http::now_ms()).await {
+                tracing::warn!(%error, "SIEM delivery round failed");
+            }
+        }
+    }
+
+    /// One round: each sink that is due and not leased by another replica gets
+    /// what it has not received. Returns how many events were delivered.
+    pub async fn deliver_due(&self, now_ms: i64) -> Result<i64, ServerError> {
+        let due = sqlx::query(
+            "SELECT id FROM siem_sinks WHERE next_attempt_at <= $1 AND lease_until < $1
+             AND delivered_seq < COALESCE((SELECT seq FROM audit_heads h WHERE h.team_id = siem_sinks.team_id), 0)",
+        )
+        .bind(now_ms)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut delivered = 0;
+        for row in due {
+            let sink_id: String = row.try_get("id")?;
+            let Some(sink) = self.lease(&sink_id, now_ms).await? else {
+                continue;
+            };
+            delivered += self.deliver(sink, now_ms).await?;
+        }
+        Ok(delivered)
+    }
+
+    async fn lease(&self, sink_id: &str, now_ms: i64) -> Result<Option<DueSink>, ServerError> {
+        let taken = sqlx::query(
+            "UPDATE siem_sinks SET lease_owner = $1, lease_until = $2
+             WHERE id = $3 AND lease_until < $4",
+        )
+        .bind(self.replica.as_str())
+        .bind(now_ms + LEASE_MS)
+        .bind(sink_id)
+        .bind(now_ms)
+        .execute(self.store.pool())
+        .await?
+        .rows_affected();
+        if taken == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT team_id, target, delivered_seq, failures, wrapped_key, sealed_secret
+             FROM siem_sinks WHERE id = $1",
+        )
+        .bind(sink_id)
+        .fetch_one(self.store.pool())
+        .await?;
+        let wrapped: Option<Vec<u8>> = row.try_get("wrapped_key")?;
+        let sealed: Option<Vec<u8>> = row.try_get("sealed_secret")?;
+        let secret = match (wrapped, sealed) {
+            (Some(wrapped), Some(sealed)) => Some(self.key.open(sink_id, &wrapped, &sealed)?),
+            _ => None,
+        };
+        Ok(Some(DueSink {
+            id: SinkId::from_stored(sink_id.to_owned()),
+            team_id: TeamId::from_stored(row.try_get("team_id")?),
+            target: parse_target(&row.try_get::<String, _>("target")?)?,
+            delivered_seq: row.try_get("delivered_seq")?,
+            failures: row.try_get("failures")?,
+            secret,
+        }))
+    }
+
+    /// Sends batches until the sink has everything or an attempt fails, then
+    /// gives the lease back.
+    async fn deliver(&self, mut sink: DueSink, now_ms: i64) -> Result<i64, ServerError> {
+        let mut delivered = 0;
+        let outcome = loop {
+            let events =
+                audit::events(&self.store, &sink.team_id, sink.delivered_seq, BATCH).await?;
+            let Some(last) = events.last().map(|event| event.seq) else {
+                break Ok(());
+            };
+            if let Err(error) = self.send(&sink, &events).await {
+                break Err(error);
+            }
+            // Only this replica's lease moves the cursor: had the lease run out and
+            // another replica taken over, its cursor stands.
+            sqlx::query(
+                "UPDATE siem_sinks SET delivered_seq = $1, last_delivered_at = $2, last_error = NULL, failures = 0
+                 WHERE id = $3 AND lease_owner = $4 AND delivered_seq < $1",
+            )
+            .bind(last)
+            .bind(crate::http::now_ms())
+            .bind(sink.id.as_str())
+            .bind(self.replica.as_str())
+            .execute(self.store.pool())
+            .await?;
+            delivered += i64::try_from(events.len()).unwrap_or(0);
+            sink.delivered_seq = last;
+            sink.failures = 0;
+        };
+        match outcome {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE siem_sinks SET lease_until = 0 WHERE id = $1 AND lease_owner = $2",
+                )
+                .bind(sink.id.as_str())
+                .bind(self.replica.as_str())
+                .execute(self.store.pool())
+                .await?;
+            }
+            Err(error) => {
+                let failures = sink.failures + 1;
+                tracing::warn!(sink = %sink.id, failures, %error, "SIEM delivery failed; will retry");
+                sqlx::query(
+                    "UPDATE siem_sinks SET lease_until = 0, failures = $1, last_error = $2, next_attempt_at = $3
+                     WHERE id = $4 AND lease_owner = $5",
+                )
+                .bind(failures)
+                .bind(error.to_string())
+                .bind(now_ms + backoff_ms(failures)?)
+                .bind(sink.id.as_str())
+                .bind(self.replica.as_str())
+                .execute(self.store.pool())
+                .await?;
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn send(&self, sink: &DueSink, events: &[AuditEventView]) -> Result<(), DeliveryError> {
+        match &sink.target {
+            SinkTarget::Syslog {
+                host,
+                port,
+                tls,
+                format,
+                ca_pem,
+            } => {
+                let mut records = Vec::new();
+                for event in events {
+                    let record = syslog_record(event, &sink.team_id, *format, &self.hostname);
+                    records.extend_from_slice(&octet_counted(&record));
+                }
+                let transport = if *tls {
+                    Transport::Tls {
+                        ca_pem: ca_pem.as_deref(),
+                    }
+                } else {
+                    Transport::Tcp
+                };
+                send_syslog(host, *port, transport, &records).await
+            }
+            SinkTarget::SplunkHec { url, index } => {
+                let token = Zeroizing::new(
+                    String::from_utf8_lossy(sink.secret.as_ref().ok_or(DeliveryError::Secret)?)
+                        .into_owned(),
+                );
+                let body = hec_body(events, &sink.team_id, &self.hostname, index.as_deref());
+                let response = self
+                    .http
+                    .post(url)
+                    .header("authorization", format!("Splunk {}", token.as_str()))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                refused_unless_success(response).await
+            }
+            SinkTarget::Webhook { url } => {
+                let secret = sink.secret.as_ref().ok_or(DeliveryError::Secret)?;
+                let body = webhook_body(events, &sink.team_id);
+                let timestamp = (crate::http::now_ms() / 1000).to_string();
+                let response = self
+                    .http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("x-kaito-timestamp", &timestamp)
+                    .header(
+                        "x-kaito-signature",
+                        webhook_signature(secret, &timestamp, body.as_bytes()),
+                    )
+                    .body(body)
+                    .send()
+                    .await?;
+                refused_unless_success(response).await
+            }
+        }
+    }
+}
+
+async fn refused_unless_success(response: reqwest::Response) -> Result<(), DeliveryError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = response.text().await.unwrap_or_default();
+    Err(DeliveryError::Refused {
+        status: status.as_u16(),
+        body: body.chars().take(200).collect(),
+    })
+}
+
+/// 2, 4, 8 … seconds, at most five minutes, with equal jitter (a random point in
+/// the upper half of the pause) so a fleet of replicas does not retry in step.
+fn backoff_ms(failures: i64) -> Result<i64, ServerError> {
+    let ceiling = 2_000_i64
+        .saturating_mul(1 << failures.clamp(0, 20))
+        .min(MAX_BACKOFF_MS);
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random)?;
+    let jitter = i64::try_from(u64::from_le_bytes(random) % 1000).unwrap_or(0);
+    Ok(ceiling / 2 + (ceiling / 2) * jitter / 1000)
+}
+
+fn host_name() -> String {
+    let name = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .unwrap_or_default();
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(char::is_ascii_graphic)
+        .take(255)
+        .collect();
+    if name.is_empty() {
+        "-".to_owned()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_five_minutes_with_jitter() {
+        for _ in 0..50 {
+            let first = backoff_ms(1).unwrap();
+            assert!((2_000..=4_000).contains(&first), "{first}");
+            let late = backoff_ms(30).unwrap();
+            assert!((150_000..=300_000).contains(&late), "{late}");
+        }
+    }
+}
