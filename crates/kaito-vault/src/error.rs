@@ -43,6 +43,10 @@ pub enum VaultError {
     /// The operation needs a passphrase-protected vault.
     #[error("the vault has no passphrase set")]
     NoPassphrase,
+    /// Locking was asked for without a passphrase: the key would come straight
+    /// back from the keychain, so the lock would keep nobody out.
+    #[error("set a passphrase first: without one, locking would not keep anyone out")]
+    LockWithoutPassphrase,
     /// A passphrase is already set: change or remove it instead.
     #[error("a passphrase is already set for this vault")]
     PassphraseAlreadySet,
@@ -119,7 +123,7 @@ impl VaultError {
             Self::VaultKeyMismatch => "vault.key_mismatch",
             Self::Locked => "vault.locked",
             Self::WrongPassphrase => "vault.wrong_passphrase",
-            Self::NoPassphrase => "vault.no_passphrase",
+            Self::NoPassphrase | Self::LockWithoutPassphrase => "vault.no_passphrase",
             Self::PassphraseAlreadySet => "vault.passphrase_already_set",
             Self::PassphraseRequired => "vault.passphrase_required",
             Self::EmptyPassphrase => "vault.empty_passphrase",

@@ -41,8 +41,8 @@ pub use keystore::{
 pub use settings::{Settings, SettingsError, Theme};
 pub use team_store::OutboxEvent;
 pub use vault::{
-    CachedDirectory, CodeUse, DirectoryDownload, StoredToken, TokenEdit, TokenExtras, UndoHandle,
-    Vault, VaultOptions,
+    CachedDirectory, CodeUse, CopiedCode, DirectoryDownload, StoredToken, TokenEdit, TokenExtras,
+    UndoHandle, Vault, VaultOptions,
 };
 
 /// Identifies a token in the vault (and in audit events).

@@ -41,7 +41,8 @@ async fn directory_cache_survives_reopen_and_a_broken_download_keeps_it() {
     assert_eq!(error.code(), "directory.not_json");
 
     // Locking does not hide public data; reopening keeps it.
-    vault.lock();
+    vault.set_passphrase("pass words").await.unwrap();
+    vault.lock().await.unwrap();
     vault.close().await;
     let vault = fx.open().await.unwrap();
     let cached = vault.cached_directory().await.unwrap().unwrap();

@@ -19,6 +19,12 @@ async fn passphrase_lock_unlock_change_remove() {
         vault.unlock("x").await,
         Err(VaultError::NoPassphrase)
     ));
+    // Without a passphrase a lock would keep nobody out: refused, still open.
+    let refused = vault.lock().await.unwrap_err();
+    assert!(matches!(refused, VaultError::LockWithoutPassphrase));
+    assert_eq!(refused.code(), "vault.no_passphrase");
+    assert!(!vault.is_locked());
+    vault.secret(a.id).await.unwrap();
     assert!(matches!(
         vault.set_passphrase("").await,
         Err(VaultError::EmptyPassphrase)
@@ -59,14 +65,14 @@ async fn passphrase_lock_unlock_change_remove() {
         vault.change_passphrase("nope", "new").await,
         Err(VaultError::WrongPassphrase)
     ));
-    vault.lock();
+    vault.lock().await.unwrap();
     vault.unlock("open sesame").await.unwrap();
 
     vault
         .change_passphrase("open sesame", "new words")
         .await
         .unwrap();
-    vault.lock();
+    vault.lock().await.unwrap();
     assert!(matches!(
         vault.unlock("open sesame").await,
         Err(VaultError::WrongPassphrase)

@@ -43,7 +43,8 @@ async fn settings_default_persist_validate_and_read_while_locked() {
         .unwrap_err();
     assert_eq!(error.code(), "settings.shortcut");
 
-    vault.lock();
+    vault.set_passphrase("pass words").await.unwrap();
+    vault.lock().await.unwrap();
     assert_eq!(
         vault.settings().await.unwrap(),
         chosen,

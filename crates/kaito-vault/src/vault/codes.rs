@@ -2,8 +2,9 @@
 //! views, copies or reveals, and the HOTP counter that moves on each use.
 
 use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kaito_core::{OtpKind, Secret};
+use kaito_core::{CodeGenerator, OtpKind, Secret};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
@@ -31,7 +32,48 @@ impl CodeUse {
     }
 }
 
+/// A code just taken for the clipboard, and how long it stays valid (`None`: HOTP,
+/// valid until used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopiedCode {
+    pub code: String,
+    pub valid_for: Option<Duration>,
+}
+
 impl Vault {
+    /// The code to put on the clipboard, computed now (never a stale one from the
+    /// list). One transaction reads the seed, records the copy and, for HOTP, moves
+    /// the counter on with its own event: a copy is never audited without its code
+    /// being handed out, nor a counter value handed out twice.
+    pub async fn code_for_copy(&self, id: TokenId) -> Result<CopiedCode, VaultError> {
+        let keys = self.keys()?;
+        let now = self.clock.now();
+        let mut tx = self.audited(now).await?;
+        let stored = fetch_live(&mut tx, id).await?;
+        let generator = CodeGenerator::new(&stored.with_secret(unseal(&mut tx, &keys, id).await?));
+        tx.record(AuditAction::CodeCopy, Some(id), None).await?;
+        let copied = if let OtpKind::Hotp { .. } = stored.kind {
+            let counter = advance_counter(&mut tx, id, now).await?;
+            tx.record(AuditAction::HotpAdvance, Some(id), None).await?;
+            CopiedCode {
+                code: generator.hotp(counter).to_string(),
+                valid_for: None,
+            }
+        } else {
+            let unix_secs = now
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs());
+            CopiedCode {
+                code: generator.code_at(unix_secs).to_string(),
+                valid_for: generator
+                    .window(unix_secs)
+                    .map(|window| Duration::from_secs(u64::from(window.remaining_secs))),
+            }
+        };
+        tx.commit().await?;
+        Ok(copied)
+    }
+
     /// The seed for generating codes without an audit event (e.g. refreshing the
     /// list). Use [`Vault::secret_for_code`] when the user views or copies a code.
     pub async fn secret(&self, id: TokenId) -> Result<Secret, VaultError> {
@@ -110,20 +152,31 @@ impl Vault {
         let OtpKind::Hotp { .. } = current.kind else {
             return Err(VaultError::NotHotp { id });
         };
-        let new_counter: Option<i64> = sqlx::query_scalar(
+        let used = advance_counter(&mut tx, id, now).await?;
+        tx.record(AuditAction::HotpAdvance, Some(id), None).await?;
+        tx.commit().await?;
+        Ok(used)
+    }
+}
+
+/// Moves an HOTP counter on by one and returns the value to generate with; the
+/// caller's transaction records the event.
+async fn advance_counter(
+    conn: &mut SqliteConnection,
+    id: TokenId,
+    now: SystemTime,
+) -> Result<u64, VaultError> {
+    let new_counter: Option<i64> = sqlx::query_scalar(
             "UPDATE tokens SET counter = counter + 1, updated_at = ?
              WHERE id = ? AND deleted_at IS NULL AND counter < 9223372036854775807 RETURNING counter",
         )
         .bind(unix_millis(now))
         .bind(id.to_string())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
-        let new_counter = new_counter.ok_or(VaultError::InvalidCounter { counter: u64::MAX })?;
-        let used = u64::try_from(new_counter - 1).map_err(|_| corrupt("negative HOTP counter"))?;
-        tx.record(AuditAction::HotpAdvance, Some(id), None).await?;
-        tx.commit().await?;
-        Ok(used)
-    }
+    let new_counter = new_counter.ok_or(VaultError::InvalidCounter { counter: u64::MAX })?;
+    let used = u64::try_from(new_counter - 1).map_err(|_| corrupt("negative HOTP counter"))?;
+    Ok(used)
 }
 
 pub(crate) async fn unseal(

@@ -37,8 +37,18 @@ impl Vault {
     }
 
     /// Forgets the key material now. Operations then fail with
-    /// [`VaultError::Locked`] until an unlock.
-    pub fn lock(&self) {
+    /// [`VaultError::Locked`] until an unlock. Only a vault with a passphrase can be
+    /// locked ([`VaultError::LockWithoutPassphrase`] otherwise): without one, the key
+    /// comes straight back from the keychain.
+    pub async fn lock(&self) -> Result<(), VaultError> {
+        if !self.has_passphrase().await? {
+            return Err(VaultError::LockWithoutPassphrase);
+        }
+        self.forget_keys();
+        Ok(())
+    }
+
+    fn forget_keys(&self) {
         self.keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -83,7 +93,7 @@ impl Vault {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if now.saturating_duration_since(last) >= idle {
-            self.lock();
+            self.forget_keys();
             return true;
         }
         false

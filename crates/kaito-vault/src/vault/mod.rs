@@ -25,8 +25,8 @@ use crate::crypto::{PassphraseParams, VaultKeys};
 use crate::error::VaultError;
 use crate::keystore::{KeyStore, VaultKey};
 
-pub use codes::CodeUse;
 pub(crate) use codes::unseal;
+pub use codes::{CodeUse, CopiedCode};
 pub use directory_cache::{CachedDirectory, DirectoryDownload};
 use schema::{corrupt, migrator};
 pub(crate) use tokens::Inserted;

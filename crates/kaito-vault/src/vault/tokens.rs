@@ -39,6 +39,20 @@ pub struct StoredToken {
 }
 
 impl StoredToken {
+    /// The full token: this metadata plus its decrypted secret.
+    #[must_use]
+    pub fn with_secret(&self, secret: Secret) -> Token {
+        Token {
+            issuer: self.issuer.clone(),
+            account: self.account.clone(),
+            kind: self.kind,
+            algorithm: self.algorithm,
+            digits: self.digits,
+            secret,
+            group: self.group.clone(),
+        }
+    }
+
     /// "Issuer (account)", as lists show it.
     #[must_use]
     pub fn display_name(&self) -> String {
