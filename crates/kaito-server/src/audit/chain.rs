@@ -126,29 +126,6 @@ pub async fn append_with_id(
     Ok(seq)
 }
 
-/// Appends an event the signed-in `caller` caused, to their team's chain.
-pub async fn by_caller(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    caller: &crate::accounts::Caller,
-    kind: &str,
-    subject: Option<&str>,
-    details: serde_json::Value,
-    now_ms: i64,
-) -> Result<i64, ServerError> {
-    append(
-        tx,
-        &caller.team_id,
-        &NewEvent {
-            kind,
-            actor: Some(caller.user_id.as_str()),
-            subject,
-            details,
-        },
-        now_ms,
-    )
-    .await
-}
-
 /// The newest event's seq and hash (0 and [`GENESIS`] for a team without events).
 pub(crate) async fn head(store: &Store, team_id: &TeamId) -> Result<(i64, String), ServerError> {
     let row = sqlx::query("SELECT seq, head_hash FROM audit_heads WHERE team_id = $1")

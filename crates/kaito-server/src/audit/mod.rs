@@ -9,7 +9,7 @@ mod retention;
 mod verify;
 
 pub(crate) use chain::head;
-pub use chain::{GENESIS, NewEvent, append, append_with_id, by_caller};
+pub use chain::{GENESIS, NewEvent, append, append_with_id};
 pub use pull::{MAX_PAGE, checkpoint, pull};
 pub use query::{EventFilter, events, events_matching};
 pub use retention::{prune_expired, prune_forever, retention, set_retention};

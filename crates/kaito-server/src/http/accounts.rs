@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::ServerState;
 use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Done, done};
 use crate::accounts;
 use crate::error::ServerError;
@@ -33,9 +33,9 @@ pub(super) fn routes() -> Router<ServerState> {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in.", body = TokenPair),
-        (status = 400, response = BadRequest),
         (status = 401, description = "The email or the password is wrong (`auth.invalid_credentials`).", body = ApiError),
         (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        Malformed,
     ),
 )]
 async fn login(
@@ -56,8 +56,8 @@ async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair.", body = TokenPair),
-        (status = 400, response = BadRequest),
         (status = 401, description = "The refresh token is no longer valid (`auth.invalid_refresh`).", body = ApiError),
+        Malformed,
     ),
 )]
 async fn refresh(
@@ -76,8 +76,7 @@ async fn refresh(
     path = "/v1/auth/logout",
     tag = "accounts",
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
+        EmptyOk, SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -96,7 +95,7 @@ async fn logout(
     tag = "accounts",
     responses(
         (status = 200, description = "The caller.", body = MeView),
-        (status = 401, response = Unauthenticated),
+        SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -114,8 +113,7 @@ async fn me(
     tag = "accounts",
     responses(
         (status = 200, description = "Every member of the caller's team.", body = Vec<MemberView>),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -151,10 +149,9 @@ struct Created {
     request_body = NewMember,
     responses(
         (status = 200, description = "The new member.", body = Created),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, description = "Not an admin, or an admin adding an admin or owner (`auth.forbidden`).", body = ApiError),
         (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -191,11 +188,8 @@ async fn add_member(
         ("user_id" = String, Path, description = "The member to disable."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
         (status = 400, description = "Callers cannot disable themselves (`request.invalid`).", body = ApiError),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]

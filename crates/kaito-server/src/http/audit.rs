@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use super::ServerState;
 use super::extract::{AdminRole, AuditReader, JsonBody, OwnerRole, Requires};
-use super::openapi::{BadRequest, Forbidden, Unauthenticated};
+use super::openapi::{Malformed, NotAllowed, SignedOut};
 use crate::audit;
 use crate::error::ServerError;
 
@@ -82,9 +82,7 @@ fn default_page() -> i64 {
     ),
     responses(
         (status = 200, description = "Events after `after` that match every filter given, oldest first.", body = Vec<AuditEventView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -112,8 +110,7 @@ async fn audit_events(
     tag = "audit",
     responses(
         (status = 200, description = "Whether the chain is intact, and where it first breaks.", body = ChainReport),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -136,9 +133,8 @@ async fn audit_verify(
     request_body = AuditPullRequest,
     responses(
         (status = 200, description = "One page of events.", body = AuditPage),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, description = "Neither an admin nor an API token with `audit:read` (`auth.forbidden`, `auth.scope`).", body = ApiError),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -159,8 +155,8 @@ async fn audit_pull(
     tag = "audit",
     responses(
         (status = 200, description = "A signed checkpoint.", body = CheckpointView),
-        (status = 401, response = Unauthenticated),
         (status = 403, description = "Neither an admin nor an API token with `audit:read` (`auth.forbidden`, `auth.scope`).", body = ApiError),
+        SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -180,8 +176,7 @@ async fn audit_checkpoint(
     tag = "audit",
     responses(
         (status = 200, description = "The retention setting.", body = RetentionSetting),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -204,9 +199,7 @@ async fn audit_retention(
     request_body = RetentionSetting,
     responses(
         (status = 200, description = "The new setting.", body = RetentionSetting),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]

@@ -7,7 +7,7 @@ use kaito_api::{ApiError, BatchReceipt, CreatedId, EventBatch, NewDevice};
 
 use super::ServerState;
 use super::extract::{Authenticated, IdPath, JsonBody, header};
-use super::openapi::{BadRequest, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, SignedOut};
 use super::reply::{Created, Done, done};
 use crate::devices;
 use crate::error::ServerError;
@@ -28,9 +28,8 @@ pub(super) fn routes() -> Router<ServerState> {
     request_body = NewDevice,
     responses(
         (status = 200, description = "The new device's id.", body = CreatedId),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 409, description = "This public key is enrolled already (`conflict`).", body = ApiError),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -52,9 +51,7 @@ async fn enroll_device(
         ("device_id" = String, Path, description = "The device to revoke."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -80,9 +77,8 @@ async fn revoke_device(
     request_body = EventBatch,
     responses(
         (status = 200, description = "What the server did with the batch.", body = BatchReceipt),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, description = "The signature is wrong or missing (`signature.invalid`), or the device is not the caller's (`device.unknown`).", body = ApiError),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::ServerState;
 use super::extract::{AdminRole, IdPath, JsonBody, Requires};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Created, Done, done};
 use crate::error::ServerError;
 use crate::ids::{GroupId, UserId};
@@ -32,8 +32,7 @@ pub(super) fn routes() -> Router<ServerState> {
     tag = "accounts",
     responses(
         (status = 200, description = "Every group of the caller's team.", body = Vec<GroupView>),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -59,10 +58,8 @@ struct NewGroup {
     request_body = NewGroup,
     responses(
         (status = 200, description = "The new group's id.", body = CreatedId),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
         (status = 409, description = "The team has a group of this name already (`conflict`).", body = ApiError),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -91,11 +88,7 @@ struct GroupMember {
     ),
     request_body = GroupMember,
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, Malformed, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -126,10 +119,8 @@ async fn add_to_group(
         ("user_id" = String, Path, description = "The member to take out of it."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
         (status = 404, description = "No such group in the caller's team, or the user is not in it (`not_found`).", body = ApiError),
+        EmptyOk, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]

@@ -7,7 +7,7 @@ use kaito_api::{AcceptInvite, ApiError, CreatedInvite, InviteView, NewInvite, To
 
 use super::ServerState;
 use super::extract::{AdminRole, At, IdPath, JsonBody, Requires};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Done, done};
 use crate::error::ServerError;
 use crate::ids::InviteId;
@@ -28,10 +28,8 @@ pub(super) fn routes() -> Router<ServerState> {
     request_body = NewInvite,
     responses(
         (status = 200, description = "The invite; its token is shown this once.", body = CreatedInvite),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
         (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -58,8 +56,7 @@ async fn create_invite(
     tag = "accounts",
     responses(
         (status = 200, description = "The pending invites.", body = Vec<InviteView>),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -81,10 +78,7 @@ async fn list_invites(
         ("invite_id" = String, Path, description = "The invite to revoke."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -107,9 +101,9 @@ async fn revoke_invite(
     request_body = AcceptInvite,
     responses(
         (status = 200, description = "The new member's first tokens.", body = TokenPair),
-        (status = 400, response = BadRequest),
         (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
         (status = 410, description = "The invite was used, revoked or expired (`invite.invalid`).", body = ApiError),
+        Malformed,
     ),
 )]
 async fn accept_invite(

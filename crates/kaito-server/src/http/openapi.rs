@@ -131,3 +131,67 @@ pub(super) struct Forbidden(ApiError);
 #[derive(ToResponse)]
 #[allow(dead_code)]
 pub(super) struct NotFound(ApiError);
+
+// The answers most operations share, for `responses(...)` lists: one word each
+// instead of a tuple repeated on every handler.
+
+/// Names a shared error answer in a `responses(...)` list by its status.
+macro_rules! shared_answer {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $response:ident) => {
+        $(#[$doc])*
+        pub(super) struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+            > {
+                std::collections::BTreeMap::from([(
+                    $status.to_owned(),
+                    utoipa::openapi::RefOr::Ref(utoipa::openapi::Ref::from_response_name(
+                        stringify!($response),
+                    )),
+                )])
+            }
+        }
+    };
+}
+
+shared_answer!(
+    /// 400: [`BadRequest`].
+    Malformed, "400", BadRequest
+);
+shared_answer!(
+    /// 401: [`Unauthenticated`].
+    SignedOut, "401", Unauthenticated
+);
+shared_answer!(
+    /// 403: [`Forbidden`].
+    NotAllowed, "403", Forbidden
+);
+shared_answer!(
+    /// 404: [`NotFound`].
+    Missing, "404", NotFound
+);
+
+/// 200 with an empty JSON object: the action is done and there is nothing to say.
+pub(super) struct EmptyOk;
+
+impl utoipa::IntoResponses for EmptyOk {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::content::ContentBuilder;
+        use utoipa::openapi::schema::{Object, Type};
+        let content = ContentBuilder::new()
+            .schema(Some(Object::with_type(Type::Object)))
+            .example(Some(serde_json::json!({})))
+            .build();
+        let response = utoipa::openapi::ResponseBuilder::new()
+            .description("Done; the body is an empty JSON object.")
+            .content("application/json", content)
+            .build();
+        std::collections::BTreeMap::from([("200".to_owned(), response.into())])
+    }
+}

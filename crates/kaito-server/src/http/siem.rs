@@ -7,7 +7,7 @@ use kaito_api::{CreatedApiToken, CreatedId, NewApiToken, NewSink, SinkView};
 
 use super::ServerState;
 use super::extract::{AdminRole, IdPath, JsonBody, Requires};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Created, Done, done};
 use crate::api_tokens;
 use crate::error::ServerError;
@@ -29,8 +29,7 @@ pub(super) fn routes() -> Router<ServerState> {
     tag = "siem",
     responses(
         (status = 200, description = "The sinks.", body = Vec<SinkView>),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -51,9 +50,7 @@ async fn list_sinks(
     request_body = NewSink,
     responses(
         (status = 200, description = "The new sink's id.", body = CreatedId),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -75,10 +72,7 @@ async fn add_sink(
         ("sink_id" = String, Path, description = "The sink to remove."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -99,9 +93,7 @@ async fn remove_sink(
     request_body = NewApiToken,
     responses(
         (status = 200, description = "The token; its secret is shown this once.", body = CreatedApiToken),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -124,10 +116,7 @@ async fn create_api_token(
         ("token_id" = String, Path, description = "The API token to revoke."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires, header};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Created, Done, done};
 use super::{ServerState, now_ms};
 use crate::accounts;
@@ -71,12 +71,7 @@ async fn twilio_webhook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], &'static str), ServerError> {
-    let signature = header(&headers, "x-twilio-signature");
-    if let Some(arrived) =
-        sms::receive_twilio(&state.store, &state.sms, signature, &body, at).await?
-    {
-        state.announce(arrived);
-    }
+    receive(&state, &state.sms.twilio()?, &headers, &body, at).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/xml")],
         "<Response/>",
@@ -96,10 +91,10 @@ async fn twilio_webhook(
     ),
     request_body(content = Object, content_type = "application/json", description = "A Telnyx event, verified over its raw bytes. Only `message.received` events are stored; Kaito reads `data.event_type` and `data.payload` `id`, `to[0].phone_number`, `from.phone_number` and `text`."),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
         (status = 400, description = "Not JSON, or a field Kaito reads is missing (`request.invalid`).", body = ApiError),
         (status = 403, description = "The signature is wrong or missing (`signature.invalid`), or its timestamp over 5 minutes off (`signature.stale`).", body = ApiError),
         (status = 404, description = "Telnyx is not configured on this server (`not_found`).", body = ApiError),
+        EmptyOk,
     ),
 )]
 async fn telnyx_webhook(
@@ -108,18 +103,7 @@ async fn telnyx_webhook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Done {
-    if let Some(arrived) = sms::receive_telnyx(
-        &state.store,
-        &state.sms,
-        header(&headers, "telnyx-signature-ed25519"),
-        header(&headers, "telnyx-timestamp"),
-        &body,
-        at,
-    )
-    .await?
-    {
-        state.announce(arrived);
-    }
+    receive(&state, &state.sms.telnyx()?, &headers, &body, at).await?;
     done()
 }
 
@@ -134,10 +118,10 @@ async fn telnyx_webhook(
     tag = "sms",
     request_body(content = Object, content_type = "application/json", description = "A Vonage inbound message, verified over its raw bytes. Only `channel: sms` messages are stored; Kaito reads `message_uuid`, `to`, `from` and `text`."),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
         (status = 400, description = "Not JSON, or a field Kaito reads is missing (`request.invalid`).", body = ApiError),
         (status = 403, description = "The JWT is wrong, missing or not for this body (`signature.invalid`), or over 5 minutes old (`signature.stale`).", body = ApiError),
         (status = 404, description = "Vonage is not configured on this server (`not_found`).", body = ApiError),
+        EmptyOk,
     ),
 )]
 async fn vonage_webhook(
@@ -146,18 +130,23 @@ async fn vonage_webhook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Done {
-    if let Some(arrived) = sms::receive_vonage(
-        &state.store,
-        &state.sms,
-        header(&headers, "authorization"),
-        &body,
-        at,
-    )
-    .await?
-    {
+    receive(&state, &state.sms.vonage()?, &headers, &body, at).await?;
+    done()
+}
+
+/// Stores a webhook's message and wakes the live streams that may show it.
+async fn receive(
+    state: &ServerState,
+    provider: &dyn sms::SmsProvider,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    at: i64,
+) -> Result<(), ServerError> {
+    let call = sms::WebhookCall { headers, body };
+    if let Some(arrived) = sms::receive(&state.store, provider, &call, at).await? {
         state.announce(arrived);
     }
-    done()
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -175,10 +164,8 @@ struct NewNumber {
     request_body = NewNumber,
     responses(
         (status = 200, description = "The new number's id.", body = CreatedId),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
         (status = 409, description = "The number is held already (`conflict`).", body = ApiError),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -217,11 +204,7 @@ struct NumberGrant {
     ),
     request_body = NumberGrant,
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, Malformed, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -262,8 +245,7 @@ struct AfterSeq {
     ),
     responses(
         (status = 200, description = "Up to 500 messages, oldest first.", body = Vec<SmsMessageView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -302,8 +284,7 @@ struct LiveInbox {
     ),
     responses(
         (status = 200, description = "Server-sent events: each `sms` event's data is an `SmsMessageView` as JSON, its id the message's seq.", body = String, content_type = "text/event-stream"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::ServerState;
 use super::extract::{AdminRole, Authenticated, IdPath, JsonBody, PathIdRejection, Requires};
-use super::openapi::{BadRequest, Forbidden, NotFound, Unauthenticated};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Created, Done, done};
 use crate::error::ServerError;
 use crate::ids::{GrantId, NotificationId, TokenId};
@@ -40,9 +40,7 @@ pub(super) fn routes() -> Router<ServerState> {
     request_body = NewSharedToken,
     responses(
         (status = 200, description = "The new token's id.", body = CreatedId),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
+        Malformed, SignedOut, NotAllowed,
     ),
     security(("bearer" = [])),
 )]
@@ -69,7 +67,7 @@ async fn add_token(
     tag = "tokens",
     responses(
         (status = 200, description = "The caller's shared tokens; never their seeds.", body = Vec<SharedTokenView>),
-        (status = 401, response = Unauthenticated),
+        SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -92,9 +90,8 @@ async fn list_tokens(
     ),
     responses(
         (status = 200, description = "The codes.", body = CodesView),
-        (status = 401, response = Unauthenticated),
         (status = 403, description = "The caller holds no live grant to the token (`grant.none`).", body = ApiError),
-        (status = 404, response = NotFound),
+        SignedOut, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -119,9 +116,8 @@ async fn codes(
     ),
     responses(
         (status = 200, description = "The seed.", body = SeedView),
-        (status = 401, response = Unauthenticated),
         (status = 403, description = "The caller's grant is code-only (`grant.code_only`), or there is none (`grant.none`).", body = ApiError),
-        (status = 404, response = NotFound),
+        SignedOut, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -146,11 +142,7 @@ async fn seed(
     ),
     request_body = NewSharedToken,
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, Malformed, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -182,9 +174,7 @@ async fn rotate(
     ),
     responses(
         (status = 200, description = "The token's grants that apply now: neither revoked nor expired.", body = Vec<GrantView>),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -214,10 +204,7 @@ async fn list_grants(
     request_body = NewGrant,
     responses(
         (status = 200, description = "The new grant's id.", body = CreatedId),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        Malformed, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -247,10 +234,7 @@ async fn grant(
         ("grant_id" = String, Path, description = "The grant to revoke."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -281,8 +265,7 @@ struct NotificationFilter {
     ),
     responses(
         (status = 200, description = "The caller's notifications.", body = Vec<kaito_api::NotificationView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
+        Malformed, SignedOut,
     ),
     security(("bearer" = [])),
 )]
@@ -305,9 +288,7 @@ async fn notifications(
         ("notification_id" = String, Path, description = "The notification."),
     ),
     responses(
-        (status = 200, description = "Done; the body is an empty JSON object.", body = Object, example = json!({})),
-        (status = 401, response = Unauthenticated),
-        (status = 404, response = NotFound),
+        EmptyOk, SignedOut, Missing,
     ),
     security(("bearer" = [])),
 )]
