@@ -153,11 +153,18 @@ impl Token {
     /// "Issuer (account)", "Issuer" or "account": what lists and errors show.
     #[must_use]
     pub fn display_name(&self) -> String {
-        match (self.issuer.is_empty(), self.account.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.account),
-            (false, true) => self.issuer.clone(),
-            (true, false) => self.account.clone(),
-            (true, true) => "(unnamed token)".to_owned(),
-        }
+        display_name(&self.issuer, &self.account)
+    }
+}
+
+/// "Issuer (account)", "Issuer" or "account" (or "(unnamed token)"): how lists and
+/// errors name a token, wherever its names are kept.
+#[must_use]
+pub fn display_name(issuer: &str, account: &str) -> String {
+    match (issuer.is_empty(), account.is_empty()) {
+        (false, false) => format!("{issuer} ({account})"),
+        (false, true) => issuer.to_owned(),
+        (true, false) => account.to_owned(),
+        (true, true) => "(unnamed token)".to_owned(),
     }
 }

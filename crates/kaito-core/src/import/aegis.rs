@@ -27,10 +27,7 @@ impl Importer for AegisImporter {
     }
 
     fn sniff(&self, bytes: &[u8]) -> bool {
-        let Some(doc) = Scrubbed::parse(bytes) else {
-            return false;
-        };
-        doc.object().is_some_and(|top| {
+        json::sniff_object(bytes, |top| {
             top.get("header").is_some_and(Value::is_object)
                 && top
                     .get("db")

@@ -27,10 +27,7 @@ impl Importer for BitwardenImporter {
     }
 
     fn sniff(&self, bytes: &[u8]) -> bool {
-        let Some(doc) = Scrubbed::parse(bytes) else {
-            return false;
-        };
-        doc.object().is_some_and(|top| {
+        json::sniff_object(bytes, |top| {
             top.get("encrypted").is_some_and(Value::is_boolean)
                 && (top.contains_key("items") || top.contains_key("data"))
         })

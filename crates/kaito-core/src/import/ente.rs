@@ -30,10 +30,7 @@ impl Importer for EnteImporter {
     }
 
     fn sniff(&self, bytes: &[u8]) -> bool {
-        let Some(doc) = Scrubbed::parse(bytes) else {
-            return false;
-        };
-        doc.object().is_some_and(|top| {
+        json::sniff_object(bytes, |top| {
             top.get("kdfParams").is_some_and(Value::is_object)
                 && top.contains_key("encryptedData")
                 && top.contains_key("encryptionNonce")

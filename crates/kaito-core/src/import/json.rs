@@ -40,6 +40,15 @@ impl Scrubbed {
     }
 }
 
+/// Whether `bytes` is a JSON object for which `looks_right` holds: the sniff of
+/// every JSON format, each naming the top-level keys that make it that format.
+pub(crate) fn sniff_object(
+    bytes: &[u8],
+    looks_right: impl FnOnce(&Map<String, Value>) -> bool,
+) -> bool {
+    Scrubbed::parse(bytes).is_some_and(|doc| doc.object().is_some_and(looks_right))
+}
+
 impl Drop for Scrubbed {
     fn drop(&mut self) {
         scrub(&mut self.0);

@@ -24,10 +24,7 @@ impl Importer for TwoFasImporter {
     }
 
     fn sniff(&self, bytes: &[u8]) -> bool {
-        let Some(doc) = Scrubbed::parse(bytes) else {
-            return false;
-        };
-        doc.object().is_some_and(|top| {
+        json::sniff_object(bytes, |top| {
             top.contains_key("schemaVersion")
                 && (top.get("services").is_some_and(Value::is_array)
                     || top.contains_key("servicesEncrypted"))

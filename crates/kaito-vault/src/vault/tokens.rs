@@ -56,12 +56,7 @@ impl StoredToken {
     /// "Issuer (account)", as lists show it.
     #[must_use]
     pub fn display_name(&self) -> String {
-        match (self.issuer.is_empty(), self.account.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.account),
-            (false, true) => self.issuer.clone(),
-            (true, false) => self.account.clone(),
-            (true, true) => "(unnamed token)".to_owned(),
-        }
+        kaito_core::token::display_name(&self.issuer, &self.account)
     }
 }
 
