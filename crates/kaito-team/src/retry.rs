@@ -2,22 +2,29 @@
 
 use std::time::Duration;
 
+use kaito_core::backoff::{Backoff, Jitter};
+
+/// 2 s · 2^failures, at most 5 minutes, anywhere below: a fleet of devices that
+/// lost the server together comes back spread out.
+const SYNC_BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(2),
+    cap: Duration::from_secs(300),
+    jitter: Jitter::Full,
+};
+
 /// How long to wait before the next sync after `failures` failed ones in a row:
 /// "full jitter" (a random wait up to 2 s × 2^failures, at most 5 minutes), never
 /// less than the server's `Retry-After`.
 #[must_use]
 pub fn retry_delay(failures: u32, retry_after: Option<Duration>) -> Duration {
-    let ceiling_ms = 2_000u64
-        .saturating_mul(1u64 << failures.min(16))
-        .min(300_000);
     let mut random = [0u8; 8];
     // Without randomness, waiting the full ceiling is still correct, only in step.
-    let jittered = if getrandom::fill(&mut random).is_ok() {
-        u64::from_le_bytes(random) % (ceiling_ms + 1)
+    let delay = if getrandom::fill(&mut random).is_ok() {
+        SYNC_BACKOFF.delay(failures, u64::from_le_bytes(random))
     } else {
-        ceiling_ms
+        SYNC_BACKOFF.ceiling(failures)
     };
-    Duration::from_millis(jittered).max(retry_after.unwrap_or_default())
+    Backoff::honour(delay, retry_after)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kaito_api::{AuditEventView, SinkTarget};
+use kaito_core::backoff::{Backoff, Jitter};
 use sqlx::Row as _;
 use zeroize::Zeroizing;
 
@@ -298,23 +299,28 @@ async fn refused_unless_success(response: reqwest::Response) -> Result<(), Deliv
 }
 
 /// 2, 4, 8 … seconds, at most five minutes, with equal jitter (a random point in
-/// the upper half of the pause) so a fleet of replicas does not retry in step.
+/// the upper half of the pause) so a fleet of replicas does not retry in step, yet
+/// a failing sink is never hammered sooner than half the ceiling.
+const SINK_BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(2),
+    cap: Duration::from_millis(MAX_BACKOFF_MS.unsigned_abs()),
+    jitter: Jitter::Equal,
+};
+
 fn backoff_ms(failures: i64) -> Result<i64, ServerError> {
-    let ceiling = 2_000_i64
-        .saturating_mul(1 << failures.clamp(0, 20))
-        .min(MAX_BACKOFF_MS);
     let mut random = [0u8; 8];
     getrandom::fill(&mut random)?;
-    let jitter = i64::try_from(u64::from_le_bytes(random) % 1000).unwrap_or(0);
-    Ok(ceiling / 2 + (ceiling / 2) * jitter / 1000)
+    let failures = u32::try_from(failures.max(0)).unwrap_or(u32::MAX);
+    let delay = SINK_BACKOFF.delay(failures, u64::from_le_bytes(random));
+    Ok(i64::try_from(delay.as_millis()).unwrap_or(MAX_BACKOFF_MS))
 }
 
+/// This machine's name as a syslog HOSTNAME: printable ASCII, at most 255
+/// characters, `-` when there is none.
 fn host_name() -> String {
-    let name = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-        .unwrap_or_default();
+    let name = gethostname::gethostname();
     let name: String = name
+        .to_string_lossy()
         .trim()
         .chars()
         .filter(char::is_ascii_graphic)
