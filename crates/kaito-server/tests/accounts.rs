@@ -302,6 +302,66 @@ async fn roles_decide_who_manages_the_team_and_disabling_is_immediate() {
             (403, Some("This needs the owner role; you are admin."))
         );
 
+        // An admin cannot disable an owner or another admin: a rogue admin would
+        // otherwise lock every owner out for good.
+        let owner_id = members
+            .iter()
+            .find(|m| m.email == "olivia@example.com")
+            .unwrap()
+            .user_id
+            .clone();
+        let coup = server
+            .post(
+                &format!("/v1/team/members/{owner_id}/disable"),
+                Some(&admin_tokens.access_token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            (coup.status, coup.body["message"].as_str()),
+            (403, Some("This needs the owner role; you are admin.")),
+            "{label}"
+        );
+        assert_eq!(
+            server.get("/v1/me", Some(&owner.access_token)).await.status,
+            200,
+            "{label}: the owner is still signed in"
+        );
+        let ada2 = server
+            .post(
+                "/v1/team/members",
+                Some(&owner.access_token),
+                &add("ada2@example.com", "admin"),
+            )
+            .await;
+        assert_eq!(ada2.status, 200, "{label}");
+        let peer = server
+            .post(
+                &format!(
+                    "/v1/team/members/{}/disable",
+                    ada2.body["user_id"].as_str().unwrap()
+                ),
+                Some(&admin_tokens.access_token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            peer.status, 403,
+            "{label}: an admin cannot disable an admin"
+        );
+        // An owner can disable an admin.
+        let by_owner = server
+            .post(
+                &format!(
+                    "/v1/team/members/{}/disable",
+                    ada2.body["user_id"].as_str().unwrap()
+                ),
+                Some(&owner.access_token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(by_owner.status, 200, "{label}: {}", by_owner.body);
+
         // Disabling a member ends their sessions at once.
         let mia = members
             .iter()

@@ -145,6 +145,42 @@ pub async fn disable_user(
 ) -> Result<(), ServerError> {
     let team_id = &admin.team_id;
     let mut tx = store.audited(admin, now_ms).await?;
+    let target_role = sqlx::query(
+        "SELECT role FROM users WHERE id = $1 AND team_id = $2 AND disabled_at IS NULL",
+    )
+    .bind(user_id.as_str())
+    .bind(team_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|row| row.try_get::<String, _>("role"))
+    .transpose()?
+    .map(|role| role_of(&role))
+    .transpose()?
+    .ok_or_else(|| ServerError::NotFound(format!("No active member {user_id} in your team.")))?;
+    // Nobody acts on an equal or higher rank but an owner: otherwise one rogue
+    // admin could disable every owner, and nobody could undo it.
+    if admin.role != Role::Owner && target_role >= admin.role {
+        return Err(ServerError::Forbidden {
+            have: admin.role,
+            need: Role::Owner,
+        });
+    }
+    if target_role == Role::Owner {
+        let other_owners: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users
+             WHERE team_id = $1 AND role = 'owner' AND disabled_at IS NULL AND id <> $2",
+        )
+        .bind(team_id.as_str())
+        .bind(user_id.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+        if other_owners == 0 {
+            return Err(ServerError::BadRequest(
+                "The team's last active owner cannot be disabled: make another member an owner first."
+                    .to_owned(),
+            ));
+        }
+    }
     let updated = sqlx::query(
         "UPDATE users SET disabled_at = $1 WHERE id = $2 AND team_id = $3 AND disabled_at IS NULL",
     )

@@ -98,11 +98,7 @@ impl ServerState {
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 #[must_use]
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|elapsed| i64::try_from(elapsed.as_millis()).ok())
-        .unwrap_or(0)
+    kaito_core::clock::UnixMillis::now(&kaito_core::clock::SystemClock).0
 }
 
 /// The whole API: every resource's routes, each request counted and timed.
