@@ -83,7 +83,8 @@ pub async fn revoke(
 ) -> Result<(), ServerError> {
     let mut tx = store.audited(caller, now_ms).await?;
     let row = sqlx::query(
-        "SELECT user_id FROM devices WHERE id = $1 AND team_id = $2 AND revoked_at IS NULL",
+        "SELECT d.user_id, u.role FROM devices d JOIN users u ON u.id = d.user_id
+         WHERE d.id = $1 AND d.team_id = $2 AND d.revoked_at IS NULL",
     )
     .bind(device_id)
     .bind(caller.team_id.as_str())
@@ -91,11 +92,15 @@ pub async fn revoke(
     .await?
     .ok_or_else(|| ServerError::NotFound(format!("No active device {device_id} in your team.")))?;
     let owner: String = row.try_get("user_id")?;
-    if owner != caller.user_id.as_str() && caller.role < kaito_api::Role::Admin {
-        return Err(ServerError::Forbidden {
-            have: caller.role,
-            need: kaito_api::Role::Admin,
-        });
+    if owner != caller.user_id.as_str() {
+        if caller.role < kaito_api::Role::Admin {
+            return Err(ServerError::Forbidden {
+                have: caller.role,
+                need: kaito_api::Role::Admin,
+            });
+        }
+        let owner_role: String = row.try_get("role")?;
+        crate::accounts::may_act_on(caller, crate::accounts::role_of(&owner_role)?)?;
     }
     sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2")
         .bind(now_ms)

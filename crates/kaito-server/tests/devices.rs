@@ -206,6 +206,26 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             (403, "device.unknown"),
             "{label}"
         );
+        // An admin cannot cut off an owner's device (the rank rule).
+        server.add_member(&owner, "ada@example.com", "admin").await;
+        let ada: TokenPair = server
+            .login("ada@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        let by_admin = server
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/v1/devices/{device_id}"),
+                Some(&ada.access_token),
+                None::<&()>,
+            )
+            .await;
+        assert_eq!(
+            (by_admin.status, by_admin.code()),
+            (403, "auth.forbidden"),
+            "{label}: {}",
+            by_admin.body
+        );
         let revoked = server
             .call(
                 reqwest::Method::DELETE,

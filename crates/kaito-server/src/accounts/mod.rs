@@ -41,7 +41,21 @@ pub(crate) fn normalise_email(email: &str) -> Result<String, ServerError> {
     }
 }
 
-fn role_of(text: &str) -> Result<Role, ServerError> {
+/// The rank rule: nobody acts on an account of equal or higher rank but an owner.
+/// Otherwise one rogue admin could disable every owner, or cut off their devices,
+/// and nobody would be left to undo it.
+pub(crate) fn may_act_on(caller: &Caller, target: Role) -> Result<(), ServerError> {
+    if caller.role == Role::Owner || target < caller.role {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden {
+            have: caller.role,
+            need: Role::Owner,
+        })
+    }
+}
+
+pub(crate) fn role_of(text: &str) -> Result<Role, ServerError> {
     Role::parse(text).ok_or_else(|| ServerError::Corrupt(format!("unknown role {text}")))
 }
 

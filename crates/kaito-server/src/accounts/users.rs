@@ -157,14 +157,7 @@ pub async fn disable_user(
     .map(|role| role_of(&role))
     .transpose()?
     .ok_or_else(|| ServerError::NotFound(format!("No active member {user_id} in your team.")))?;
-    // Nobody acts on an equal or higher rank but an owner: otherwise one rogue
-    // admin could disable every owner, and nobody could undo it.
-    if admin.role != Role::Owner && target_role >= admin.role {
-        return Err(ServerError::Forbidden {
-            have: admin.role,
-            need: Role::Owner,
-        });
-    }
+    super::may_act_on(admin, target_role)?;
     if target_role == Role::Owner {
         let other_owners: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users
