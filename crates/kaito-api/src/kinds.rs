@@ -70,6 +70,8 @@ kinds! {
         LoginFailed = "login.failed",
         MemberAdded = "member.added",
         MemberDisabled = "member.disabled",
+        /// An owner let a disabled member sign in again.
+        MemberEnabled = "member.enabled",
         InviteCreated = "invite.created",
         InviteRevoked = "invite.revoked",
         InviteAccepted = "invite.accepted",

@@ -361,6 +361,39 @@ async fn roles_decide_who_manages_the_team_and_disabling_is_immediate() {
             )
             .await;
         assert_eq!(by_owner.status, 200, "{label}: {}", by_owner.body);
+        // Only an owner brings a disabled account back; it signs in again.
+        let enable_path = format!(
+            "/v1/team/members/{}/enable",
+            ada2.body["user_id"].as_str().unwrap()
+        );
+        let by_admin = server
+            .post(&enable_path, Some(&admin_tokens.access_token), &json!({}))
+            .await;
+        assert_eq!(by_admin.status, 403, "{label}");
+        assert_eq!(
+            server
+                .login("ada2@example.com", "first passphrase")
+                .await
+                .code(),
+            "auth.invalid_credentials",
+            "{label}: still disabled"
+        );
+        let enabled = server
+            .post(&enable_path, Some(&owner.access_token), &json!({}))
+            .await;
+        assert_eq!(enabled.status, 200, "{label}: {}", enabled.body);
+        assert_eq!(
+            server
+                .login("ada2@example.com", "first passphrase")
+                .await
+                .status,
+            200,
+            "{label}: signs in again"
+        );
+        let twice = server
+            .post(&enable_path, Some(&owner.access_token), &json!({}))
+            .await;
+        assert_eq!((twice.status, twice.code()), (409, "conflict"), "{label}");
 
         // Disabling a member ends their sessions at once.
         let mia = members

@@ -200,3 +200,43 @@ pub async fn disable_user(
     .await?;
     tx.commit().await
 }
+
+/// Lets a disabled member of the owner's team sign in again (their old sessions
+/// stay ended). Owners only: the route's guard checks.
+pub async fn enable_user(
+    store: &Store,
+    owner: &Caller,
+    user_id: &UserId,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.audited(owner, now_ms).await?;
+    let disabled: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1 AND team_id = $2")
+            .bind(user_id.as_str())
+            .bind(owner.team_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    match disabled {
+        None => {
+            return Err(ServerError::NotFound(format!(
+                "No member {user_id} in your team."
+            )));
+        }
+        Some(None) => {
+            return Err(ServerError::Conflict(format!("{user_id} is not disabled.")));
+        }
+        Some(Some(_)) => {}
+    }
+    sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND team_id = $2")
+        .bind(user_id.as_str())
+        .bind(owner.team_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    tx.record(
+        AuditKind::MemberEnabled,
+        Some(user_id.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ServerState;
-use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires};
+use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, OwnerRole, Requires};
 use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Done, done};
 use crate::accounts;
@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<ServerState> {
         .route("/v1/me", get(me))
         .route("/v1/team/members", get(members).post(add_member))
         .route("/v1/team/members/{user_id}/disable", post(disable_member))
+        .route("/v1/team/members/{user_id}/enable", post(enable_member))
 }
 
 /// Signs in with an email and a password.
@@ -204,5 +205,28 @@ async fn disable_member(
         ));
     }
     accounts::disable_user(&state.store, &admin.caller, &user_id, admin.at).await?;
+    done()
+}
+
+/// Lets a disabled member sign in again (owners).
+#[utoipa::path(
+    post,
+    path = "/v1/team/members/{user_id}/enable",
+    tag = "accounts",
+    params(
+        ("user_id" = String, Path, description = "The disabled member."),
+    ),
+    responses(
+        (status = 409, description = "The member is not disabled (`conflict`).", body = ApiError),
+        EmptyOk, SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn enable_member(
+    State(state): State<ServerState>,
+    owner: Requires<OwnerRole>,
+    IdPath(user_id): IdPath<UserId>,
+) -> Done {
+    accounts::enable_user(&state.store, &owner.caller, &user_id, owner.at).await?;
     done()
 }

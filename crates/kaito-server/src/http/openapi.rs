@@ -25,6 +25,7 @@ use super::{accounts, audit, devices, groups, invites, operations, siem, sms, to
         accounts::members,
         accounts::add_member,
         accounts::disable_member,
+        accounts::enable_member,
         invites::list_invites,
         invites::create_invite,
         invites::revoke_invite,

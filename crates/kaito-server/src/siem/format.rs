@@ -87,6 +87,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::SeedRevealed
         | AuditKind::TokenRotated
         | AuditKind::MemberDisabled
+        | AuditKind::MemberEnabled
         | AuditKind::Pruned
         | AuditKind::RetentionChanged => (5, 5),
         AuditKind::Login
