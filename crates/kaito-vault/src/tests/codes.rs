@@ -7,11 +7,9 @@ use kaito_core::{Algorithm, OtpKind, Secret, Token};
 use super::fixture::*;
 use crate::*;
 
-#[tokio::test]
-async fn hotp_counter_advances_atomically_and_persists() {
-    let fx = Fixture::new();
-    let vault = fx.open().await.unwrap();
-    let hotp = Token::new(
+/// An HOTP token whose next code is number 5.
+fn bank_hotp() -> Token {
+    Token::new(
         "Bank",
         "me",
         OtpKind::Hotp { counter: 5 },
@@ -19,7 +17,14 @@ async fn hotp_counter_advances_atomically_and_persists() {
         6,
         Secret::from_base32(SEED_A).unwrap(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn hotp_counter_advances_atomically_and_persists() {
+    let fx = Fixture::new();
+    let vault = fx.open().await.unwrap();
+    let hotp = bank_hotp();
     let hotp = vault.add(&hotp, TokenExtras::default()).await.unwrap();
     let totp_token = vault
         .add(&totp("T", "t", SEED_B), TokenExtras::default())
@@ -67,15 +72,7 @@ async fn hotp_counter_advances_atomically_and_persists() {
 async fn a_copy_hands_out_the_code_of_now_and_audits_it_in_the_same_step() {
     let fx = Fixture::new();
     let vault = fx.open().await.unwrap();
-    let hotp_token = Token::new(
-        "Bank",
-        "me",
-        OtpKind::Hotp { counter: 5 },
-        Algorithm::Sha1,
-        6,
-        Secret::from_base32(SEED_A).unwrap(),
-    )
-    .unwrap();
+    let hotp_token = bank_hotp();
     let generator = kaito_core::CodeGenerator::new(&hotp_token);
     let hotp = vault
         .add(&hotp_token, TokenExtras::default())
