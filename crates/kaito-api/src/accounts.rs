@@ -70,6 +70,13 @@ pub struct MeView {
     pub team_name: String,
 }
 
+/// `PUT /v1/team/members/{user_id}/role` (owners): the member's new role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoleChange {
+    pub role: Role,
+}
+
 /// One row of `GET /v1/team/members` (admins and owners).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

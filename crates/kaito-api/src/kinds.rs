@@ -72,6 +72,8 @@ kinds! {
         MemberDisabled = "member.disabled",
         /// An owner let a disabled member sign in again.
         MemberEnabled = "member.enabled",
+        /// An owner changed a member's role (details: `from`, `to`).
+        MemberRoleChanged = "member.role_changed",
         InviteCreated = "invite.created",
         InviteRevoked = "invite.revoked",
         InviteAccepted = "invite.accepted",

@@ -460,3 +460,87 @@ async fn weak_passwords_and_malformed_emails_are_refused_and_nothing_is_stored()
         assert_eq!(teams, 0, "{label}");
     }
 }
+
+#[tokio::test]
+async fn owners_change_roles_but_the_team_always_keeps_an_owner() {
+    for server in servers().await {
+        let label = server.label;
+        let olivia = with_owner(&server).await;
+        let me: MeView = server
+            .get("/v1/me", Some(&olivia.access_token))
+            .await
+            .parse();
+        let ada_id = server.add_member(&olivia, "ada@example.com", "admin").await;
+        let ada: TokenPair = server
+            .login("ada@example.com", common::MEMBER_PASSWORD)
+            .await
+            .parse();
+        let role_of = |id: &str| format!("/v1/team/members/{id}/role");
+        let put = |path: String, bearer: String, role: &'static str| {
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        reqwest::Method::PUT,
+                        &path,
+                        Some(&bearer),
+                        Some(&json!({ "role": role })),
+                    )
+                    .await
+            }
+        };
+
+        // The only owner cannot step down, and an admin cannot change roles.
+        let alone = put(role_of(&me.user_id), olivia.access_token.clone(), "admin").await;
+        assert_eq!(alone.status, 400, "{label}: {}", alone.body);
+        assert!(
+            alone.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("last active owner"),
+            "{label}: {}",
+            alone.body
+        );
+        let by_admin = put(role_of(&ada_id), ada.access_token.clone(), "owner").await;
+        assert_eq!(by_admin.status, 403, "{label}");
+
+        // Promoted, Ada is an owner at once; then Olivia may step down.
+        let promoted = put(role_of(&ada_id), olivia.access_token.clone(), "owner").await;
+        assert_eq!(promoted.status, 200, "{label}: {}", promoted.body);
+        let ada_me: MeView = server.get("/v1/me", Some(&ada.access_token)).await.parse();
+        assert_eq!(ada_me.role, Role::Owner, "{label}");
+        let same = put(role_of(&ada_id), olivia.access_token.clone(), "owner").await;
+        assert_eq!((same.status, same.code()), (409, "conflict"), "{label}");
+        let stepped_down = put(role_of(&me.user_id), olivia.access_token.clone(), "admin").await;
+        assert_eq!(stepped_down.status, 200, "{label}: {}", stepped_down.body);
+
+        // Now an admin, Olivia cannot disable the owner; Ada, the last owner,
+        // cannot step down.
+        let coup = server
+            .post(
+                &format!("/v1/team/members/{ada_id}/disable"),
+                Some(&olivia.access_token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(coup.status, 403, "{label}");
+        let last = put(role_of(&ada_id), ada.access_token.clone(), "member").await;
+        assert_eq!(last.status, 400, "{label}");
+
+        let events: Vec<kaito_api::AuditEventView> = server
+            .get("/v1/audit/events?limit=1000", Some(&ada.access_token))
+            .await
+            .parse();
+        let changes: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|e| e.kind == "member.role_changed")
+            .map(|e| {
+                (
+                    e.details["from"].as_str().unwrap(),
+                    e.details["to"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(changes, [("admin", "owner"), ("owner", "admin")], "{label}");
+    }
+}

@@ -39,6 +39,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("POST", "/v1/team/members/{victim}/disable", "{}", [401, 403, 200, 200, 404, 401]),
     // Owners only; the fresh victim is active, so the owner hears "not disabled".
     ("POST", "/v1/team/members/{victim}/enable", "{}", [401, 403, 403, 409, 404, 401]),
+    ("PUT", "/v1/team/members/{victim}/role", r#"{"role":"admin"}"#, [401, 403, 403, 200, 404, 401]),
     ("GET", "/v1/team/invites", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"member"}"#, [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"owner"}"#, [401, 403, 403, 200, 200, 401]),

@@ -16,7 +16,9 @@ pub use sessions::{
     refresh, still_signed_in,
 };
 pub(crate) use users::insert_user;
-pub use users::{create_team_with_owner, create_user, disable_user, enable_user, me, members};
+pub use users::{
+    create_team_with_owner, create_user, disable_user, enable_user, me, members, set_role,
+};
 
 /// Who is making a request, as read from a valid access token.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{TeamId, UserId};
 use crate::secrets::hash_password;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 /// Passwords under 12 characters are refused: the team's shared 2FA seeds sit
 /// behind them.
@@ -159,20 +159,7 @@ pub async fn disable_user(
     .ok_or_else(|| ServerError::NotFound(format!("No active member {user_id} in your team.")))?;
     super::may_act_on(admin, target_role)?;
     if target_role == Role::Owner {
-        let other_owners: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users
-             WHERE team_id = $1 AND role = 'owner' AND disabled_at IS NULL AND id <> $2",
-        )
-        .bind(team_id.as_str())
-        .bind(user_id.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-        if other_owners == 0 {
-            return Err(ServerError::BadRequest(
-                "The team's last active owner cannot be disabled: make another member an owner first."
-                    .to_owned(),
-            ));
-        }
+        keep_an_owner(store, &mut tx, user_id, "disabled").await?;
     }
     let updated = sqlx::query(
         "UPDATE users SET disabled_at = $1 WHERE id = $2 AND team_id = $3 AND disabled_at IS NULL",
@@ -239,4 +226,79 @@ pub async fn enable_user(
     )
     .await?;
     tx.commit().await
+}
+
+/// Gives a member of the owner's team another role. The last active owner cannot
+/// be demoted: someone must always be able to undo a rogue admin.
+pub async fn set_role(
+    store: &Store,
+    owner: &Caller,
+    user_id: &UserId,
+    role: Role,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.audited(owner, now_ms).await?;
+    let current: String =
+        sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND team_id = $2")
+            .bind(user_id.as_str())
+            .bind(owner.team_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| ServerError::NotFound(format!("No member {user_id} in your team.")))?;
+    let current = role_of(&current)?;
+    if current == role {
+        return Err(ServerError::Conflict(format!(
+            "{user_id} is already {}.",
+            role.as_str()
+        )));
+    }
+    if current == Role::Owner {
+        keep_an_owner(store, &mut tx, user_id, "demoted").await?;
+    }
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND team_id = $3")
+        .bind(role.as_str())
+        .bind(user_id.as_str())
+        .bind(owner.team_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    tx.record(
+        AuditKind::MemberRoleChanged,
+        Some(user_id.as_str()),
+        serde_json::json!({ "from": current.as_str(), "to": role.as_str() }),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Refuses to take away `user_id`'s ownership (`what`: "disabled", "demoted") when
+/// no other active owner would remain. On PostgreSQL the owners' rows are locked
+/// first, so two owners removing each other at once cannot both pass the count
+/// (SQLite has one writer anyway).
+async fn keep_an_owner(
+    store: &Store,
+    tx: &mut Audited<'_>,
+    user_id: &UserId,
+    what: &str,
+) -> Result<(), ServerError> {
+    let team_id = tx.team_id();
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT id FROM users WHERE team_id = $1 AND role = 'owner' FOR UPDATE")
+            .bind(team_id.as_str())
+            .fetch_all(&mut ***tx)
+            .await?;
+    }
+    let other_owners: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users
+         WHERE team_id = $1 AND role = 'owner' AND disabled_at IS NULL AND id <> $2",
+    )
+    .bind(team_id.as_str())
+    .bind(user_id.as_str())
+    .fetch_one(&mut ***tx)
+    .await?;
+    if other_owners == 0 {
+        return Err(ServerError::BadRequest(format!(
+            "The team's last active owner cannot be {what}: make another member an owner first."
+        )));
+    }
+    Ok(())
 }

@@ -1,9 +1,11 @@
 //! Sign-in and the team's members.
 
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use kaito_api::{ApiError, LoginRequest, MeView, MemberView, RefreshRequest, Role, TokenPair};
+use kaito_api::{
+    ApiError, LoginRequest, MeView, MemberView, RefreshRequest, Role, RoleChange, TokenPair,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,6 +26,7 @@ pub(super) fn routes() -> Router<ServerState> {
         .route("/v1/team/members", get(members).post(add_member))
         .route("/v1/team/members/{user_id}/disable", post(disable_member))
         .route("/v1/team/members/{user_id}/enable", post(enable_member))
+        .route("/v1/team/members/{user_id}/role", put(set_member_role))
 }
 
 /// Signs in with an email and a password.
@@ -228,5 +231,31 @@ async fn enable_member(
     IdPath(user_id): IdPath<UserId>,
 ) -> Done {
     accounts::enable_user(&state.store, &owner.caller, &user_id, owner.at).await?;
+    done()
+}
+
+/// Changes a member's role (owners). The last active owner cannot be demoted.
+#[utoipa::path(
+    put,
+    path = "/v1/team/members/{user_id}/role",
+    tag = "accounts",
+    params(
+        ("user_id" = String, Path, description = "The member."),
+    ),
+    request_body = RoleChange,
+    responses(
+        (status = 400, description = "The body is not valid, or this would demote the last active owner (`request.invalid`).", body = ApiError),
+        (status = 409, description = "The member already has this role (`conflict`).", body = ApiError),
+        EmptyOk, SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn set_member_role(
+    State(state): State<ServerState>,
+    owner: Requires<OwnerRole>,
+    IdPath(user_id): IdPath<UserId>,
+    JsonBody(change): JsonBody<RoleChange>,
+) -> Done {
+    accounts::set_role(&state.store, &owner.caller, &user_id, change.role, owner.at).await?;
     done()
 }

@@ -26,6 +26,7 @@ use super::{accounts, audit, devices, groups, invites, operations, siem, sms, to
         accounts::add_member,
         accounts::disable_member,
         accounts::enable_member,
+        accounts::set_member_role,
         invites::list_invites,
         invites::create_invite,
         invites::revoke_invite,

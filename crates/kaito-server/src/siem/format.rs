@@ -88,6 +88,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::TokenRotated
         | AuditKind::MemberDisabled
         | AuditKind::MemberEnabled
+        | AuditKind::MemberRoleChanged
         | AuditKind::Pruned
         | AuditKind::RetentionChanged => (5, 5),
         AuditKind::Login
