@@ -145,18 +145,16 @@ pub async fn disable_user(
 ) -> Result<(), ServerError> {
     let team_id = &admin.team_id;
     let mut tx = store.audited(admin, now_ms).await?;
-    let target_role = sqlx::query(
+    let not_found = || ServerError::NotFound(format!("No active member {user_id} in your team."));
+    let target_role: String = sqlx::query_scalar(
         "SELECT role FROM users WHERE id = $1 AND team_id = $2 AND disabled_at IS NULL",
     )
     .bind(user_id.as_str())
     .bind(team_id.as_str())
     .fetch_optional(&mut **tx)
     .await?
-    .map(|row| row.try_get::<String, _>("role"))
-    .transpose()?
-    .map(|role| role_of(&role))
-    .transpose()?
-    .ok_or_else(|| ServerError::NotFound(format!("No active member {user_id} in your team.")))?;
+    .ok_or_else(not_found)?;
+    let target_role = role_of(&target_role)?;
     super::may_act_on(admin, target_role)?;
     if target_role == Role::Owner {
         keep_an_owner(store, &mut tx, user_id, "disabled").await?;
@@ -169,10 +167,9 @@ pub async fn disable_user(
     .bind(team_id.as_str())
     .execute(&mut **tx)
     .await?;
+    // Another request may have disabled them since the read (PostgreSQL).
     if updated.rows_affected() == 0 {
-        return Err(ServerError::NotFound(format!(
-            "No active member {user_id} in your team."
-        )));
+        return Err(not_found());
     }
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now_ms)
