@@ -22,6 +22,12 @@ impl From<TeamError> for IpcError {
     }
 }
 
+impl From<kaito_api::ids::MalformedId> for IpcError {
+    fn from(error: kaito_api::ids::MalformedId) -> Self {
+        TeamError::from(error).into()
+    }
+}
+
 impl From<Problem> for IpcError {
     fn from(problem: Problem) -> Self {
         Self {

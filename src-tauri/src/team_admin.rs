@@ -206,7 +206,7 @@ pub async fn overview(client: &TeamClient) -> Result<TeamAdminView, IpcError> {
     let mut tokens = Vec::with_capacity(listed.len());
     for token in listed {
         let grants = client
-            .grants(&token.token_id)
+            .grants(&token.token_id.parse()?)
             .await?
             .into_iter()
             .map(|grant| GrantRow {
@@ -262,7 +262,11 @@ pub async fn invite(client: &TeamClient, email: &str, role: Role) -> Result<Invi
     })
 }
 
-pub async fn grant(client: &TeamClient, token_id: &str, form: GrantForm) -> Result<(), IpcError> {
+pub async fn grant(
+    client: &TeamClient,
+    token_id: &kaito_api::ids::TokenId,
+    form: GrantForm,
+) -> Result<(), IpcError> {
     let mode = GrantMode::parse(&form.mode)
         .ok_or_else(|| invalid("A grant gives codes only (code) or the seed (seed)."))?;
     let blank = |text: Option<String>| text.filter(|text| !text.trim().is_empty());

@@ -34,29 +34,37 @@ impl Role {
 }
 
 /// `POST /v1/auth/login`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
+debug_without_secrets!(LoginRequest { email });
+
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+debug_without_secrets!(RefreshRequest {});
+
 /// A short-lived access token (sent as `Authorization: Bearer …`) and the refresh
 /// token that replaces it; each refresh token works once.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     pub access_token: String,
     pub access_expires_in_secs: u64,
     pub refresh_token: String,
 }
+
+debug_without_secrets!(TokenPair {
+    access_expires_in_secs
+});
 
 /// `GET /v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,4 +94,24 @@ pub struct MemberView {
     pub name: String,
     pub role: Role,
     pub disabled: bool,
+}
+
+/// `POST /v1/team/members`: an admin adds a member with a first password (or sends
+/// an invite link instead); only an owner may add admins or owners.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewMember {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+debug_without_secrets!(NewMember { email, name, role });
+
+/// What `POST /v1/team/members` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Created))]
+pub struct CreatedMember {
+    pub user_id: String,
 }

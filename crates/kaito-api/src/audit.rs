@@ -90,3 +90,49 @@ pub fn checkpoint_message(team_id: &str, seq: i64, head_hash: &str, at: i64) -> 
 pub struct RetentionSetting {
     pub keep_days: Option<u32>,
 }
+
+/// The query of `GET /v1/audit/events`: a page by seq, optionally filtered. Empty
+/// texts (a form's `?kind=`) mean "any".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct EventPage {
+    /// Events after this seq.
+    #[serde(default)]
+    pub after: i64,
+    #[serde(default = "default_page")]
+    #[cfg_attr(feature = "openapi", param(default = default_page))]
+    pub limit: i64,
+    /// Only this kind (`code.served`), or every kind under a prefix ending in `.` (`code.`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Only events by this user (or device) id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// Only events about this subject (a token, user, group… id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Only events at or after this time (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    /// Only events before this time (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
+}
+
+impl Default for EventPage {
+    fn default() -> Self {
+        Self {
+            after: 0,
+            limit: default_page(),
+            kind: None,
+            actor: None,
+            subject: None,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+fn default_page() -> i64 {
+    100
+}

@@ -11,3 +11,17 @@ pub struct GroupView {
     /// The members' user ids, sorted; disabled members stay listed until removed.
     pub member_ids: Vec<String>,
 }
+
+/// `POST /v1/groups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewGroup {
+    pub name: String,
+}
+
+/// `POST /v1/groups/{group_id}/members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupMember {
+    pub user_id: String,
+}

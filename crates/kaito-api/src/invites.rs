@@ -14,7 +14,7 @@ pub struct NewInvite {
 
 /// A new invite. The token is shown this once; `link` opens Kaito on it when the
 /// server knows its public URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvite {
     pub id: String,
@@ -23,6 +23,8 @@ pub struct CreatedInvite {
     /// Unix milliseconds.
     pub expires_at: i64,
 }
+
+debug_without_secrets!(CreatedInvite { id, expires_at });
 
 /// An invite not yet used, revoked or expired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,10 +40,12 @@ pub struct InviteView {
 
 /// `POST /v1/invites/accept`: the invited person joins; answered with their first
 /// tokens, signed in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcceptInvite {
     pub token: String,
     pub name: String,
     pub password: String,
 }
+
+debug_without_secrets!(AcceptInvite { name });

@@ -12,12 +12,14 @@ pub struct NewApiToken {
 }
 
 /// The new API token; its secret is shown this once.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     pub id: String,
     pub token: String,
 }
+
+debug_without_secrets!(CreatedApiToken { id });
 
 /// Where a SIEM sink sends the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +62,7 @@ pub enum SyslogFormat {
 }
 
 /// `POST /v1/siem/sinks` (admins).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSink {
     pub name: String,
@@ -70,6 +72,8 @@ pub struct NewSink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
+
+debug_without_secrets!(NewSink { name, target });
 
 /// A sink and how its delivery goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

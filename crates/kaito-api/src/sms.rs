@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A text message in the shared inbox, as a member allowed to read its number sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsMessageView {
     /// Orders messages; the live stream's event id.
@@ -17,4 +17,38 @@ pub struct SmsMessageView {
     pub code: Option<String>,
     /// Unix milliseconds.
     pub received_at: i64,
+}
+
+debug_without_secrets!(SmsMessageView {
+    seq,
+    number_id,
+    received_at
+});
+
+/// `POST /v1/sms/numbers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewNumber {
+    pub phone_number: String,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// `POST /v1/sms/numbers/{number_id}/grants`: exactly one of `user_id`, `group_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NumberGrant {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub group_id: Option<String>,
+}
+
+/// The query of `GET /v1/sms/messages` and `/v1/sms/stream`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct AfterSeq {
+    /// Messages after this seq.
+    #[serde(default)]
+    pub after: i64,
 }

@@ -33,11 +33,13 @@ impl GrantMode {
 }
 
 /// `POST /v1/tokens` (admins): a token given by its `otpauth://` URI.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSharedToken {
     pub uri: String,
 }
+
+debug_without_secrets!(NewSharedToken {});
 
 /// A shared token as the caller sees it: never its seed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +60,7 @@ pub struct SharedTokenView {
 }
 
 /// `GET /v1/tokens/{id}/codes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodesView {
     pub current: String,
@@ -70,12 +72,20 @@ pub struct CodesView {
     pub server_time: u64,
 }
 
+debug_without_secrets!(CodesView {
+    remaining_secs,
+    period,
+    server_time
+});
+
 /// `GET /v1/tokens/{id}/seed` (full-seed grants only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeedView {
     pub uri: String,
 }
+
+debug_without_secrets!(SeedView {});
 
 /// `POST /v1/tokens/{id}/grants` (admins): exactly one of `user_id`, `group_id`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,4 +128,13 @@ pub struct NotificationView {
     pub message: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+}
+
+/// The query of `GET /v1/notifications`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct NotificationFilter {
+    /// Only those not yet read.
+    #[serde(default)]
+    pub unread: bool,
 }

@@ -1,6 +1,7 @@
 //! Tokens for programs, such as a SIEM pulling the audit log. Each has scopes and
 //! belongs to a team; the secret (`kat_…`) is shown once and stored hashed.
 
+use crate::ids::NewId as _;
 use kaito_api::{AuditKind, CreatedApiToken, NewApiToken};
 use serde_json::json;
 use sqlx::Row as _;

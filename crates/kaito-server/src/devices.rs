@@ -3,6 +3,7 @@
 //! id (resending is harmless) and a per-device sequence number, and a skipped
 //! number is written into the log as a gap, so missing events are visible.
 
+use crate::ids::NewId as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};

@@ -2,6 +2,7 @@
 //! one-time token (stored only as its hash) that lets its holder join the team with
 //! a name and password of their own, within a week, once.
 
+use crate::ids::NewId as _;
 use std::time::Duration;
 
 use kaito_api::{AuditKind, CreatedInvite, InviteView, Role, TokenPair};

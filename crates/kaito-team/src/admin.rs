@@ -3,26 +3,17 @@
 //! call is the server's; the server checks the caller's role, so a member's app
 //! gets the server's "forbidden" like anyone else.
 
+use kaito_api::ids::{GrantId, GroupId, SinkId, TokenId, UserId};
 use kaito_api::{
-    AuditEventView, CreatedInvite, GrantView, GroupView, MemberView, NewGrant, NewInvite, NewSink,
-    Role, SharedTokenView, SinkView,
+    AuditEventView, CreatedId, CreatedInvite, CreatedMember, EventPage, GrantView, GroupMember,
+    GroupView, MemberView, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink,
+    SharedTokenView, SinkView, paths,
 };
-use serde::Deserialize;
-use serde_json::json;
+use reqwest::Method;
+use serde::Serialize;
 
-use crate::client::{TeamClient, check_id, read};
+use crate::client::{TeamClient, read};
 use crate::error::TeamError;
-
-/// What the server answers to a create.
-#[derive(Deserialize)]
-struct CreatedId {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct CreatedUser {
-    user_id: String,
-}
 
 /// Which audit events to show or export; `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,24 +30,23 @@ pub struct AuditFilter {
 }
 
 impl AuditFilter {
-    fn query(&self, after: i64, limit: u32) -> Vec<(&'static str, String)> {
-        let mut query = vec![("after", after.to_string()), ("limit", limit.to_string())];
-        let texts = [
-            ("kind", &self.kind),
-            ("actor", &self.actor),
-            ("subject", &self.subject),
-        ];
-        for (name, value) in texts {
-            if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                query.push((name, value.to_owned()));
-            }
+    /// The query of one page; blank texts do not filter.
+    fn page(&self, after: i64, limit: u32) -> EventPage {
+        let given = |text: &Option<String>| {
+            text.as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
+        EventPage {
+            after,
+            limit: i64::from(limit),
+            kind: given(&self.kind),
+            actor: given(&self.actor),
+            subject: given(&self.subject),
+            from: self.from,
+            to: self.to,
         }
-        for (name, value) in [("from", self.from), ("to", self.to)] {
-            if let Some(value) = value {
-                query.push((name, value.to_string()));
-            }
-        }
-        query
     }
 }
 
@@ -69,129 +59,87 @@ impl TeamClient {
     /// Every shared token of the team (an admin's view), without touching the
     /// member's cached list.
     pub async fn admin_tokens(&self) -> Result<Vec<SharedTokenView>, TeamError> {
-        self.get("/v1/tokens").await
+        self.get(&paths::tokens()).await
     }
 
     pub async fn members(&self) -> Result<Vec<MemberView>, TeamError> {
-        self.get("/v1/team/members").await
+        self.get(&paths::members()).await
     }
 
     /// Adds a member with a first password; returns their user id.
-    pub async fn add_member(
-        &self,
-        (email, name): (&str, &str),
-        role: Role,
-        password: &str,
-    ) -> Result<String, TeamError> {
-        let body = json!({ "email": email, "name": name, "role": role, "password": password });
-        let created: CreatedUser = self
-            .send_json(reqwest::Method::POST, "/v1/team/members", Some(&body))
-            .await?;
+    pub async fn add_member(&self, member: &NewMember) -> Result<String, TeamError> {
+        let created: CreatedMember = self.send(Method::POST, &paths::members(), member).await?;
         Ok(created.user_id)
     }
 
-    pub async fn disable_member(&self, user_id: &str) -> Result<(), TeamError> {
-        check_id(user_id)?;
-        self.send_ignored(
-            reqwest::Method::POST,
-            &format!("/v1/team/members/{user_id}/disable"),
-            Some(&json!({})),
-        )
-        .await
+    pub async fn disable_member(&self, user_id: &UserId) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::member_disable(user_id), &NO_BODY)
+            .await
     }
 
     /// A one-time invite link (a week long) for `email` to join with `role`.
     pub async fn invite(&self, invite: &NewInvite) -> Result<CreatedInvite, TeamError> {
-        let body = serde_json::to_value(invite).map_err(protocol)?;
-        self.send_json(reqwest::Method::POST, "/v1/team/invites", Some(&body))
-            .await
+        self.send(Method::POST, &paths::invites(), invite).await
     }
 
     pub async fn groups(&self) -> Result<Vec<GroupView>, TeamError> {
-        self.get("/v1/groups").await
+        self.get(&paths::groups()).await
     }
 
-    pub async fn create_group(&self, name: &str) -> Result<String, TeamError> {
-        let created: CreatedId = self
-            .send_json(
-                reqwest::Method::POST,
-                "/v1/groups",
-                Some(&json!({ "name": name })),
-            )
-            .await?;
+    pub async fn create_group(&self, group: &NewGroup) -> Result<String, TeamError> {
+        let created: CreatedId = self.send(Method::POST, &paths::groups(), group).await?;
         Ok(created.id)
     }
 
-    pub async fn add_to_group(&self, group_id: &str, user_id: &str) -> Result<(), TeamError> {
-        check_id(group_id)?;
-        self.send_ignored(
-            reqwest::Method::POST,
-            &format!("/v1/groups/{group_id}/members"),
-            Some(&json!({ "user_id": user_id })),
-        )
-        .await
+    pub async fn add_to_group(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+    ) -> Result<(), TeamError> {
+        let member = GroupMember {
+            user_id: user_id.to_string(),
+        };
+        self.send_ignored(Method::POST, &paths::group_members(group_id), &member)
+            .await
     }
 
-    pub async fn remove_from_group(&self, group_id: &str, user_id: &str) -> Result<(), TeamError> {
-        check_id(group_id)?;
-        check_id(user_id)?;
-        self.send_ignored(
-            reqwest::Method::DELETE,
-            &format!("/v1/groups/{group_id}/members/{user_id}"),
-            None,
-        )
-        .await
+    pub async fn remove_from_group(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+    ) -> Result<(), TeamError> {
+        self.delete(&paths::group_member(group_id, user_id)).await
     }
 
     /// Shares a new token given by its `otpauth://` URI; returns its id.
-    pub async fn add_shared_token(&self, uri: &str) -> Result<String, TeamError> {
-        let created: CreatedId = self
-            .send_json(
-                reqwest::Method::POST,
-                "/v1/tokens",
-                Some(&json!({ "uri": uri })),
-            )
-            .await?;
+    pub async fn add_shared_token(&self, token: &NewSharedToken) -> Result<String, TeamError> {
+        let created: CreatedId = self.send(Method::POST, &paths::tokens(), token).await?;
         Ok(created.id)
     }
 
     /// Replaces a shared token's seed (the service's 2FA was reset); grants stay.
-    pub async fn rotate(&self, token_id: &str, uri: &str) -> Result<(), TeamError> {
-        check_id(token_id)?;
-        self.send_ignored(
-            reqwest::Method::POST,
-            &format!("/v1/tokens/{token_id}/rotate"),
-            Some(&json!({ "uri": uri })),
-        )
-        .await
+    pub async fn rotate(
+        &self,
+        token_id: &TokenId,
+        token: &NewSharedToken,
+    ) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::token_rotate(token_id), token)
+            .await
     }
 
-    pub async fn grants(&self, token_id: &str) -> Result<Vec<GrantView>, TeamError> {
-        check_id(token_id)?;
-        self.get(&format!("/v1/tokens/{token_id}/grants")).await
+    pub async fn grants(&self, token_id: &TokenId) -> Result<Vec<GrantView>, TeamError> {
+        self.get(&paths::token_grants(token_id)).await
     }
 
-    pub async fn grant(&self, token_id: &str, grant: &NewGrant) -> Result<String, TeamError> {
-        check_id(token_id)?;
-        let body = serde_json::to_value(grant).map_err(protocol)?;
+    pub async fn grant(&self, token_id: &TokenId, grant: &NewGrant) -> Result<String, TeamError> {
         let created: CreatedId = self
-            .send_json(
-                reqwest::Method::POST,
-                &format!("/v1/tokens/{token_id}/grants"),
-                Some(&body),
-            )
+            .send(Method::POST, &paths::token_grants(token_id), grant)
             .await?;
         Ok(created.id)
     }
 
-    pub async fn revoke_grant(&self, grant_id: &str) -> Result<(), TeamError> {
-        check_id(grant_id)?;
-        self.send_ignored(
-            reqwest::Method::DELETE,
-            &format!("/v1/grants/{grant_id}"),
-            None,
-        )
-        .await
+    pub async fn revoke_grant(&self, grant_id: &GrantId) -> Result<(), TeamError> {
+        self.delete(&paths::grant(grant_id)).await
     }
 
     /// One page of the audit log matching `filter`, after seq `after`, oldest first.
@@ -201,10 +149,10 @@ impl TeamClient {
         after: i64,
         limit: u32,
     ) -> Result<Vec<AuditEventView>, TeamError> {
-        let url = format!("{}/v1/audit/events", self.link().server_url);
-        let query = filter.query(after, limit);
+        let url = format!("{}{}", self.link().server_url, paths::audit_events());
+        let page = filter.page(after, limit);
         read(
-            self.send_signed_in(|token| self.http().get(&url).query(&query).bearer_auth(token))
+            self.send_signed_in(|token| self.http().get(&url).query(&page).bearer_auth(token))
                 .await?,
         )
         .await
@@ -229,41 +177,32 @@ impl TeamClient {
     }
 
     pub async fn sinks(&self) -> Result<Vec<SinkView>, TeamError> {
-        self.get("/v1/siem/sinks").await
+        self.get(&paths::sinks()).await
     }
 
     pub async fn add_sink(&self, sink: &NewSink) -> Result<String, TeamError> {
-        let body = serde_json::to_value(sink).map_err(protocol)?;
-        let created: CreatedId = self
-            .send_json(reqwest::Method::POST, "/v1/siem/sinks", Some(&body))
-            .await?;
+        let created: CreatedId = self.send(Method::POST, &paths::sinks(), sink).await?;
         Ok(created.id)
     }
 
-    pub async fn remove_sink(&self, sink_id: &str) -> Result<(), TeamError> {
-        check_id(sink_id)?;
-        self.send_ignored(
-            reqwest::Method::DELETE,
-            &format!("/v1/siem/sinks/{sink_id}"),
-            None,
-        )
-        .await
+    pub async fn remove_sink(&self, sink_id: &SinkId) -> Result<(), TeamError> {
+        self.delete(&paths::sink(sink_id)).await
     }
 
-    async fn send_json<T: serde::de::DeserializeOwned>(
+    /// `body` as JSON to `path`, signed in; the answer read as `T`.
+    async fn send<T: serde::de::DeserializeOwned>(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: &(impl Serialize + Sync),
     ) -> Result<T, TeamError> {
         let url = format!("{}{path}", self.link().server_url);
         read(
             self.send_signed_in(|token| {
-                let request = self.http().request(method.clone(), &url).bearer_auth(token);
-                match body {
-                    Some(body) => request.json(body),
-                    None => request,
-                }
+                self.http()
+                    .request(method.clone(), &url)
+                    .bearer_auth(token)
+                    .json(body)
             })
             .await?,
         )
@@ -273,27 +212,36 @@ impl TeamClient {
     /// A call whose answer says nothing beyond success.
     async fn send_ignored(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: &(impl Serialize + Sync),
     ) -> Result<(), TeamError> {
-        self.send_json::<serde_json::Value>(method, path, body)
+        self.send::<serde_json::Value>(method, path, body)
             .await
             .map(drop)
     }
+
+    /// DELETE `path` (no body), signed in.
+    async fn delete(&self, path: &str) -> Result<(), TeamError> {
+        let url = format!("{}{path}", self.link().server_url);
+        read::<serde_json::Value>(
+            self.send_signed_in(|token| self.http().delete(&url).bearer_auth(token))
+                .await?,
+        )
+        .await
+        .map(drop)
+    }
 }
 
-#[allow(clippy::needless_pass_by_value)] // the shape `map_err` passes
-fn protocol(error: serde_json::Error) -> TeamError {
-    TeamError::Protocol(error.to_string())
-}
+/// The body of an action that takes none: `{}`.
+const NO_BODY: kaito_api::Empty = kaito_api::Empty {};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn filters_become_query_parameters_and_blanks_do_not() {
+    fn blank_filters_do_not_filter() {
         let filter = AuditFilter {
             kind: Some("code.".to_owned()),
             actor: Some("  ".to_owned()),
@@ -301,14 +249,10 @@ mod tests {
             from: Some(5),
             to: None,
         };
-        assert_eq!(
-            filter.query(7, 50),
-            [
-                ("after", "7".to_owned()),
-                ("limit", "50".to_owned()),
-                ("kind", "code.".to_owned()),
-                ("from", "5".to_owned())
-            ]
-        );
+        let page = filter.page(7, 50);
+        assert_eq!((page.after, page.limit), (7, 50));
+        assert_eq!(page.kind.as_deref(), Some("code."));
+        assert_eq!((page.actor, page.subject, page.to), (None, None, None));
+        assert_eq!(page.from, Some(5));
     }
 }

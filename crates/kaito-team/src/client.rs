@@ -5,27 +5,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kaito_api::{ApiError, RefreshRequest, TokenPair};
+use kaito_api::{ApiError, RefreshRequest, TokenPair, paths};
 use kaito_vault::{SecretSlot, VaultError};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::TeamError;
 use crate::link::TeamLink;
 use crate::secrets::TeamSecrets;
-
-/// Refuses ids that could change the request's path.
-pub(crate) fn check_id(token_id: &str) -> Result<(), TeamError> {
-    if token_id.is_empty()
-        || !token_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Err(TeamError::Protocol(format!(
-            "“{token_id}” is not a token id"
-        )));
-    }
-    Ok(())
-}
 
 /// An access token and when to stop using it.
 pub(crate) struct Access {
@@ -149,7 +135,7 @@ impl TeamClient {
         let mut secrets = TeamSecrets::from_text(&text)?;
         let answer = self
             .http
-            .post(format!("{}/v1/auth/refresh", self.link.server_url))
+            .post(format!("{}{}", self.link.server_url, paths::refresh()))
             .json(&RefreshRequest {
                 refresh_token: secrets.refresh_token.clone(),
             })

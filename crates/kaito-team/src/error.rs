@@ -43,6 +43,9 @@ pub enum TeamError {
     StreamClosed,
     #[error("the team server answered something Kaito does not understand: {0}")]
     Protocol(String),
+    /// An id from the UI or a link that cannot name anything (wrong prefix or characters).
+    #[error(transparent)]
+    BadId(#[from] kaito_api::ids::MalformedId),
     #[error(transparent)]
     Vault(#[from] VaultError),
 }
@@ -66,6 +69,7 @@ impl TeamError {
             Self::NoMessage => "team.no_message".to_owned(),
             Self::BadSeed(_) => "team.bad_seed".to_owned(),
             Self::StreamClosed => "team.stream_closed".to_owned(),
+            Self::BadId(_) => "team.bad_id".to_owned(),
             Self::Vault(error) => error.code().to_owned(),
         }
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kaito_api::SmsMessageView;
+use kaito_api::{AfterSeq, SmsMessageView, paths};
 
 use crate::client::{TeamClient, read, unreachable};
 use crate::error::TeamError;
@@ -131,14 +131,19 @@ impl SmsStream {
 impl TeamClient {
     /// Text messages after `after_seq` on the numbers this member may read.
     pub async fn sms_messages(&self, after_seq: i64) -> Result<Vec<SmsMessageView>, TeamError> {
-        self.get(&format!("/v1/sms/messages?after={after_seq}"))
-            .await
+        let url = format!("{}{}", self.link.server_url, paths::sms_messages());
+        let query = AfterSeq { after: after_seq };
+        read(
+            self.send_signed_in(|token| self.http.get(&url).query(&query).bearer_auth(token))
+                .await?,
+        )
+        .await
     }
 
     /// The live inbox from `after_seq` on: what arrived since comes first, then each
     /// new message as it arrives. Reopen with the last seq seen after a drop.
     pub async fn sms_stream(&self, after_seq: i64) -> Result<SmsStream, TeamError> {
-        let url = format!("{}/v1/sms/stream", self.link.server_url);
+        let url = format!("{}{}", self.link.server_url, paths::sms_stream());
         // No overall timeout: the stream stays open (the server sends keep-alives).
         let streaming = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))

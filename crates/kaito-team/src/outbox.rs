@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kaito_api::{BatchReceipt, DeviceEvent, EventBatch};
+use kaito_api::{BatchReceipt, DeviceEvent, EventBatch, paths};
 use kaito_vault::Vault;
 use zeroize::Zeroizing;
 
@@ -152,7 +152,7 @@ impl TeamClient {
     }
 
     async fn post_batch(&self, body: &[u8], signature: &str) -> Result<BatchReceipt, TeamError> {
-        let url = format!("{}/v1/events:batch", self.link.server_url);
+        let url = format!("{}{}", self.link.server_url, paths::event_batch());
         let response = self
             .send_signed_in(|token| {
                 self.http

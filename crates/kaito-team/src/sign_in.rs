@@ -4,21 +4,14 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kaito_api::{AcceptInvite, LoginRequest, MeView, NewDevice, TokenPair};
+use kaito_api::{AcceptInvite, LoginRequest, MeView, NewDevice, TokenPair, paths};
 use kaito_vault::{SecretSlot, Vault, VaultError};
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::client::{Access, TeamClient, blocking, http_client, read, unreachable};
 use crate::error::TeamError;
 use crate::link::{JoinLink, TeamLink, server_url};
 use crate::secrets::TeamSecrets;
-
-/// What the server answers to `POST /v1/devices`.
-#[derive(Deserialize)]
-struct CreatedDevice {
-    id: String,
-}
 
 impl TeamClient {
     /// Signs in with email and password, enrols this device with a new Ed25519 key,
@@ -35,7 +28,7 @@ impl TeamClient {
         let server_url = server_url(server)?;
         let http = http_client()?;
         let login = http
-            .post(format!("{server_url}/v1/auth/login"))
+            .post(format!("{server_url}{}", paths::login()))
             .json(&LoginRequest {
                 email: login.email.trim().to_owned(),
                 password: login.password.clone(),
@@ -60,7 +53,7 @@ impl TeamClient {
         let server_url = server_url(&link.server)?;
         let http = http_client()?;
         let accepted = http
-            .post(format!("{server_url}/v1/invites/accept"))
+            .post(format!("{server_url}{}", paths::accept_invite()))
             .json(&AcceptInvite {
                 token: link.invite.clone(),
                 name: name.trim().to_owned(),
@@ -85,7 +78,7 @@ impl TeamClient {
     ) -> Result<Self, TeamError> {
         let access = Access::from_pair(pair);
         let me: MeView = read(
-            http.get(format!("{server_url}/v1/me"))
+            http.get(format!("{server_url}{}", paths::me()))
                 .bearer_auth(access.token.as_str())
                 .send()
                 .await
@@ -99,8 +92,8 @@ impl TeamClient {
             })
         })?;
         let device_key = ed25519_dalek::SigningKey::from_bytes(&seed);
-        let device: CreatedDevice = read(
-            http.post(format!("{server_url}/v1/devices"))
+        let device: kaito_api::CreatedId = read(
+            http.post(format!("{server_url}{}", paths::devices()))
                 .bearer_auth(access.token.as_str())
                 .json(&NewDevice {
                     name: device_name.to_owned(),
@@ -163,9 +156,9 @@ impl TeamClient {
             // Best effort: offline, the session simply expires on the server.
             let _ = self
                 .http
-                .post(format!("{}/v1/auth/logout", self.link.server_url))
+                .post(format!("{}{}", self.link.server_url, paths::logout()))
                 .bearer_auth(token.as_str())
-                .json(&serde_json::json!({}))
+                .json(&kaito_api::Empty {})
                 .send()
                 .await;
         }

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use kaito_api::ids::TokenId;
 use kaito_api::{GrantMode, LoginRequest, Role};
 use kaito_core::otp::CodeGenerator;
 use kaito_server::testing::{MEMBER_PASSWORD, SEED, SHARED, Server, team_with_shared_token};
@@ -28,6 +29,11 @@ async fn device(path: &std::path::Path, profile: &str) -> (Vault, Arc<dyn Secret
     .unwrap();
     let slot: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
     (Vault::open(path, Arc::new(keys)).await.unwrap(), slot)
+}
+
+/// A shared token's id as the server gave it.
+fn id(text: &str) -> TokenId {
+    text.parse().unwrap()
 }
 
 fn login(email: &str, password: &str) -> LoginRequest {
@@ -121,7 +127,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
         (tokens[0].issuer.as_str(), tokens[0].access),
         ("Acme VPN", Some(GrantMode::Code))
     );
-    let codes = client.codes(&token_id).await.unwrap();
+    let codes = client.codes(&id(&token_id)).await.unwrap();
     let expected = CodeGenerator::new(&kaito_core::uri::parse(SHARED).unwrap())
         .window(codes.server_time)
         .unwrap();
@@ -129,7 +135,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
         (codes.current.as_str(), codes.next.as_str()),
         (expected.current.as_str(), expected.next.as_str())
     );
-    let seedless = client.codes("tok_not_ours").await.unwrap_err();
+    let seedless = client.codes(&id("tok_not_ours")).await.unwrap_err();
     assert_eq!(seedless.code(), "grant.none");
 
     // No seed on the device: not in the vault file, not in the keychain entry.
@@ -153,7 +159,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
         .unwrap()
         .unwrap();
     assert_eq!(client.link(), &link);
-    assert!(client.codes(&token_id).await.is_ok());
+    assert!(client.codes(&id(&token_id)).await.is_ok());
     let second_refresh = slot.load().unwrap().unwrap().to_string();
     assert_ne!(
         first_refresh, second_refresh,
@@ -172,7 +178,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
     let store = server.store.clone();
     let address = server.address.to_string();
     let server = Server::start(store, &address).await;
-    assert!(client.codes(&token_id).await.is_ok());
+    assert!(client.codes(&id(&token_id)).await.is_ok());
 
     // Disabled by an admin: signed out at once, and told so.
     server
@@ -183,7 +189,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
             json!({}),
         )
         .await;
-    let ended = client.codes(&token_id).await.unwrap_err();
+    let ended = client.codes(&id(&token_id)).await.unwrap_err();
     assert_eq!(ended.code(), "team.signed_out");
 
     // Signing out leaves no link, no cache and no keychain entry.
@@ -403,7 +409,7 @@ async fn a_full_seed_member_keeps_the_seed_sealed_and_loses_it_with_the_grant() 
     let tokens = client.shared_tokens(&vault).await.unwrap();
     assert_eq!(tokens[0].access, Some(GrantMode::Seed));
 
-    client.keep_seed(&vault, token_id).await.unwrap();
+    client.keep_seed(&vault, &id(token_id)).await.unwrap();
     let kept = vault.team_seed(token_id).await.unwrap().unwrap();
     assert_eq!(secret_of(&kept), secret_of(SHARED));
     // Sealed: neither the seed nor its URI is readable in the database files.
@@ -444,7 +450,7 @@ async fn a_full_seed_member_keeps_the_seed_sealed_and_loses_it_with_the_grant() 
     let tokens = client.shared_tokens(&vault).await.unwrap();
     assert_eq!(tokens[0].access, Some(GrantMode::Code));
     assert!(vault.team_seed(token_id).await.unwrap().is_none());
-    let refused = client.keep_seed(&vault, token_id).await.unwrap_err();
+    let refused = client.keep_seed(&vault, &id(token_id)).await.unwrap_err();
     assert!(refused.code().contains("code"), "{}", refused.code());
     assert!(vault.team_seed_ids().await.unwrap().is_empty());
 
@@ -458,7 +464,7 @@ async fn a_full_seed_member_keeps_the_seed_sealed_and_loses_it_with_the_grant() 
         )
         .await;
     client.shared_tokens(&vault).await.unwrap();
-    client.keep_seed(&vault, token_id).await.unwrap();
+    client.keep_seed(&vault, &id(token_id)).await.unwrap();
     client.sign_out(&vault).await.unwrap();
     assert!(vault.team_seed_ids().await.unwrap().is_empty());
 }

@@ -6,10 +6,12 @@
 
 use std::sync::Arc;
 
+use kaito_api::{NewGroup, NewMember, NewSharedToken};
 use kaito_team::TeamClient;
 use tauri::ipc::{CommandArg, CommandItem, InvokeError};
 
 use tauri::{AppHandle, Manager, Runtime};
+use zeroize::Zeroize as _;
 
 use crate::AppError;
 use crate::IpcError;
@@ -39,6 +41,16 @@ impl<'de, R: Runtime> CommandArg<'de, R> for SignedIn {
     }
 }
 
+/// A URI to share, checked here first: the server would refuse it too, but less
+/// helpfully. The caller wipes it after sending.
+fn shared_token(uri: String) -> Result<NewSharedToken, IpcError> {
+    let uri = zeroize::Zeroizing::new(uri);
+    kaito_core::uri::parse(uri.trim())?;
+    Ok(NewSharedToken {
+        uri: uri.trim().to_owned(),
+    })
+}
+
 #[tauri::command]
 pub async fn team_admin_overview(team: SignedIn) -> Result<team_admin::TeamAdminView, IpcError> {
     team_admin::overview(&team).await
@@ -52,10 +64,15 @@ pub async fn team_add_member(
     role: String,
     password: String,
 ) -> Result<(), IpcError> {
-    let password = zeroize::Zeroizing::new(password);
-    let role = team_admin::role(&role)?;
-    team.add_member((email.trim(), name.trim()), role, &password)
-        .await?;
+    let mut member = NewMember {
+        email: email.trim().to_owned(),
+        name: name.trim().to_owned(),
+        role: team_admin::role(&role)?,
+        password,
+    };
+    let added = team.add_member(&member).await;
+    member.password.zeroize();
+    added?;
     Ok(())
 }
 
@@ -70,12 +87,15 @@ pub async fn team_invite(
 
 #[tauri::command]
 pub async fn team_disable_member(team: SignedIn, user_id: String) -> Result<(), IpcError> {
-    Ok(team.disable_member(&user_id).await?)
+    Ok(team.disable_member(&user_id.parse()?).await?)
 }
 
 #[tauri::command]
 pub async fn team_create_group(team: SignedIn, name: String) -> Result<(), IpcError> {
-    team.create_group(name.trim()).await?;
+    team.create_group(&NewGroup {
+        name: name.trim().to_owned(),
+    })
+    .await?;
     Ok(())
 }
 
@@ -85,7 +105,9 @@ pub async fn team_add_to_group(
     group_id: String,
     user_id: String,
 ) -> Result<(), IpcError> {
-    Ok(team.add_to_group(&group_id, &user_id).await?)
+    Ok(team
+        .add_to_group(&group_id.parse()?, &user_id.parse()?)
+        .await?)
 }
 
 #[tauri::command]
@@ -94,22 +116,26 @@ pub async fn team_remove_from_group(
     group_id: String,
     user_id: String,
 ) -> Result<(), IpcError> {
-    Ok(team.remove_from_group(&group_id, &user_id).await?)
+    Ok(team
+        .remove_from_group(&group_id.parse()?, &user_id.parse()?)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn team_add_shared_token(team: SignedIn, uri: String) -> Result<String, IpcError> {
-    let uri = zeroize::Zeroizing::new(uri);
-    // Checked here first: the server would refuse it too, but less helpfully.
-    kaito_core::uri::parse(uri.trim())?;
-    Ok(team.add_shared_token(uri.trim()).await?)
+    let mut token = shared_token(uri)?;
+    let added = team.add_shared_token(&token).await;
+    token.uri.zeroize();
+    Ok(added?)
 }
 
 #[tauri::command]
 pub async fn team_rotate(team: SignedIn, token_id: String, uri: String) -> Result<(), IpcError> {
-    let uri = zeroize::Zeroizing::new(uri);
-    kaito_core::uri::parse(uri.trim())?;
-    Ok(team.rotate(&token_id, uri.trim()).await?)
+    let token_id = token_id.parse()?;
+    let mut token = shared_token(uri)?;
+    let rotated = team.rotate(&token_id, &token).await;
+    token.uri.zeroize();
+    Ok(rotated?)
 }
 
 #[tauri::command]
@@ -118,12 +144,12 @@ pub async fn team_grant(
     token_id: String,
     grant: team_admin::GrantForm,
 ) -> Result<(), IpcError> {
-    team_admin::grant(&team, &token_id, grant).await
+    team_admin::grant(&team, &token_id.parse()?, grant).await
 }
 
 #[tauri::command]
 pub async fn team_revoke_grant(team: SignedIn, grant_id: String) -> Result<(), IpcError> {
-    Ok(team.revoke_grant(&grant_id).await?)
+    Ok(team.revoke_grant(&grant_id.parse()?).await?)
 }
 
 #[tauri::command]
@@ -162,5 +188,5 @@ pub async fn team_add_sink(team: SignedIn, sink: team_admin::SinkForm) -> Result
 
 #[tauri::command]
 pub async fn team_remove_sink(team: SignedIn, sink_id: String) -> Result<(), IpcError> {
-    Ok(team.remove_sink(&sink_id).await?)
+    Ok(team.remove_sink(&sink_id.parse()?).await?)
 }

@@ -1,6 +1,7 @@
 //! Sign-in: passwords with a per-account failure limit, sessions, short-lived
 //! access tokens and rotating refresh tokens.
 
+use crate::ids::NewId as _;
 use std::time::Duration;
 
 use kaito_api::{AuditKind, TokenPair};

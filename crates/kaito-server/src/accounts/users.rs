@@ -1,6 +1,7 @@
 //! Members: creating a team with its owner, adding and disabling members, and
 //! reading who is in the team.
 
+use crate::ids::NewId as _;
 use kaito_api::{AuditKind, MeView, MemberView, Role};
 use sqlx::Row as _;
 

@@ -1,6 +1,7 @@
 //! The chain itself: appending an event inside the action's transaction, and the
 //! team's head and anchor.
 
+use crate::ids::NewId as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;

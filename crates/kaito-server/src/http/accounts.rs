@@ -4,10 +4,9 @@ use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, LoginRequest, MeView, MemberView, RefreshRequest, Role, RoleChange, TokenPair,
+    ApiError, CreatedMember, LoginRequest, MeView, MemberView, NewMember, RefreshRequest, Role,
+    RoleChange, TokenPair,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::ServerState;
 use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, OwnerRole, Requires};
@@ -130,21 +129,6 @@ async fn members(
         .map(Json)
 }
 
-/// `POST /v1/team/members`: an admin adds a member with a first password (or sends
-/// an invite link instead); only an owner may add admins or owners.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewMember {
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-struct Created {
-    user_id: String,
-}
-
 /// Adds a member with a first password (admins).
 #[utoipa::path(
     post,
@@ -152,7 +136,7 @@ struct Created {
     tag = "accounts",
     request_body = NewMember,
     responses(
-        (status = 200, description = "The new member.", body = Created),
+        (status = 200, description = "The new member.", body = CreatedMember),
         (status = 403, description = "Not an admin, or an admin adding an admin or owner (`auth.forbidden`).", body = ApiError),
         (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
         Malformed, SignedOut,
@@ -163,7 +147,7 @@ async fn add_member(
     State(state): State<ServerState>,
     admin: Requires<AdminRole>,
     JsonBody(member): JsonBody<NewMember>,
-) -> Result<Json<Created>, ServerError> {
+) -> Result<Json<CreatedMember>, ServerError> {
     if member.role > Role::Member && admin.caller.role < Role::Owner {
         return Err(ServerError::Forbidden {
             have: admin.caller.role,
@@ -178,7 +162,7 @@ async fn add_member(
         admin.at,
     )
     .await?;
-    Ok(Json(Created {
+    Ok(Json(CreatedMember {
         user_id: user_id.to_string(),
     }))
 }

@@ -5,11 +5,9 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView,
+    ApiError, AuditEventView, AuditPage, AuditPullRequest, ChainReport, CheckpointView, EventPage,
     RetentionSetting,
 };
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::ServerState;
 use super::extract::{AdminRole, AuditReader, JsonBody, OwnerRole, Requires};
@@ -28,49 +26,19 @@ pub(super) fn routes() -> Router<ServerState> {
         )
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct EventPage {
-    /// Events after this seq.
-    #[serde(default)]
-    after: i64,
-    #[serde(default = "default_page")]
-    #[param(default = default_page)]
-    limit: i64,
-    /// Only this kind (`code.served`), or every kind under a prefix ending in `.` (`code.`).
-    #[serde(default)]
-    kind: Option<String>,
-    /// Only events by this user (or device) id.
-    #[serde(default)]
-    actor: Option<String>,
-    /// Only events about this subject (a token, user, group… id).
-    #[serde(default)]
-    subject: Option<String>,
-    /// Only events at or after this time (Unix milliseconds).
-    #[serde(default)]
-    from: Option<i64>,
-    /// Only events before this time (Unix milliseconds).
-    #[serde(default)]
-    to: Option<i64>,
-}
-
-impl EventPage {
-    fn filter(self) -> audit::EventFilter {
+/// The page's filter for the store.
+fn filter(page: EventPage) -> audit::EventFilter {
         // A form's empty field (`?kind=`) means "any", not "the empty kind".
         let given = |text: Option<String>| text.filter(|text| !text.is_empty());
         audit::EventFilter {
-            kind: given(self.kind),
-            actor: given(self.actor),
-            subject: given(self.subject),
-            from: self.from,
-            to: self.to,
+            kind: given(page.kind),
+            actor: given(page.actor),
+            subject: given(page.subject),
+            from: page.from,
+            to: page.to,
         }
-    }
 }
 
-fn default_page() -> i64 {
-    100
-}
 
 /// Pages through the team's audit log by seq, optionally filtered (admins).
 #[utoipa::path(
@@ -96,7 +64,7 @@ async fn audit_events(
         &state.store,
         &admin.caller.team_id,
         after,
-        &page.filter(),
+        &filter(page),
         limit,
     )
     .await

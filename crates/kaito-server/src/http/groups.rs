@@ -3,9 +3,7 @@
 use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kaito_api::{ApiError, CreatedId, GroupView};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use kaito_api::{ApiError, CreatedId, GroupMember, GroupView, NewGroup};
 
 use super::ServerState;
 use super::extract::{AdminRole, IdPath, JsonBody, Requires};
@@ -45,11 +43,6 @@ async fn list_groups(
         .map(Json)
 }
 
-#[derive(Deserialize, ToSchema)]
-struct NewGroup {
-    name: String,
-}
-
 /// Creates a group of members, for grants (admins).
 #[utoipa::path(
     post,
@@ -71,11 +64,6 @@ async fn create_group(
     let group_id =
         shared::create_group(&state.store, &admin.caller, &request.name, admin.at).await?;
     Ok(Created(group_id))
-}
-
-#[derive(Deserialize, ToSchema)]
-struct GroupMember {
-    user_id: String,
 }
 
 /// Adds a member to a group (admins).

@@ -197,3 +197,21 @@ impl utoipa::IntoResponses for EmptyOk {
         std::collections::BTreeMap::from([("200".to_owned(), response.into())])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi as _;
+
+    /// The client builds its paths from `kaito_api::paths`; each must be an
+    /// operation this server documents (and so routes: the route tests check that).
+    #[test]
+    fn every_client_path_is_a_documented_route() {
+        let documented = super::ApiDoc::openapi().paths.paths;
+        for template in kaito_api::paths::TEMPLATES {
+            assert!(
+                documented.contains_key(*template),
+                "{template} is not a route of the server"
+            );
+        }
+    }
+}

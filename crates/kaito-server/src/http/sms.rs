@@ -4,9 +4,8 @@
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kaito_api::{ApiError, CreatedId, SmsMessageView};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use kaito_api::{AfterSeq, ApiError, CreatedId, NewNumber, NumberGrant, SmsMessageView};
+use utoipa::ToSchema;
 
 use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires, header};
 use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
@@ -149,13 +148,6 @@ async fn receive(
     Ok(())
 }
 
-#[derive(Deserialize, ToSchema)]
-struct NewNumber {
-    phone_number: String,
-    #[serde(default)]
-    label: String,
-}
-
 /// Adds a phone number to the shared SMS inbox (admins).
 #[utoipa::path(
     post,
@@ -183,15 +175,6 @@ async fn add_number(
     )
     .await?;
     Ok(Created(number_id))
-}
-
-/// Exactly one of `user_id`, `group_id`.
-#[derive(Deserialize, ToSchema)]
-struct NumberGrant {
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    group_id: Option<String>,
 }
 
 /// Lets a member or a group read a number's messages (admins).
@@ -225,14 +208,6 @@ async fn grant_number(
     )
     .await?;
     done()
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct AfterSeq {
-    /// Messages after this seq.
-    #[serde(default)]
-    after: i64,
 }
 
 /// Text messages the caller may read, after a seq.

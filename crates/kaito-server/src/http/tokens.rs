@@ -4,10 +4,9 @@ use axum::extract::{Query, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, CodesView, CreatedId, GrantView, NewGrant, NewSharedToken, SeedView, SharedTokenView,
+    ApiError, CodesView, CreatedId, GrantView, NewGrant, NewSharedToken, NotificationFilter, SeedView,
+    SharedTokenView,
 };
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::ServerState;
 use super::extract::{AdminRole, Authenticated, IdPath, JsonBody, PathIdRejection, Requires};
@@ -245,14 +244,6 @@ async fn revoke_grant(
 ) -> Done {
     shared::revoke_grant(&state.store, &admin.caller, grant_id.as_str(), admin.at).await?;
     done()
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct NotificationFilter {
-    /// Only those not yet read.
-    #[serde(default)]
-    unread: bool,
 }
 
 /// What the caller should act on, such as rotated seeds.

@@ -1,5 +1,6 @@
 //! Grants: who may use a token, as codes only or with its seed.
 
+use crate::ids::NewId as _;
 use kaito_api::{AuditKind, GrantMode};
 use kaito_api::{GrantView, NewGrant};
 use serde_json::json;

@@ -1,5 +1,6 @@
 //! Groups of members, which grants can name.
 
+use crate::ids::NewId as _;
 use kaito_api::AuditKind;
 use kaito_api::GroupView;
 use serde_json::json;

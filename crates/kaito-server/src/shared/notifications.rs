@@ -1,6 +1,7 @@
 //! Members' notifications: written when a seed they may hold is rotated, read
 //! and marked read by the member.
 
+use crate::ids::NewId as _;
 use sqlx::Row as _;
 
 use crate::accounts::Caller;

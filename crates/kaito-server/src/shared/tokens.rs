@@ -1,6 +1,7 @@
 //! The team's shared tokens: adding one (sealed under the server key), listing
 //! them with the caller's access, rotating a seed.
 
+use crate::ids::NewId as _;
 use kaito_api::SharedTokenView;
 use kaito_api::{AuditKind, GrantMode};
 use serde_json::json;

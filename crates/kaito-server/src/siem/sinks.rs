@@ -1,6 +1,7 @@
 //! The team's sinks: adding (with the target checked and the secret sealed),
 //! listing with delivery progress, removing.
 
+use crate::ids::NewId as _;
 use kaito_api::{AuditKind, NewSink, SinkTarget, SinkView};
 use serde_json::json;
 use sqlx::Row as _;

@@ -1,5 +1,6 @@
 //! The team's inbox numbers, who may read each, and the messages a member may read.
 
+use crate::ids::NewId as _;
 use kaito_api::{AuditKind, SmsMessageView};
 use serde_json::json;
 use sqlx::Row as _;

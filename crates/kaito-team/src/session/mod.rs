@@ -320,7 +320,11 @@ impl Session {
             .is_none_or(|fetched| fetched.stale(now));
         let mut error = None;
         if needs_fetch {
-            match client.codes(token_id).await {
+            let fetched = match token_id.parse::<kaito_api::ids::TokenId>() {
+                Ok(token_id) => client.codes(&token_id).await,
+                Err(malformed) => Err(malformed.into()),
+            };
+            match fetched {
                 Ok(codes) => {
                     lock(&self.codes).insert(
                         token_id.to_owned(),
@@ -364,7 +368,7 @@ impl Session {
 
     /// Keeps a full-seed token's seed on this device (sealed in the vault).
     pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), TeamError> {
-        self.signed_in()?.keep_seed(vault, token_id).await
+        self.signed_in()?.keep_seed(vault, &token_id.parse()?).await
     }
 
     /// Sends the outbox whenever woken and at least every minute; after a failure
