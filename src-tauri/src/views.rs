@@ -1,7 +1,7 @@
 //! What the UI receives. These types cross the IPC boundary, so they derive `TS` and
 //! the UI's TypeScript types are generated from them. No view ever carries a seed.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use kaito_core::directory::{Method, Service};
 use kaito_core::{Algorithm, CodeGenerator, OtpKind, Token};
@@ -90,9 +90,7 @@ pub fn algorithm_name(algorithm: Algorithm) -> String {
 }
 
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+    kaito_core::clock::unix_secs(SystemTime::now())
 }
 
 /// Current (and next) code of a generator at `unix_secs`.
@@ -245,10 +243,8 @@ pub struct DirectoryStatus {
 }
 
 /// Milliseconds since the Unix epoch, as JavaScript dates want them.
-#[allow(clippy::cast_precision_loss)] // epoch millis stay below 2^53 for 285,000 years
 pub fn millis(time: SystemTime) -> f64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0.0, |since| since.as_millis() as f64)
+    kaito_core::clock::UnixMillis::from(time).as_js()
 }
 
 /// A form field's problem, shown next to the input as the user types.

@@ -98,6 +98,14 @@ pub fn unix_millis(time: SystemTime) -> i64 {
     UnixMillis::from(time).0
 }
 
+/// Whole seconds since the Unix epoch, as TOTP counts them; times before 1970 clamp
+/// to 0.
+#[must_use]
+pub fn unix_secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
 /// Inverse of [`unix_millis`]; the plain-`i64` form of [`UnixMillis::to_system_time`].
 #[must_use]
 pub fn from_unix_millis(millis: i64) -> SystemTime {
@@ -244,6 +252,8 @@ mod tests {
 
     #[test]
     fn now_reads_the_given_clock() {
+        assert_eq!(unix_secs(UNIX_EPOCH + Duration::from_millis(59_999)), 59);
+        assert_eq!(unix_secs(UNIX_EPOCH - Duration::from_secs(5)), 0);
         let at = UNIX_EPOCH + Duration::from_millis(42);
         let clock = Stopped(at, Instant::now());
         assert_eq!(UnixMillis::now(&clock), UnixMillis(42));

@@ -104,10 +104,9 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 fn start_ticker<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         loop {
-            let into_second = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |since| since.subsec_millis());
-            tokio::time::sleep(Duration::from_millis(u64::from(1000 - into_second))).await;
+            let now = kaito_core::clock::unix_millis(std::time::SystemTime::now());
+            let into_second = now.rem_euclid(1000).unsigned_abs();
+            tokio::time::sleep(Duration::from_millis(1000 - into_second)).await;
             render(&app);
         }
     });

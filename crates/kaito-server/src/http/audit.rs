@@ -28,17 +28,16 @@ pub(super) fn routes() -> Router<ServerState> {
 
 /// The page's filter for the store.
 fn filter(page: EventPage) -> audit::EventFilter {
-        // A form's empty field (`?kind=`) means "any", not "the empty kind".
-        let given = |text: Option<String>| text.filter(|text| !text.is_empty());
-        audit::EventFilter {
-            kind: given(page.kind),
-            actor: given(page.actor),
-            subject: given(page.subject),
-            from: page.from,
-            to: page.to,
-        }
+    // A form's empty field (`?kind=`) means "any", not "the empty kind".
+    let given = |text: Option<String>| text.filter(|text| !text.is_empty());
+    audit::EventFilter {
+        kind: given(page.kind),
+        actor: given(page.actor),
+        subject: given(page.subject),
+        from: page.from,
+        to: page.to,
+    }
 }
-
 
 /// Pages through the team's audit log by seq, optionally filtered (admins).
 #[utoipa::path(

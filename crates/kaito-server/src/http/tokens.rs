@@ -4,8 +4,8 @@ use axum::extract::{Query, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, CodesView, CreatedId, GrantView, NewGrant, NewSharedToken, NotificationFilter, SeedView,
-    SharedTokenView,
+    ApiError, CodesView, CreatedId, GrantView, NewGrant, NewSharedToken, NotificationFilter,
+    SeedView, SharedTokenView,
 };
 
 use super::ServerState;

@@ -410,9 +410,7 @@ async fn kept_code(vault: &Vault, token_id: &str) -> Result<Option<CodeNow>, Tea
     let token =
         kaito_core::uri::parse(&uri).map_err(|error| TeamError::BadSeed(error.to_string()))?;
     let generator = kaito_core::otp::CodeGenerator::new(&token);
-    let unix_secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
+    let unix_secs = kaito_core::clock::unix_secs(SystemTime::now());
     Ok(Some(match generator.window(unix_secs) {
         Some(window) => CodeNow {
             current: window.current.to_string(),

@@ -2,7 +2,7 @@
 //! views, copies or reveals, and the HOTP counter that moves on each use.
 
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use kaito_core::{CodeGenerator, OtpKind, Secret};
 use sqlx::sqlite::SqliteRow;
@@ -60,9 +60,7 @@ impl Vault {
                 valid_for: None,
             }
         } else {
-            let unix_secs = now
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |since| since.as_secs());
+            let unix_secs = kaito_core::clock::unix_secs(now);
             CopiedCode {
                 code: generator.code_at(unix_secs).to_string(),
                 valid_for: generator
