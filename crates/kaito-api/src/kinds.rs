@@ -74,6 +74,9 @@ kinds! {
         MemberEnabled = "member.enabled",
         /// An owner changed a member's role (details: `from`, `to`).
         MemberRoleChanged = "member.role_changed",
+        /// The operator set a member's password from the server's shell; their
+        /// sessions ended.
+        MemberPasswordReset = "member.password_reset",
         InviteCreated = "invite.created",
         InviteRevoked = "invite.revoked",
         InviteAccepted = "invite.accepted",

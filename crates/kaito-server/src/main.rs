@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kaito_api::Role;
+use kaito_server::accounts::Recovery;
 use kaito_server::custody::ServerKey;
 use kaito_server::error::ServerError;
 use kaito_server::http::{ServerState, now_ms, router};
@@ -100,6 +102,40 @@ enum AdminAction {
         #[arg(long)]
         name: String,
     },
+    /// Lets a disabled member sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Gives a member another role: member, admin or owner. The last active owner
+    /// cannot be demoted.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Sets a member's password (read from standard input) and ends their sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| "the role is member, admin or owner".to_owned())
+}
+
+/// The first line of standard input, where the operator gives a password.
+fn password_from_stdin() -> Result<zeroize::Zeroizing<String>, ServerError> {
+    let mut password = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|error| ServerError::Startup(format!("No password on standard input: {error}")))?;
+    let end = password.trim_end_matches(['\r', '\n']).len();
+    password.truncate(end);
+    Ok(password)
 }
 
 fn default_data_dir() -> PathBuf {
@@ -133,34 +169,47 @@ async fn open_store(cli: &Cli) -> Result<(Store, ServerKey), ServerError> {
     Ok((store, key))
 }
 
+/// `kaito-server admin …`: bootstrap, and recovery when no owner can act.
+async fn admin(store: &Store, action: AdminAction) -> Result<(), ServerError> {
+    let (email, recovery, done) = match action {
+        AdminAction::Create { team, email, name } => {
+            let password = password_from_stdin()?;
+            let (team_id, user_id) = kaito_server::accounts::create_team_with_owner(
+                store,
+                &team,
+                &email,
+                &name,
+                &password,
+                now_ms(),
+            )
+            .await?;
+            println!("created team {team_id} with owner {user_id} ({email})");
+            return Ok(());
+        }
+        AdminAction::Enable { email } => (email, Recovery::Enable, "is enabled".to_owned()),
+        AdminAction::SetRole { email, role } => (
+            email,
+            Recovery::SetRole(role),
+            format!("is now {}", role.as_str()),
+        ),
+        AdminAction::ResetPassword { email } => (
+            email,
+            Recovery::ResetPassword(password_from_stdin()?),
+            "has a new password; their sessions ended".to_owned(),
+        ),
+    };
+    let (team_id, user_id) =
+        kaito_server::accounts::recover(store, &email, recovery, now_ms()).await?;
+    println!("{email} ({user_id}, team {team_id}) {done}");
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), ServerError> {
     let (store, key) = open_store(&cli).await?;
     let sms = sms_config(&cli)?;
     let public_url = cli.public_url.clone();
     match cli.command {
-        Some(Command::Admin {
-            action: AdminAction::Create { team, email, name },
-        }) => {
-            let mut password = zeroize::Zeroizing::new(String::new());
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .map_err(|error| {
-                    ServerError::Startup(format!("No password on standard input: {error}"))
-                })?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let (team_id, user_id) = kaito_server::accounts::create_team_with_owner(
-                &store,
-                &team,
-                &email,
-                &name,
-                password,
-                now_ms(),
-            )
-            .await?;
-            println!("created team {team_id} with owner {user_id} ({email})");
-            Ok(())
-        }
+        Some(Command::Admin { action }) => admin(&store, action).await,
         Some(Command::Audit {
             action: AuditAction::Verify { team },
         }) => {

@@ -2,6 +2,7 @@
 //! short-lived access tokens, and refresh tokens that rotate on every use — a
 //! refresh token used twice means it was copied, and ends the whole session.
 
+mod recovery;
 mod sessions;
 mod users;
 
@@ -10,6 +11,7 @@ use kaito_api::Role;
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
 
+pub use recovery::{Recovery, recover};
 pub(crate) use sessions::start_session;
 pub use sessions::{
     ACCESS_LIFETIME, FAILURE_WINDOW, MAX_FAILURES, REFRESH_LIFETIME, authenticate, login, logout,

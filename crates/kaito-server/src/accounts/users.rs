@@ -14,7 +14,7 @@ use crate::store::{Backend, Store};
 
 /// Passwords under 12 characters are refused: the team's shared 2FA seeds sit
 /// behind them.
-fn check_password_strength(password: &str) -> Result<(), ServerError> {
+pub(super) fn check_password_strength(password: &str) -> Result<(), ServerError> {
     if password.chars().count() < 12 {
         return Err(ServerError::BadRequest(
             "The password must have at least 12 characters.".to_owned(),
@@ -194,11 +194,16 @@ pub async fn enable_user(
     user_id: &UserId,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.audited(owner, now_ms).await?;
+    enable_in(store.audited(owner, now_ms).await?, user_id).await
+}
+
+/// [`enable_user`] as `tx`'s actor (an owner, or the operator from the shell).
+pub(super) async fn enable_in(mut tx: Audited<'_>, user_id: &UserId) -> Result<(), ServerError> {
+    let team_id = tx.team_id();
     let disabled: Option<Option<i64>> =
         sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1 AND team_id = $2")
             .bind(user_id.as_str())
-            .bind(owner.team_id.as_str())
+            .bind(team_id.as_str())
             .fetch_optional(&mut **tx)
             .await?;
     match disabled {
@@ -214,7 +219,7 @@ pub async fn enable_user(
     }
     sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND team_id = $2")
         .bind(user_id.as_str())
-        .bind(owner.team_id.as_str())
+        .bind(team_id.as_str())
         .execute(&mut **tx)
         .await?;
     tx.record(
@@ -235,11 +240,21 @@ pub async fn set_role(
     role: Role,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    let mut tx = store.audited(owner, now_ms).await?;
+    set_role_in(store, store.audited(owner, now_ms).await?, user_id, role).await
+}
+
+/// [`set_role`] as `tx`'s actor (an owner, or the operator from the shell).
+pub(super) async fn set_role_in(
+    store: &Store,
+    mut tx: Audited<'_>,
+    user_id: &UserId,
+    role: Role,
+) -> Result<(), ServerError> {
+    let team_id = tx.team_id();
     let current: String =
         sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND team_id = $2")
             .bind(user_id.as_str())
-            .bind(owner.team_id.as_str())
+            .bind(team_id.as_str())
             .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| ServerError::NotFound(format!("No member {user_id} in your team.")))?;
@@ -256,7 +271,7 @@ pub async fn set_role(
     sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND team_id = $3")
         .bind(role.as_str())
         .bind(user_id.as_str())
-        .bind(owner.team_id.as_str())
+        .bind(team_id.as_str())
         .execute(&mut **tx)
         .await?;
     tx.record(

@@ -89,6 +89,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MemberDisabled
         | AuditKind::MemberEnabled
         | AuditKind::MemberRoleChanged
+        | AuditKind::MemberPasswordReset
         | AuditKind::Pruned
         | AuditKind::RetentionChanged => (5, 5),
         AuditKind::Login

@@ -1,0 +1,95 @@
+//! Recovery from the server's shell (`kaito-server admin enable | set-role |
+//! reset-password`): what an operator does when no owner can, such as the only
+//! owner locked out. The member is named by email; each action joins the team's
+//! audit chain with no actor (the operator), like `admin create`.
+
+use kaito_api::{AuditKind, Role};
+use zeroize::Zeroizing;
+
+use super::normalise_email;
+use super::users::{check_password_strength, enable_in, set_role_in};
+use crate::audited::Audited;
+use crate::error::ServerError;
+use crate::ids::{TeamId, UserId};
+use crate::secrets::hash_password;
+use crate::store::Store;
+
+/// What the operator does to a member.
+pub enum Recovery {
+    /// Lets a disabled member sign in again.
+    Enable,
+    /// Gives the member this role (the last active owner cannot be demoted).
+    SetRole(Role),
+    /// Sets a new password and ends every session of the member.
+    ResetPassword(Zeroizing<String>),
+}
+
+/// The new password stays out of logs.
+impl std::fmt::Debug for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Enable => f.write_str("Enable"),
+            Self::SetRole(role) => f.debug_tuple("SetRole").field(role).finish(),
+            Self::ResetPassword(_) => f.write_str("ResetPassword(..)"),
+        }
+    }
+}
+
+/// Does `action` to the member with `email`; answers their team and user id.
+pub async fn recover(
+    store: &Store,
+    email: &str,
+    action: Recovery,
+    now_ms: i64,
+) -> Result<(TeamId, UserId), ServerError> {
+    let email = normalise_email(email)?;
+    let mut tx = store.write_tx().await?;
+    let (team_id, user_id): (String, String) =
+        sqlx::query_as("SELECT team_id, id FROM users WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ServerError::NotFound(format!("No account has the email {email}.")))?;
+    let (team_id, user_id) = (TeamId::from_stored(team_id), UserId::from_stored(user_id));
+    let audited = Audited::new(tx, &team_id, None, now_ms);
+    match action {
+        Recovery::Enable => enable_in(audited, &user_id).await?,
+        Recovery::SetRole(role) => set_role_in(store, audited, &user_id, role).await?,
+        Recovery::ResetPassword(password) => {
+            reset_password_in(audited, (&user_id, &email), &password).await?;
+        }
+    }
+    Ok((team_id, user_id))
+}
+
+async fn reset_password_in(
+    mut tx: Audited<'_>,
+    (user_id, email): (&UserId, &str),
+    password: &str,
+) -> Result<(), ServerError> {
+    check_password_strength(password)?;
+    let at_ms = tx.at_ms();
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash_password(password)?)
+        .bind(user_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    // Whoever knew the old password may be signed in with it.
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(at_ms)
+        .bind(user_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    // The member's earlier wrong guesses should not lock out the new password.
+    sqlx::query("DELETE FROM login_failures WHERE email = $1")
+        .bind(email)
+        .execute(&mut **tx)
+        .await?;
+    tx.record(
+        AuditKind::MemberPasswordReset,
+        Some(user_id.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}
