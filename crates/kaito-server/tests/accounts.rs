@@ -166,6 +166,34 @@ async fn wrong_passwords_unknown_people_and_bad_requests_get_clear_errors() {
     }
 }
 
+/// The review's exploit: 20 wrong passwords at once for one account. Each attempt
+/// is counted before its password is checked, so exactly the limit's worth get a
+/// verdict and the rest wait, as one after another would.
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_exactly_the_limits_verdicts() {
+    for server in servers().await {
+        let label = server.label;
+        with_owner(&server).await;
+        let passwords: Vec<String> = (0..20).map(|guess| format!("guess {guess}")).collect();
+        let guesses = passwords
+            .iter()
+            .map(|password| server.login("olivia@example.com", password));
+        let answers = futures_util::future::join_all(guesses).await;
+        let verdicts = answers.iter().filter(|answer| answer.status == 401).count();
+        let limited: Vec<_> = answers
+            .iter()
+            .filter(|answer| answer.status == 429)
+            .collect();
+        assert_eq!((verdicts, limited.len()), (5, 15), "{label}");
+        assert!(
+            limited.iter().all(|answer| answer.retry_after.is_some()),
+            "{label}"
+        );
+        let locked = server.login("olivia@example.com", OWNER_PASSWORD).await;
+        assert_eq!(locked.status, 429, "{label}");
+    }
+}
+
 #[tokio::test]
 async fn failed_sign_ins_are_limited_per_account() {
     for server in servers().await {

@@ -35,23 +35,12 @@ pub async fn login(
     now_ms: i64,
 ) -> Result<TokenPair, ServerError> {
     let email = normalise_email(email).map_err(|_| ServerError::InvalidCredentials)?;
-    let window_open_since = now_ms - millis(FAILURE_WINDOW);
-    let failures = sqlx::query(
-        "SELECT window_start, failures FROM login_failures WHERE email = $1 AND window_start > $2",
-    )
-    .bind(email.as_str())
-    .bind(window_open_since)
-    .fetch_optional(store.pool())
-    .await?;
-    if let Some(row) = failures {
-        let (window_start, count): (i64, i64) =
-            (row.try_get("window_start")?, row.try_get("failures")?);
-        if count >= MAX_FAILURES {
-            let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
-            return Err(ServerError::RateLimited {
-                retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
-            });
-        }
+    let (attempts, window_start) = count_attempt(store, &email, now_ms).await?;
+    if attempts > MAX_FAILURES {
+        let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
+        return Err(ServerError::RateLimited {
+            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
+        });
     }
     let user =
         sqlx::query("SELECT id, team_id, password_hash, disabled_at FROM users WHERE email = $1")
@@ -69,8 +58,8 @@ pub async fn login(
         .map_err(|error| ServerError::PasswordHash(error.to_string()))??;
     let user = match user {
         Some(row) if matches && row.try_get::<Option<i64>, _>("disabled_at")?.is_none() => row,
+        // The attempt was counted before the check: a failure leaves it counted.
         known => {
-            record_failure(store, &email, now_ms).await?;
             if let Some(row) = known {
                 let reason = if matches { "disabled" } else { "password" };
                 let team_id = TeamId::from_stored(row.try_get("team_id")?);
@@ -95,22 +84,27 @@ pub async fn login(
     start_session(store, &team_id, &user_id, now_ms).await
 }
 
-async fn record_failure(store: &Store, email: &str, now_ms: i64) -> Result<(), ServerError> {
-    // A window older than FAILURE_WINDOW starts over at this failure.
-    sqlx::query(
+/// Counts an attempt on `email` before its password is checked, in one statement,
+/// so a burst of parallel guesses cannot all be evaluated: exactly
+/// [`MAX_FAILURES`] of them get a verdict. Answers the attempts now in the window
+/// and when it opened; a window older than [`FAILURE_WINDOW`] starts over at this
+/// attempt, and a successful sign-in clears it.
+async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, i64), ServerError> {
+    let row = sqlx::query(
         "INSERT INTO login_failures (email, window_start, failures) VALUES ($1, $2, 1)
          ON CONFLICT (email) DO UPDATE SET
            failures = CASE WHEN login_failures.window_start <= $3 THEN 1
                            ELSE login_failures.failures + 1 END,
            window_start = CASE WHEN login_failures.window_start <= $3 THEN $2
-                               ELSE login_failures.window_start END",
+                               ELSE login_failures.window_start END
+         RETURNING failures, window_start",
     )
     .bind(email)
     .bind(now_ms)
     .bind(now_ms - millis(FAILURE_WINDOW))
-    .execute(store.pool())
+    .fetch_one(store.pool())
     .await?;
-    Ok(())
+    Ok((row.try_get("failures")?, row.try_get("window_start")?))
 }
 
 pub(crate) async fn start_session(
