@@ -194,6 +194,54 @@ async fn a_burst_of_parallel_guesses_gets_exactly_the_limits_verdicts() {
     }
 }
 
+/// Hashes stored before the standard PHC string (the same text without its leading
+/// `$`) still sign in, and are rewritten in the standard form at that sign-in.
+#[tokio::test]
+async fn older_password_hashes_sign_in_and_are_upgraded_at_once() {
+    for server in servers().await {
+        let label = server.label;
+        with_owner(&server).await;
+        let stored = || async {
+            sqlx::query_scalar::<_, String>("SELECT password_hash FROM users WHERE email = $1")
+                .bind("olivia@example.com")
+                .fetch_one(server.store.pool())
+                .await
+                .unwrap()
+        };
+        let standard = stored().await;
+        assert!(
+            standard.starts_with("$argon2id$v=19$"),
+            "{label}: {standard}"
+        );
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+            .bind(&standard[1..])
+            .bind("olivia@example.com")
+            .execute(server.store.pool())
+            .await
+            .unwrap();
+
+        let wrong = server
+            .login("olivia@example.com", "not the passphrase")
+            .await;
+        assert_eq!(wrong.status, 401, "{label}");
+        assert_eq!(
+            stored().await,
+            standard[1..],
+            "{label}: a failure rewrites nothing"
+        );
+        let right = server.login("olivia@example.com", OWNER_PASSWORD).await;
+        assert_eq!(right.status, 200, "{label}");
+        let upgraded = stored().await;
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{label}"
+        );
+        assert_ne!(upgraded, standard, "{label}: freshly salted");
+        let again = server.login("olivia@example.com", OWNER_PASSWORD).await;
+        assert_eq!(again.status, 200, "{label}");
+    }
+}
+
 #[tokio::test]
 async fn failed_sign_ins_are_limited_per_account() {
     for server in servers().await {

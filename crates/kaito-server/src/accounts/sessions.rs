@@ -10,7 +10,9 @@ use sqlx::Row as _;
 use super::{Caller, normalise_email, role_of};
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
-use crate::secrets::{decoy_hash, new_token, token_hash, verify_password};
+use crate::secrets::{
+    PasswordCheck, decoy_hash, hash_password, new_token, token_hash, verify_password,
+};
 use crate::store::Store;
 
 /// Access tokens live 15 minutes: revocation never waits longer than that... and is
@@ -52,10 +54,16 @@ pub async fn login(
         None => decoy_hash().to_owned(),
     };
     // Hashing is CPU work: off the async workers.
-    let typed = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&typed, &stored_hash))
-        .await
-        .map_err(|error| ServerError::PasswordHash(error.to_string()))??;
+    let typed = zeroize::Zeroizing::new(password.to_owned());
+    let (checked, typed) = tokio::task::spawn_blocking(move || {
+        (
+            verify_password(&typed, &stored_hash).map(|checked| (checked, stored_hash)),
+            typed,
+        )
+    })
+    .await
+    .map_err(|error| ServerError::PasswordHash(error.to_string()))?;
+    let (PasswordCheck { matches, outdated }, stored_hash) = checked?;
     let user = match user {
         Some(row) if matches && row.try_get::<Option<i64>, _>("disabled_at")?.is_none() => row,
         // The attempt was counted before the check: a failure leaves it counted.
@@ -81,7 +89,30 @@ pub async fn login(
         .await?;
     let user_id = UserId::from_stored(user.try_get("id")?);
     let team_id = TeamId::from_stored(user.try_get("team_id")?);
+    if outdated {
+        upgrade_hash(store, &user_id, &stored_hash, typed).await?;
+    }
     start_session(store, &team_id, &user_id, now_ms).await
+}
+
+/// Replaces an outdated password hash with a fresh one after a successful sign-in.
+/// Only if it is still the one checked: a password changed meanwhile stays.
+async fn upgrade_hash(
+    store: &Store,
+    user_id: &UserId,
+    checked_hash: &str,
+    password: zeroize::Zeroizing<String>,
+) -> Result<(), ServerError> {
+    let fresh = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| ServerError::PasswordHash(error.to_string()))??;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+        .bind(fresh)
+        .bind(user_id.as_str())
+        .bind(checked_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }
 
 /// Counts an attempt on `email` before its password is checked, in one statement,
