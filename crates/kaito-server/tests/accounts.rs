@@ -6,7 +6,7 @@ mod common;
 
 use common::{OWNER_PASSWORD, TestServer, servers};
 use kaito_api::{MeView, MemberView, Role, TokenPair};
-use kaito_server::accounts::create_team_with_owner;
+use kaito_server::accounts::{FAILURE_WINDOW, create_team_with_owner, prune_login_failures};
 use kaito_server::http::now_ms;
 use serde_json::json;
 use sqlx::Row as _;
@@ -239,6 +239,42 @@ async fn older_password_hashes_sign_in_and_are_upgraded_at_once() {
         assert_ne!(upgraded, standard, "{label}: freshly salted");
         let again = server.login("olivia@example.com", OWNER_PASSWORD).await;
         assert_eq!(again.status, 200, "{label}");
+    }
+}
+
+/// Closed attempt windows are forgotten (they name emails, some of people with no
+/// account); an open one stays and keeps limiting.
+#[tokio::test]
+async fn closed_sign_in_windows_are_pruned_and_open_ones_kept() {
+    for server in servers().await {
+        let label = server.label;
+        with_owner(&server).await;
+        for email in ["olivia@example.com", "nobody@example.com"] {
+            server.login(email, "a wrong guess").await;
+        }
+        let later = now_ms() + i64::try_from(FAILURE_WINDOW.as_millis()).unwrap() + 1_000;
+        let emails = || async {
+            sqlx::query_scalar::<_, String>("SELECT email FROM login_failures ORDER BY email")
+                .fetch_all(server.store.pool())
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            emails().await,
+            ["nobody@example.com", "olivia@example.com"],
+            "{label}"
+        );
+        assert_eq!(
+            prune_login_failures(&server.store, now_ms()).await.unwrap(),
+            0,
+            "{label}"
+        );
+        assert_eq!(
+            prune_login_failures(&server.store, later).await.unwrap(),
+            2,
+            "{label}"
+        );
+        assert!(emails().await.is_empty(), "{label}");
     }
 }
 

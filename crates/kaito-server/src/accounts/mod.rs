@@ -15,7 +15,7 @@ pub use recovery::{Recovery, recover};
 pub(crate) use sessions::start_session;
 pub use sessions::{
     ACCESS_LIFETIME, FAILURE_WINDOW, MAX_FAILURES, REFRESH_LIFETIME, authenticate, login, logout,
-    refresh, still_signed_in,
+    prune_login_failures, prune_login_failures_forever, refresh, still_signed_in,
 };
 pub(crate) use users::insert_user;
 pub use users::{

@@ -115,6 +115,27 @@ async fn upgrade_hash(
     Ok(())
 }
 
+/// Removes the attempt windows that have closed: they limit nothing any more, and
+/// they name emails (some of people without an account). Answers how many went.
+pub async fn prune_login_failures(store: &Store, now_ms: i64) -> Result<u64, ServerError> {
+    let pruned = sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
+        .bind(now_ms - millis(FAILURE_WINDOW))
+        .execute(store.pool())
+        .await?;
+    Ok(pruned.rows_affected())
+}
+
+/// [`prune_login_failures`] once an hour, for as long as the server runs.
+pub async fn prune_login_failures_forever(store: Store) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        if let Err(error) = prune_login_failures(&store, crate::http::now_ms()).await {
+            tracing::warn!(%error, "pruning closed sign-in windows failed; trying again in an hour");
+        }
+    }
+}
+
 /// Counts an attempt on `email` before its password is checked, in one statement,
 /// so a burst of parallel guesses cannot all be evaluated: exactly
 /// [`MAX_FAILURES`] of them get a verdict. Answers the attempts now in the window

@@ -76,7 +76,8 @@ impl ServerState {
         }
     }
 
-    /// Starts the work beside the API: SIEM delivery, audit retention and, on
+    /// Starts the work beside the API: SIEM delivery, audit retention, forgetting
+    /// closed sign-in windows and, on
     /// PostgreSQL, the relay that brings other replicas' SMS to this one's streams.
     /// The tasks stop when the set is dropped.
     pub fn spawn_background_tasks(&self) -> Result<tokio::task::JoinSet<()>, ServerError> {
@@ -91,6 +92,9 @@ impl ServerState {
             crate::siem::Deliverer::new(self.store.clone(), self.key.clone())?.run_forever(),
         );
         tasks.spawn(crate::audit::prune_forever(self.store.clone()));
+        tasks.spawn(crate::accounts::prune_login_failures_forever(
+            self.store.clone(),
+        ));
         Ok(tasks)
     }
 }
