@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod inbox;
+pub mod shared_team;
 
 use std::net::SocketAddr;
 
@@ -219,6 +220,16 @@ impl TestServer {
             .await
     }
 
+    pub async fn delete(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.call(
+            reqwest::Method::DELETE,
+            path,
+            bearer,
+            None::<&serde_json::Value>,
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
         self.call(
             reqwest::Method::GET,
@@ -231,19 +242,29 @@ impl TestServer {
 
     /// Team "Acme" with its owner olivia@example.com, signed in.
     pub async fn acme_owner(&self) -> kaito_api::TokenPair {
+        self.team_owner("Acme", "olivia@example.com", "Olivia")
+            .await
+    }
+
+    /// A second team, "Rival", with its owner rex@rival.example, signed in: what
+    /// Acme owns must stay out of its reach.
+    pub async fn rival_owner(&self) -> kaito_api::TokenPair {
+        self.team_owner("Rival", "rex@rival.example", "Rex").await
+    }
+
+    /// A new team `team` whose owner `email` ([`OWNER_PASSWORD`]) is signed in.
+    pub async fn team_owner(&self, team: &str, email: &str, name: &str) -> kaito_api::TokenPair {
         kaito_server::accounts::create_team_with_owner(
             &self.store,
-            "Acme",
-            "olivia@example.com",
-            "Olivia",
+            team,
+            email,
+            name,
             OWNER_PASSWORD,
             kaito_server::http::now_ms(),
         )
         .await
         .unwrap();
-        self.login("olivia@example.com", OWNER_PASSWORD)
-            .await
-            .parse()
+        self.login(email, OWNER_PASSWORD).await.parse()
     }
 
     /// Adds `email` with `role` (password [`MEMBER_PASSWORD`]); returns their id.
