@@ -220,24 +220,24 @@ impl TestServer {
             .await
     }
 
-    pub async fn delete(&self, path: &str, bearer: Option<&str>) -> Answer {
-        self.call(
-            reqwest::Method::DELETE,
-            path,
-            bearer,
-            None::<&serde_json::Value>,
-        )
-        .await
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.call_without_body(reqwest::Method::GET, path, bearer)
+            .await
     }
 
-    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
-        self.call(
-            reqwest::Method::GET,
-            path,
-            bearer,
-            None::<&serde_json::Value>,
-        )
-        .await
+    pub async fn delete(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.call_without_body(reqwest::Method::DELETE, path, bearer)
+            .await
+    }
+
+    async fn call_without_body(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+    ) -> Answer {
+        self.call(method, path, bearer, None::<&serde_json::Value>)
+            .await
     }
 
     /// Team "Acme" with its owner olivia@example.com, signed in.
