@@ -4,9 +4,11 @@
 // panic in a fixture helper is the test failure report.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use kaito_core::Token;
 use kaito_core::backup::{self, BackupError, BackupRandomness, HEADER_LEN, KdfParams};
 use kaito_core::import::{self, Format, ImportError};
-use kaito_core::{Algorithm, OtpKind, Secret, Token};
 
 /// Small Argon2 costs keep the suite fast; the format stores whatever is used.
 const FAST: KdfParams = KdfParams {
@@ -20,36 +22,7 @@ const RANDOM: BackupRandomness = BackupRandomness {
 };
 
 fn tokens() -> Vec<Token> {
-    vec![
-        Token::new(
-            "GitHub",
-            "alice@example.com",
-            OtpKind::Totp { period: 30 },
-            Algorithm::Sha1,
-            6,
-            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
-        )
-        .unwrap()
-        .with_group(Some("Work".to_owned())),
-        Token::new(
-            "Example",
-            "bob",
-            OtpKind::Hotp { counter: 42 },
-            Algorithm::Sha512,
-            8,
-            Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap(),
-        )
-        .unwrap(),
-        Token::new(
-            "Steam",
-            "gamer",
-            OtpKind::Steam { period: 30 },
-            Algorithm::Sha1,
-            5,
-            Secret::from_bytes(vec![0xAB; 20]).unwrap(),
-        )
-        .unwrap(),
-    ]
+    common::one_of_each_kind()
 }
 
 fn sealed() -> Vec<u8> {

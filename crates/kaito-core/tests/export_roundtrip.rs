@@ -4,40 +4,15 @@
 // panic in a fixture helper is the test failure report.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use kaito_core::export;
 use kaito_core::import::{self, Format};
 use kaito_core::{Algorithm, OtpKind, Secret, Token};
 
 fn tokens() -> Vec<Token> {
-    vec![
-        Token::new(
-            "GitHub",
-            "alice@example.com",
-            OtpKind::Totp { period: 30 },
-            Algorithm::Sha1,
-            6,
-            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
-        )
-        .unwrap()
-        .with_group(Some("Work".to_owned())),
-        Token::new(
-            "Example",
-            "bob",
-            OtpKind::Hotp { counter: 42 },
-            Algorithm::Sha512,
-            8,
-            Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap(),
-        )
-        .unwrap(),
-        Token::new(
-            "Steam",
-            "gamer",
-            OtpKind::Steam { period: 30 },
-            Algorithm::Sha1,
-            5,
-            Secret::from_bytes(vec![0xAB; 20]).unwrap(),
-        )
-        .unwrap(),
+    let mut tokens = common::one_of_each_kind();
+    tokens.push(
         Token::new(
             "Slow",
             "",
@@ -47,7 +22,8 @@ fn tokens() -> Vec<Token> {
             Secret::from_bytes(vec![1; 16]).unwrap(),
         )
         .unwrap(),
-    ]
+    );
+    tokens
 }
 
 fn without_groups(tokens: &[Token]) -> Vec<Token> {

@@ -7,6 +7,8 @@
     reason = "test helpers: a failed unwrap is a failed test"
 )]
 
+mod common;
+
 use kaito_core::otp::{CodeGenerator, MAX_VERIFY_WINDOW};
 use kaito_core::{Algorithm, OtpKind, Secret, Token};
 use proptest::prelude::*;
@@ -134,16 +136,7 @@ fn steam_known_answers_from_python_script() {
         ("Z3ZBVSU5ZE7PWU6DGRD7XA6MDKS5T4KB", 20_000_000_000, "NTH58"),
     ];
     for (base32, time, expected) in vectors {
-        let secret = Secret::from_base32(base32).unwrap();
-        let steam = Token::new(
-            "Steam",
-            "gaben",
-            OtpKind::Steam { period: 30 },
-            Algorithm::Sha1,
-            5,
-            secret,
-        )
-        .unwrap();
+        let steam = common::steam_token(base32);
         let generator = CodeGenerator::new(&steam);
         let code = generator.code_at(time);
         assert_eq!(code.as_str(), expected, "{base32} at {time}");
@@ -239,16 +232,7 @@ fn verify_hotp_looks_ahead_only() {
 
 #[test]
 fn verify_steam_is_case_insensitive() {
-    let secret = Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
-    let steam = Token::new(
-        "Steam",
-        "gaben",
-        OtpKind::Steam { period: 30 },
-        Algorithm::Sha1,
-        5,
-        secret,
-    )
-    .unwrap();
+    let steam = common::steam_token("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
     let generator = CodeGenerator::new(&steam);
     assert_eq!(generator.verify("pv9m4", 45, 0), Some(0));
     assert_eq!(generator.verify("GG5F5", 45, 1), Some(-1));

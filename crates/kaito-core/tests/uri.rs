@@ -282,67 +282,54 @@ fn algorithm_names_are_read_liberally() {
 
 #[test]
 fn canonical_emission_is_exact() {
-    let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
-    let token = Token::new(
-        "ACME Co",
-        "john.doe@email.com",
-        OtpKind::Totp { period: 30 },
-        Algorithm::Sha1,
-        6,
-        secret,
-    )
-    .unwrap();
-    assert_eq!(
-        &*to_uri(&token),
-        "otpauth://totp/ACME%20Co:john.doe@email.com?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30"
-    );
-
-    let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
-    let tricky = Token::new(
-        "R&D: Ops",
-        "a+b/c?d#e",
-        OtpKind::Hotp { counter: 7 },
-        Algorithm::Sha256,
-        8,
-        secret,
-    )
-    .unwrap();
-    assert_eq!(
-        &*to_uri(&tricky),
-        "otpauth://hotp/R%26D%3A%20Ops:a%2Bb%2Fc%3Fd%23e?secret=JBSWY3DPEHPK3PXP&issuer=R%26D%3A%20Ops&algorithm=SHA256&digits=8&counter=7"
-    );
-    assert_eq!(parse(&to_uri(&tricky)).unwrap(), tricky);
-
-    let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
-    let steam = Token::new(
-        "Steam",
-        "gaben",
-        OtpKind::Steam { period: 30 },
-        Algorithm::Sha1,
-        5,
-        secret,
-    )
-    .unwrap();
-    assert_eq!(
-        &*to_uri(&steam),
-        "otpauth://steam/Steam:gaben?secret=JBSWY3DPEHPK3PXP&issuer=Steam&algorithm=SHA1&digits=5&period=30"
-    );
-
-    let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
-    let colon_account = Token::new(
-        "",
-        "a:b",
-        OtpKind::Totp { period: 30 },
-        Algorithm::Sha1,
-        6,
-        secret,
-    )
-    .unwrap();
-    assert_eq!(
-        &*to_uri(&colon_account),
-        "otpauth://totp/:a%3Ab?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30"
-    );
-    assert_eq!(parse(&to_uri(&colon_account)).unwrap(), colon_account);
+    // (issuer, account, kind, algorithm, digits, the URI, whether it is checked
+    // to parse back to the same token)
+    let cases = [
+        (
+            "ACME Co",
+            "john.doe@email.com",
+            OtpKind::Totp { period: 30 },
+            Algorithm::Sha1,
+            6,
+            "otpauth://totp/ACME%20Co:john.doe@email.com?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30",
+            false,
+        ),
+        (
+            "R&D: Ops",
+            "a+b/c?d#e",
+            OtpKind::Hotp { counter: 7 },
+            Algorithm::Sha256,
+            8,
+            "otpauth://hotp/R%26D%3A%20Ops:a%2Bb%2Fc%3Fd%23e?secret=JBSWY3DPEHPK3PXP&issuer=R%26D%3A%20Ops&algorithm=SHA256&digits=8&counter=7",
+            true,
+        ),
+        (
+            "Steam",
+            "gaben",
+            OtpKind::Steam { period: 30 },
+            Algorithm::Sha1,
+            5,
+            "otpauth://steam/Steam:gaben?secret=JBSWY3DPEHPK3PXP&issuer=Steam&algorithm=SHA1&digits=5&period=30",
+            false,
+        ),
+        (
+            "",
+            "a:b",
+            OtpKind::Totp { period: 30 },
+            Algorithm::Sha1,
+            6,
+            "otpauth://totp/:a%3Ab?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30",
+            true,
+        ),
+    ];
+    for (issuer, account, kind, algorithm, digits, expected, round_trip) in cases {
+        let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let token = Token::new(issuer, account, kind, algorithm, digits, secret).unwrap();
+        assert_eq!(&*to_uri(&token), expected);
+        if round_trip {
+            assert_eq!(parse(&to_uri(&token)).unwrap(), token, "{expected}");
+        }
+    }
 }
 
 #[test]

@@ -147,12 +147,7 @@ async fn a_siem_pulls_the_log_page_by_page_with_a_scoped_token() {
             .await;
         assert_eq!(denied.status, 403, "{label}");
         let revoked = server
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/v1/api-tokens/{}", created.id),
-                admin,
-                None::<&()>,
-            )
+            .delete(&format!("/v1/api-tokens/{}", created.id), admin)
             .await;
         assert_eq!(revoked.status, 200, "{label}");
         assert_eq!(
@@ -297,11 +292,9 @@ async fn admins_filter_the_log_by_kind_prefix_actor_subject_and_time() {
             .await;
         tick().await;
         let removed = server
-            .call(
-                reqwest::Method::DELETE,
+            .delete(
                 &format!("{member_path}/{ada_id}"),
                 Some(&owner.access_token),
-                None::<&()>,
             )
             .await;
         assert_eq!(removed.status, 200, "{label}: {}", removed.body);

@@ -9,12 +9,10 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::shared_team::team_with_shared_token;
 use common::{MEMBER_PASSWORD, TestServer, servers};
 use kaito_api::TokenPair;
 use serde_json::json;
-
-const GITHUB: &str =
-    "otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub";
 
 /// Who calls, in the column order of [`MATRIX`].
 const CALLERS: [&str; 6] = ["nobody", "member", "admin", "owner", "outsider", "siem"];
@@ -103,32 +101,11 @@ struct World<'a> {
 
 impl<'a> World<'a> {
     async fn new(server: &'a TestServer) -> World<'a> {
-        let owner = server.acme_owner().await;
-        let admin_token = Some(owner.access_token.as_str());
-        let member_id = server.add_member(&owner, "mia@example.com", "member").await;
-        server.add_member(&owner, "ada@example.com", "admin").await;
-        let member: TokenPair = server
-            .login("mia@example.com", MEMBER_PASSWORD)
-            .await
-            .parse();
-        let admin: TokenPair = server
-            .login("ada@example.com", MEMBER_PASSWORD)
-            .await
-            .parse();
-        kaito_server::accounts::create_team_with_owner(
-            &server.store,
-            "Globex",
-            "gina@example.com",
-            "Gina",
-            common::OWNER_PASSWORD,
-            kaito_server::http::now_ms(),
-        )
-        .await
-        .unwrap();
-        let outsider: TokenPair = server
-            .login("gina@example.com", common::OWNER_PASSWORD)
-            .await
-            .parse();
+        let team = team_with_shared_token(server).await;
+        let admin_token = Some(team.owner.access_token.as_str());
+        let outsider = server
+            .team_owner("Globex", "gina@example.com", "Gina")
+            .await;
         let siem = server
             .post(
                 "/v1/api-tokens",
@@ -136,21 +113,14 @@ impl<'a> World<'a> {
                 &json!({ "name": "SIEM", "scopes": ["audit:read"] }),
             )
             .await;
-        let token = server
-            .post("/v1/tokens", admin_token, &json!({ "uri": GITHUB }))
-            .await;
-        let token_id = token.body["id"].as_str().unwrap().to_owned();
-        let granted = server
-            .post(
-                &format!("/v1/tokens/{token_id}/grants"),
+        server
+            .grant(
                 admin_token,
-                &json!({ "user_id": member_id, "mode": "code" }),
+                &team.token_id,
+                &json!({ "user_id": team.member_id, "mode": "code" }),
             )
             .await;
-        assert_eq!(granted.status, 200);
-        let group = server
-            .post("/v1/groups", admin_token, &json!({ "name": "Ops" }))
-            .await;
+        let group_id = server.create_group(admin_token, "Ops").await;
         let number = server
             .post(
                 "/v1/sms/numbers",
@@ -162,16 +132,16 @@ impl<'a> World<'a> {
             server,
             callers: [
                 None,
-                Some(member.access_token),
-                Some(admin.access_token),
-                Some(owner.access_token.clone()),
+                Some(team.member.access_token),
+                Some(team.admin.access_token),
+                Some(team.owner.access_token.clone()),
                 Some(outsider.access_token),
                 Some(siem.body["token"].as_str().unwrap().to_owned()),
             ],
-            owner,
-            member_id,
-            token_id,
-            group_id: group.body["id"].as_str().unwrap().to_owned(),
+            owner: team.owner,
+            member_id: team.member_id,
+            token_id: team.token_id,
+            group_id,
             number_id: number.body["id"].as_str().unwrap().to_owned(),
             fresh: std::sync::atomic::AtomicU32::new(1),
         }

@@ -213,12 +213,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             .await
             .parse();
         let by_admin = server
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/v1/devices/{device_id}"),
-                Some(&ada.access_token),
-                None::<&()>,
-            )
+            .delete(&format!("/v1/devices/{device_id}"), Some(&ada.access_token))
             .await;
         assert_eq!(
             (by_admin.status, by_admin.code()),
@@ -227,11 +222,9 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             by_admin.body
         );
         let revoked = server
-            .call(
-                reqwest::Method::DELETE,
+            .delete(
                 &format!("/v1/devices/{device_id}"),
                 Some(&owner.access_token),
-                None::<&()>,
             )
             .await;
         assert_eq!(revoked.status, 200, "{label}: {}", revoked.body);

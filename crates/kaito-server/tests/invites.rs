@@ -167,12 +167,7 @@ async fn an_invited_person_joins_once_with_their_own_password() {
             .await
             .parse();
         let revoke = server
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/v1/team/invites/{}", revoked.id),
-                owner_token,
-                None::<&()>,
-            )
+            .delete(&format!("/v1/team/invites/{}", revoked.id), owner_token)
             .await;
         assert_eq!(revoke.status, 200, "{label}");
         let late = server

@@ -7,25 +7,40 @@
 mod common;
 
 use common::servers;
+use common::shared_team::GITHUB;
 use serde_json::json;
 
-async fn scrape(server: &common::TestServer) -> String {
+/// GET `path` without signing in; checks it answers 200 with `content_type`.
+async fn fetch_public(
+    server: &common::TestServer,
+    path: &str,
+    content_type: &str,
+) -> reqwest::Response {
     let response = server
         .client
-        .get(format!("{}/metrics", server.base))
+        .get(format!("{}{path}", server.base))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 200, "{}: {path}", server.label);
     assert!(
         response.headers()["content-type"]
             .to_str()
             .unwrap()
-            .starts_with("application/openmetrics-text"),
-        "{:?}",
+            .starts_with(content_type),
+        "{}: {:?}",
+        server.label,
         response.headers()
     );
-    response.text().await.unwrap()
+    response
+}
+
+async fn scrape(server: &common::TestServer) -> String {
+    fetch_public(server, "/metrics", "application/openmetrics-text")
+        .await
+        .text()
+        .await
+        .unwrap()
 }
 
 /// The value of the sample `name` (with its labels), if present.
@@ -40,22 +55,17 @@ async fn metrics_count_requests_by_route_and_show_siem_and_sms_state() {
         let label = server.label;
         let inbox = common::inbox::inbox(&server).await;
         let owner = Some(inbox.owner.access_token.as_str());
-        assert_eq!(
-            server
-                .login("mia@example.com", "wrong password!")
-                .await
-                .status,
-            401
-        );
-        assert_eq!(
-            server
-                .login("mia@example.com", "wrong password!")
-                .await
-                .status,
-            401
-        );
+        for _ in 0..2 {
+            assert_eq!(
+                server
+                    .login("mia@example.com", "wrong password!")
+                    .await
+                    .status,
+                401
+            );
+        }
         let token = server
-            .post("/v1/tokens", owner, &json!({ "uri": "otpauth://totp/GitHub:ops%40acme.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub" }))
+            .post("/v1/tokens", owner, &json!({ "uri": GITHUB }))
             .await;
         let token_id = token.body["id"].as_str().unwrap().to_owned();
         // A sink nobody listens on: failing, and behind by the whole log.
@@ -79,34 +89,22 @@ async fn metrics_count_requests_by_route_and_show_siem_and_sms_state() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
 
-        assert_eq!(
-            sample(
-                &text,
-                r#"kaito_http_requests_total{route="/v1/auth/login",method="POST",status="401"}"#
+        for (name, value) in [
+            (
+                r#"kaito_http_requests_total{route="/v1/auth/login",method="POST",status="401"}"#,
+                2.0,
             ),
-            Some(2.0),
-            "{label}:\n{text}"
-        );
-        assert_eq!(
-            sample(
-                &text,
-                r#"kaito_http_requests_total{route="/v1/tokens",method="POST",status="200"}"#
+            (
+                r#"kaito_http_requests_total{route="/v1/tokens",method="POST",status="200"}"#,
+                1.0,
             ),
-            Some(1.0),
-            "{label}"
-        );
+            ("kaito_sms_live_streams", 1.0),
+            ("kaito_siem_sinks_failing", 1.0),
+        ] {
+            assert_eq!(sample(&text, name), Some(value), "{label}: {name}\n{text}");
+        }
         assert!(
             text.contains(r#"kaito_http_request_duration_seconds_count{route="/v1/auth/login"}"#),
-            "{label}"
-        );
-        assert_eq!(
-            sample(&text, "kaito_sms_live_streams"),
-            Some(1.0),
-            "{label}"
-        );
-        assert_eq!(
-            sample(&text, "kaito_siem_sinks_failing"),
-            Some(1.0),
             "{label}"
         );
         let events = sample(&text, "kaito_audit_events").unwrap();
@@ -181,22 +179,11 @@ async fn the_openapi_document_describes_every_route() {
     for server in servers().await {
         let label = server.label;
         // Public: no token.
-        let response = server
-            .client
-            .get(format!("{}/v1/openapi.json", server.base))
-            .send()
+        let doc: serde_json::Value = fetch_public(&server, "/v1/openapi.json", "application/json")
+            .await
+            .json()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200, "{label}");
-        assert!(
-            response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("application/json"),
-            "{label}: {:?}",
-            response.headers()
-        );
-        let doc: serde_json::Value = response.json().await.unwrap();
         assert!(
             doc["openapi"].as_str().unwrap().starts_with("3."),
             "{label}: {}",

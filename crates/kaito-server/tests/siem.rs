@@ -438,12 +438,7 @@ async fn splunk_hec_and_a_signed_webhook_get_every_event_and_an_outage_is_retrie
             403
         );
         let removed = server
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/v1/siem/sinks/{}", status[0].id),
-                admin,
-                None::<&()>,
-            )
+            .delete(&format!("/v1/siem/sinks/{}", status[0].id), admin)
             .await;
         assert_eq!(removed.status, 200, "{label}");
         assert_eq!(sinks(&server, &owner).await.len(), 1, "{label}");
@@ -506,11 +501,9 @@ async fn retention_removes_only_old_events_every_sink_has_and_the_chain_still_ve
 
         let sink_id = sink.body["id"].as_str().unwrap();
         server
-            .call(
-                reqwest::Method::DELETE,
+            .delete(
                 &format!("/v1/siem/sinks/{sink_id}"),
                 Some(&owner.access_token),
-                None::<&()>,
             )
             .await;
         let before = head_seq(&server, &owner).await;

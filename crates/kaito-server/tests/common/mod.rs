@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod inbox;
+pub mod shared_team;
 
 use std::net::SocketAddr;
 
@@ -220,30 +221,50 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
-        self.call(
-            reqwest::Method::GET,
-            path,
-            bearer,
-            None::<&serde_json::Value>,
-        )
-        .await
+        self.call_without_body(reqwest::Method::GET, path, bearer)
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, bearer: Option<&str>) -> Answer {
+        self.call_without_body(reqwest::Method::DELETE, path, bearer)
+            .await
+    }
+
+    async fn call_without_body(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+    ) -> Answer {
+        self.call(method, path, bearer, None::<&serde_json::Value>)
+            .await
     }
 
     /// Team "Acme" with its owner olivia@example.com, signed in.
     pub async fn acme_owner(&self) -> kaito_api::TokenPair {
+        self.team_owner("Acme", "olivia@example.com", "Olivia")
+            .await
+    }
+
+    /// A second team, "Rival", with its owner rex@rival.example, signed in: what
+    /// Acme owns must stay out of its reach.
+    pub async fn rival_owner(&self) -> kaito_api::TokenPair {
+        self.team_owner("Rival", "rex@rival.example", "Rex").await
+    }
+
+    /// A new team `team` whose owner `email` ([`OWNER_PASSWORD`]) is signed in.
+    pub async fn team_owner(&self, team: &str, email: &str, name: &str) -> kaito_api::TokenPair {
         kaito_server::accounts::create_team_with_owner(
             &self.store,
-            "Acme",
-            "olivia@example.com",
-            "Olivia",
+            team,
+            email,
+            name,
             OWNER_PASSWORD,
             kaito_server::http::now_ms(),
         )
         .await
         .unwrap();
-        self.login("olivia@example.com", OWNER_PASSWORD)
-            .await
-            .parse()
+        self.login(email, OWNER_PASSWORD).await.parse()
     }
 
     /// Adds `email` with `role` (password [`MEMBER_PASSWORD`]); returns their id.
