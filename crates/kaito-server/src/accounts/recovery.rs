@@ -7,7 +7,7 @@ use kaito_api::{AuditKind, Role};
 use zeroize::Zeroizing;
 
 use super::normalise_email;
-use super::users::{check_password_strength, enable_in, set_role_in};
+use super::users::{check_password_strength, enable_in, end_sessions, set_role_in};
 use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{TeamId, UserId};
@@ -68,18 +68,13 @@ async fn reset_password_in(
     password: &str,
 ) -> Result<(), ServerError> {
     check_password_strength(password)?;
-    let at_ms = tx.at_ms();
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash_password(password)?)
         .bind(user_id.as_str())
         .execute(&mut **tx)
         .await?;
     // Whoever knew the old password may be signed in with it.
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(at_ms)
-        .bind(user_id.as_str())
-        .execute(&mut **tx)
-        .await?;
+    end_sessions(&mut tx, user_id).await?;
     // The member's earlier wrong guesses should not lock out the new password.
     sqlx::query("DELETE FROM login_failures WHERE email = $1")
         .bind(email)

@@ -172,11 +172,7 @@ pub async fn disable_user(
     if updated.rows_affected() == 0 {
         return Err(not_found());
     }
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now_ms)
-        .bind(user_id.as_str())
-        .execute(&mut **tx)
-        .await?;
+    end_sessions(&mut tx, user_id).await?;
     tx.record(
         AuditKind::MemberDisabled,
         Some(user_id.as_str()),
@@ -184,6 +180,21 @@ pub async fn disable_user(
     )
     .await?;
     tx.commit().await
+}
+
+/// Ends every session of `user_id` at `tx`'s time: their access and refresh
+/// tokens stop working with the next request.
+pub(super) async fn end_sessions(
+    tx: &mut Audited<'_>,
+    user_id: &UserId,
+) -> Result<(), ServerError> {
+    let at_ms = tx.at_ms();
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(at_ms)
+        .bind(user_id.as_str())
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
 }
 
 /// Lets a disabled member of the owner's team sign in again (their old sessions
