@@ -55,15 +55,17 @@ pub async fn login(
     };
     // Hashing is CPU work: off the async workers.
     let typed = zeroize::Zeroizing::new(password.to_owned());
-    let (checked, typed) = tokio::task::spawn_blocking(move || {
-        (
-            verify_password(&typed, &stored_hash).map(|checked| (checked, stored_hash)),
-            typed,
-        )
+    let checked_hash = stored_hash.clone();
+    let (matches, fresh_hash) = tokio::task::spawn_blocking(move || {
+        let PasswordCheck { matches, outdated } = verify_password(&typed, &stored_hash)?;
+        // An outdated hash is replaced now: the password is at hand only here.
+        let fresh = (matches && outdated)
+            .then(|| hash_password(&typed))
+            .transpose()?;
+        Ok::<_, ServerError>((matches, fresh))
     })
     .await
-    .map_err(|error| ServerError::PasswordHash(error.to_string()))?;
-    let (PasswordCheck { matches, outdated }, stored_hash) = checked?;
+    .map_err(|error| ServerError::PasswordHash(error.to_string()))??;
     let user = match user {
         Some(row) if matches && row.try_get::<Option<i64>, _>("disabled_at")?.is_none() => row,
         // The attempt was counted before the check: a failure leaves it counted.
@@ -89,8 +91,8 @@ pub async fn login(
         .await?;
     let user_id = UserId::from_stored(user.try_get("id")?);
     let team_id = TeamId::from_stored(user.try_get("team_id")?);
-    if outdated {
-        upgrade_hash(store, &user_id, &stored_hash, typed).await?;
+    if let Some(fresh_hash) = fresh_hash {
+        upgrade_hash(store, &user_id, &checked_hash, &fresh_hash).await?;
     }
     start_session(store, &team_id, &user_id, now_ms).await
 }
@@ -101,13 +103,10 @@ async fn upgrade_hash(
     store: &Store,
     user_id: &UserId,
     checked_hash: &str,
-    password: zeroize::Zeroizing<String>,
+    fresh_hash: &str,
 ) -> Result<(), ServerError> {
-    let fresh = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|error| ServerError::PasswordHash(error.to_string()))??;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
-        .bind(fresh)
+        .bind(fresh_hash)
         .bind(user_id.as_str())
         .bind(checked_hash)
         .execute(store.pool())
