@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::Signer as _;
 use kaito_api::{DeviceEvent, EventBatch, TokenPair};
 use kaito_server::custody::ServerKey;
-use kaito_server::http::{ServerState, now_ms, router};
+use kaito_server::http::{ServerState, now_ms};
 use kaito_server::sms::{SmsConfig, twilio_signature};
 use kaito_server::store::Store;
 use serde_json::json;
@@ -56,8 +56,11 @@ async fn start(store: Store) -> Server {
     let tasks = state.spawn_background_tasks().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        kaito_server::http::serve(listener, state, std::future::pending())
+            .await
+            .unwrap();
+    });
     Server {
         base,
         client: reqwest::Client::new(),
@@ -90,7 +93,10 @@ impl Server {
             "Bench",
             "owner@example.com",
             "Owner",
-            PASSWORD,
+            &kaito_server::password_work::PasswordWork::default()
+                .hash_new(PASSWORD)
+                .await
+                .unwrap(),
             now_ms(),
         )
         .await

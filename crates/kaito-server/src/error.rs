@@ -10,6 +10,14 @@ pub enum ServerError {
     InvalidCredentials,
     #[error("Too many failed sign-ins for this account. Try again in {retry_after_secs} seconds.")]
     RateLimited { retry_after_secs: u64 },
+    #[error(
+        "Too many sign-in attempts from your network address. Try again in {retry_after_secs} seconds."
+    )]
+    AddressRateLimited { retry_after_secs: u64 },
+    #[error(
+        "The server is busy checking other passwords. Try again in {retry_after_secs} seconds."
+    )]
+    Busy { retry_after_secs: u64 },
     #[error("Sign in first: the access token is missing, expired or revoked.")]
     Unauthenticated,
     #[error("This refresh token is no longer valid. Sign in again.")]
@@ -70,6 +78,8 @@ impl ServerError {
         match self {
             ServerError::InvalidCredentials => "auth.invalid_credentials",
             ServerError::RateLimited { .. } => "auth.rate_limited",
+            ServerError::AddressRateLimited { .. } => "auth.address_rate_limited",
+            ServerError::Busy { .. } => "server.busy",
             ServerError::Unauthenticated => "auth.unauthenticated",
             ServerError::InvalidRefresh => "auth.invalid_refresh",
             ServerError::Forbidden { .. } => "auth.forbidden",
@@ -101,7 +111,10 @@ impl ServerError {
             ServerError::InvalidCredentials
             | ServerError::Unauthenticated
             | ServerError::InvalidRefresh => StatusCode::UNAUTHORIZED,
-            ServerError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::RateLimited { .. } | ServerError::AddressRateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ServerError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Forbidden { .. }
             | ServerError::MissingScope(_)
             | ServerError::NoGrant(_)
@@ -141,7 +154,10 @@ impl IntoResponse for ServerError {
             message,
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let ServerError::RateLimited { retry_after_secs } = self {
+        if let ServerError::RateLimited { retry_after_secs }
+        | ServerError::AddressRateLimited { retry_after_secs }
+        | ServerError::Busy { retry_after_secs } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -13,6 +13,7 @@ use crate::accounts::{self, Caller};
 use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{InviteId, TeamId, UserId};
+use crate::password_work::NewPasswordHash;
 use crate::secrets::{new_token, token_hash};
 use crate::store::Store;
 
@@ -148,7 +149,7 @@ pub async fn revoke(
 pub async fn accept(
     store: &Store,
     token: &str,
-    (name, password): (&str, &str),
+    (name, password): (&str, &NewPasswordHash),
     now_ms: i64,
 ) -> Result<TokenPair, ServerError> {
     if name.trim().is_empty() {

@@ -1,5 +1,6 @@
-//! The Kaito team server: teams and their members, sign-in, and (to come) shared
-//! tokens, server-computed codes, the audit log and the SMS inbox. Storage is
+//! The Kaito team server: teams and their members, sign-in, shared tokens with
+//! server-computed codes, the hash-chained audit log and its SIEM delivery, and
+//! the shared SMS inbox. Storage is
 //! embedded SQLite by default and PostgreSQL for larger teams ([`store`]).
 
 pub mod accounts;
@@ -12,7 +13,9 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod invites;
+pub mod login_throttle;
 pub mod metrics;
+pub mod password_work;
 pub mod secrets;
 pub mod shared;
 pub mod siem;

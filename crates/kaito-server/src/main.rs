@@ -10,7 +10,9 @@ use kaito_api::Role;
 use kaito_server::accounts::Recovery;
 use kaito_server::custody::ServerKey;
 use kaito_server::error::ServerError;
-use kaito_server::http::{ServerState, now_ms, router};
+use kaito_server::http::{ServerState, now_ms};
+use kaito_server::login_throttle::LoginThrottle;
+use kaito_server::password_work::PasswordWork;
 use kaito_server::sms::SmsConfig;
 use kaito_server::store::Store;
 
@@ -52,6 +54,20 @@ struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// A reverse proxy whose `X-Forwarded-For` names the real client, for the
+    /// per-address sign-in limit (repeat it, or separate with commas). Without it,
+    /// every client behind that proxy would share one limit.
+    #[arg(
+        long = "trusted-proxy",
+        global = true,
+        env = "KAITO_SERVER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// How many passwords are hashed at once (each takes 19 MiB for ~50 ms): the
+    /// bound on what a flood of sign-ins can cost. Default: twice the cores.
+    #[arg(long, global = true, env = "KAITO_SERVER_PASSWORD_SLOTS")]
+    password_slots: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -173,7 +189,9 @@ async fn open_store(cli: &Cli) -> Result<(Store, ServerKey), ServerError> {
 async fn admin(store: &Store, action: AdminAction) -> Result<(), ServerError> {
     let (email, recovery, done) = match action {
         AdminAction::Create { team, email, name } => {
-            let password = password_from_stdin()?;
+            let password = PasswordWork::default()
+                .hash_new(&password_from_stdin()?)
+                .await?;
             let (team_id, user_id) = kaito_server::accounts::create_team_with_owner(
                 store,
                 &team,
@@ -194,7 +212,11 @@ async fn admin(store: &Store, action: AdminAction) -> Result<(), ServerError> {
         ),
         AdminAction::ResetPassword { email } => (
             email,
-            Recovery::ResetPassword(password_from_stdin()?),
+            Recovery::ResetPassword(
+                PasswordWork::default()
+                    .hash_new(&password_from_stdin()?)
+                    .await?,
+            ),
             "has a new password; their sessions ended".to_owned(),
         ),
     };
@@ -208,6 +230,16 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
     let (store, key) = open_store(&cli).await?;
     let sms = sms_config(&cli)?;
     let public_url = cli.public_url.clone();
+    let throttle = LoginThrottle::default().trusting(cli.trusted_proxies.clone());
+    let passwords = cli
+        .password_slots
+        .map_or_else(PasswordWork::default, PasswordWork::with_slots);
+    let state = |store, key, sms| {
+        ServerState::new(store, key, sms)
+            .with_public_url(public_url)
+            .with_login_throttle(throttle)
+            .with_password_work(passwords)
+    };
     match cli.command {
         Some(Command::Admin { action }) => admin(&store, action).await,
         Some(Command::Audit {
@@ -229,19 +261,10 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 }),
             }
         }
-        Some(Command::Serve { listen }) => {
-            serve(
-                ServerState::new(store, key, sms).with_public_url(public_url),
-                listen,
-            )
-            .await
-        }
+        Some(Command::Serve { listen }) => serve(state(store, key, sms), listen).await,
         None => {
-            serve(
-                ServerState::new(store, key, sms).with_public_url(public_url),
-                SocketAddr::from(([127, 0, 0, 1], 8787)),
-            )
-            .await
+            let listen = SocketAddr::from(([127, 0, 0, 1], 8787));
+            serve(state(store, key, sms), listen).await
         }
     }
 }
@@ -322,12 +345,11 @@ async fn serve(state: ServerState, listen: SocketAddr) -> Result<(), ServerError
     println!("kaito-server listening on http://{address}");
     tracing::info!(%address, backend = ?state.store.backend(), "serving");
     let _background = state.spawn_background_tasks()?;
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|error| ServerError::Startup(error.to_string()))
+    kaito_server::http::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|error| ServerError::Startup(error.to_string()))
 }
 
 fn main() -> ExitCode {

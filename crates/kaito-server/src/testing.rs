@@ -58,8 +58,10 @@ impl Server {
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                        let Ok((stream, peer)) = accepted else { continue };
+                        // As `http::serve` does: the per-address limit reads it.
+                        let app = app.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+                        let service = hyper_util::service::TowerToHyperService::new(app);
                         connections.spawn(async move {
                             let _ = hyper::server::conn::http1::Builder::new()
                                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -212,7 +214,10 @@ pub async fn team_with_member() -> Team {
         "Acme",
         "olivia@example.com",
         "Olivia",
-        OWNER_PASSWORD,
+        &crate::password_work::PasswordWork::default()
+            .hash_new(OWNER_PASSWORD)
+            .await
+            .expect("a strong password"),
         now_ms(),
     )
     .await

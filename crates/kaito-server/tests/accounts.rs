@@ -8,6 +8,7 @@ use common::{OWNER_PASSWORD, TestServer, servers};
 use kaito_api::{MeView, MemberView, Role, TokenPair};
 use kaito_server::accounts::{FAILURE_WINDOW, create_team_with_owner, prune_login_failures};
 use kaito_server::http::now_ms;
+use kaito_server::password_work::PasswordWork;
 use serde_json::json;
 use sqlx::Row as _;
 
@@ -17,7 +18,7 @@ async fn with_owner(server: &TestServer) -> TokenPair {
         "Acme Ops",
         "Olivia@Example.com",
         "Olivia",
-        OWNER_PASSWORD,
+        &common::hashed(OWNER_PASSWORD).await,
         now_ms(),
     )
     .await
@@ -309,7 +310,7 @@ async fn failed_sign_ins_are_limited_per_account() {
             "Other",
             "sam@example.com",
             "Sam",
-            "sam's passphrase",
+            &common::hashed("sam's passphrase").await,
             now_ms(),
         )
         .await
@@ -545,9 +546,7 @@ async fn roles_decide_who_manages_the_team_and_disabling_is_immediate() {
 async fn weak_passwords_and_malformed_emails_are_refused_and_nothing_is_stored() {
     for server in servers().await {
         let label = server.label;
-        let short =
-            create_team_with_owner(&server.store, "T", "a@example.com", "A", "short", now_ms())
-                .await;
+        let short = PasswordWork::default().hash_new("short").await;
         assert_eq!(
             short.unwrap_err().to_string(),
             "The password must have at least 12 characters."
@@ -557,7 +556,7 @@ async fn weak_passwords_and_malformed_emails_are_refused_and_nothing_is_stored()
             "T",
             "not-an-email",
             "A",
-            OWNER_PASSWORD,
+            &common::hashed(OWNER_PASSWORD).await,
             now_ms(),
         )
         .await;

@@ -192,7 +192,7 @@ async fn an_invited_person_joins_once_with_their_own_password() {
         let expired = kaito_server::invites::accept(
             &server.store,
             &old.token,
-            ("Kim", "kim's passphrase!"),
+            ("Kim", &common::hashed("kim's passphrase!").await),
             in_eight_days,
         )
         .await;

@@ -20,7 +20,7 @@ async fn race(first: Store, second: Store, label: &str) {
         "Acme",
         "olivia@example.com",
         "Olivia",
-        common::OWNER_PASSWORD,
+        &common::hashed(common::OWNER_PASSWORD).await,
         now_ms(),
     )
     .await

@@ -281,7 +281,7 @@ async fn seeds_are_sealed_at_rest_and_only_the_right_key_opens_them() {
         "Acme",
         "olivia@example.com",
         "Olivia",
-        OWNER_PASSWORD,
+        &common::hashed(OWNER_PASSWORD).await,
         now_ms(),
     )
     .await

@@ -4,35 +4,25 @@
 //! audit chain with no actor (the operator), like `admin create`.
 
 use kaito_api::{AuditKind, Role};
-use zeroize::Zeroizing;
 
 use super::normalise_email;
-use super::users::{check_password_strength, enable_in, end_sessions, set_role_in};
+use super::users::{enable_in, end_sessions, set_role_in};
 use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{TeamId, UserId};
-use crate::secrets::hash_password;
+use crate::password_work::NewPasswordHash;
 use crate::store::Store;
 
 /// What the operator does to a member.
+#[derive(Debug)]
 pub enum Recovery {
     /// Lets a disabled member sign in again.
     Enable,
     /// Gives the member this role (the last active owner cannot be demoted).
     SetRole(Role),
-    /// Sets a new password and ends every session of the member.
-    ResetPassword(Zeroizing<String>),
-}
-
-/// The new password stays out of logs.
-impl std::fmt::Debug for Recovery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Enable => f.write_str("Enable"),
-            Self::SetRole(role) => f.debug_tuple("SetRole").field(role).finish(),
-            Self::ResetPassword(_) => f.write_str("ResetPassword(..)"),
-        }
-    }
+    /// Sets a new password (hashed already, so outside the write lock) and ends
+    /// every session of the member.
+    ResetPassword(NewPasswordHash),
 }
 
 /// Does `action` to the member with `email`; answers their team and user id.
@@ -65,11 +55,10 @@ pub async fn recover(
 async fn reset_password_in(
     mut tx: Audited<'_>,
     (user_id, email): (&UserId, &str),
-    password: &str,
+    password: &NewPasswordHash,
 ) -> Result<(), ServerError> {
-    check_password_strength(password)?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash_password(password)?)
+        .bind(password.as_str())
         .bind(user_id.as_str())
         .execute(&mut **tx)
         .await?;

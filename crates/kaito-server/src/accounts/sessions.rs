@@ -10,9 +10,8 @@ use sqlx::Row as _;
 use super::{Caller, normalise_email, role_of};
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
-use crate::secrets::{
-    PasswordCheck, decoy_hash, hash_password, new_token, token_hash, verify_password,
-};
+use crate::password_work::{Checked, PasswordWork};
+use crate::secrets::{decoy_hash, new_token, token_hash};
 use crate::store::Store;
 
 /// Access tokens live 15 minutes: revocation never waits longer than that... and is
@@ -32,6 +31,7 @@ fn millis(duration: Duration) -> i64 {
 /// Signs in with email and password: a new session and its first tokens.
 pub async fn login(
     store: &Store,
+    passwords: &PasswordWork,
     email: &str,
     password: &str,
     now_ms: i64,
@@ -53,19 +53,18 @@ pub async fn login(
         Some(row) => row.try_get::<String, _>("password_hash")?,
         None => decoy_hash().to_owned(),
     };
-    // Hashing is CPU work: off the async workers.
-    let typed = zeroize::Zeroizing::new(password.to_owned());
-    let checked_hash = stored_hash.clone();
-    let (matches, fresh_hash) = tokio::task::spawn_blocking(move || {
-        let PasswordCheck { matches, outdated } = verify_password(&typed, &stored_hash)?;
-        // An outdated hash is replaced now: the password is at hand only here.
-        let fresh = (matches && outdated)
-            .then(|| hash_password(&typed))
-            .transpose()?;
-        Ok::<_, ServerError>((matches, fresh))
-    })
-    .await
-    .map_err(|error| ServerError::PasswordHash(error.to_string()))??;
+    let Checked {
+        matches,
+        replacement,
+    } = match passwords.check(password, stored_hash.clone()).await {
+        // Not evaluated, so not counted: a flood of other sign-ins filling the
+        // hashing slots must not use up this account's attempts.
+        Err(busy @ ServerError::Busy { .. }) => {
+            uncount_attempt(store, &email, window_start).await?;
+            return Err(busy);
+        }
+        checked => checked?,
+    };
     let user = match user {
         Some(row) if matches && row.try_get::<Option<i64>, _>("disabled_at")?.is_none() => row,
         // The attempt was counted before the check: a failure leaves it counted.
@@ -91,8 +90,8 @@ pub async fn login(
         .await?;
     let user_id = UserId::from_stored(user.try_get("id")?);
     let team_id = TeamId::from_stored(user.try_get("team_id")?);
-    if let Some(fresh_hash) = fresh_hash {
-        upgrade_hash(store, &user_id, &checked_hash, &fresh_hash).await?;
+    if let Some(fresh_hash) = replacement {
+        upgrade_hash(store, &user_id, &stored_hash, &fresh_hash).await?;
     }
     start_session(store, &team_id, &user_id, now_ms).await
 }
@@ -156,6 +155,19 @@ async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, 
     .fetch_one(store.pool())
     .await?;
     Ok((row.try_get("failures")?, row.try_get("window_start")?))
+}
+
+/// Gives back an attempt [`count_attempt`] took, if its window is still the same.
+async fn uncount_attempt(store: &Store, email: &str, window_start: i64) -> Result<(), ServerError> {
+    sqlx::query(
+        "UPDATE login_failures SET failures = failures - 1
+         WHERE email = $1 AND window_start = $2 AND failures > 0",
+    )
+    .bind(email)
+    .bind(window_start)
+    .execute(store.pool())
+    .await?;
+    Ok(())
 }
 
 pub(crate) async fn start_session(

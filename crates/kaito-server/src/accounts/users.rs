@@ -9,19 +9,8 @@ use super::{Caller, normalise_email, role_of};
 use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{TeamId, UserId};
-use crate::secrets::hash_password;
+use crate::password_work::NewPasswordHash;
 use crate::store::{Backend, Store};
-
-/// Passwords under 12 characters are refused: the team's shared 2FA seeds sit
-/// behind them.
-pub(super) fn check_password_strength(password: &str) -> Result<(), ServerError> {
-    if password.chars().count() < 12 {
-        return Err(ServerError::BadRequest(
-            "The password must have at least 12 characters.".to_owned(),
-        ));
-    }
-    Ok(())
-}
 
 /// A new team and its owner (the bootstrap of `kaito-server admin create`).
 pub async fn create_team_with_owner(
@@ -29,7 +18,7 @@ pub async fn create_team_with_owner(
     team_name: &str,
     email: &str,
     name: &str,
-    password: &str,
+    password: &NewPasswordHash,
     now_ms: i64,
 ) -> Result<(TeamId, UserId), ServerError> {
     let team_id = TeamId::generate()?;
@@ -51,7 +40,7 @@ pub async fn create_user(
     store: &Store,
     admin: &Caller,
     (email, name, role): (&str, &str, Role),
-    password: &str,
+    password: &NewPasswordHash,
     now_ms: i64,
 ) -> Result<UserId, ServerError> {
     let mut tx = store.audited(admin, now_ms).await?;
@@ -60,14 +49,14 @@ pub async fn create_user(
     Ok(user_id)
 }
 
-/// A new member of `tx`'s team, added by `tx`'s actor.
+/// A new member of `tx`'s team, added by `tx`'s actor. The password was hashed
+/// before `tx` began ([`crate::password_work`]).
 pub(crate) async fn insert_user(
     tx: &mut Audited<'_>,
     (email, name, role): (&str, &str, Role),
-    password: &str,
+    password: &NewPasswordHash,
 ) -> Result<UserId, ServerError> {
     let email = normalise_email(email)?;
-    check_password_strength(password)?;
     let taken = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(&mut ***tx)
@@ -86,7 +75,7 @@ pub(crate) async fn insert_user(
     .bind(email.as_str())
     .bind(name.trim())
     .bind(role.as_str())
-    .bind(hash_password(password)?)
+    .bind(password.as_str())
     .bind(tx.at_ms())
     .execute(&mut ***tx)
     .await?;

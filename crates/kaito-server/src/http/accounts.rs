@@ -9,7 +9,9 @@ use kaito_api::{
 };
 
 use super::ServerState;
-use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, OwnerRole, Requires};
+use super::extract::{
+    AdminRole, At, AttemptAllowed, Authenticated, IdPath, JsonBody, OwnerRole, Requires,
+};
 use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Done, done};
 use crate::accounts;
@@ -37,18 +39,27 @@ pub(super) fn routes() -> Router<ServerState> {
     responses(
         (status = 200, description = "Signed in.", body = TokenPair),
         (status = 401, description = "The email or the password is wrong (`auth.invalid_credentials`).", body = ApiError),
-        (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`) or attempts from this address (`auth.address_rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        (status = 503, description = "Every password-hashing slot is busy (`server.busy`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
         Malformed,
     ),
 )]
 async fn login(
     State(state): State<ServerState>,
+    _: AttemptAllowed,
     At(at): At,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenPair>, ServerError> {
-    accounts::login(&state.store, &request.email, &request.password, at)
-        .await
-        .map(Json)
+    let passwords = &state.passwords;
+    accounts::login(
+        &state.store,
+        passwords,
+        &request.email,
+        &request.password,
+        at,
+    )
+    .await
+    .map(Json)
 }
 
 /// Trades a refresh token for a new token pair; each refresh token works once.
@@ -154,11 +165,12 @@ async fn add_member(
             need: Role::Owner,
         });
     }
+    let password = state.passwords.hash_new(&member.password).await?;
     let user_id = accounts::create_user(
         &state.store,
         &admin.caller,
         (&member.email, &member.name, member.role),
-        &member.password,
+        &password,
         admin.at,
     )
     .await?;

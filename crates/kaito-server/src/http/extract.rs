@@ -4,11 +4,12 @@
 //! once, when it checks the caller, and hands that time (`at`) to the handler.
 
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -104,6 +105,33 @@ impl<S: Send + Sync> FromRequestParts<S> for At {
 
     async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(now_ms()))
+    }
+}
+
+/// A password attempt (sign-in, accepting an invite) that the client's address
+/// may still make ([`crate::login_throttle`]); refused 429 with `Retry-After`
+/// before the body is read or anything is counted against an account.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptAllowed;
+
+impl FromRequestParts<ServerState> for AttemptAllowed {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ServerState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        let forwarded_for = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok());
+        let throttle = &state.login_throttle;
+        throttle.take_attempt(throttle.client_address(peer, forwarded_for))?;
+        Ok(Self)
     }
 }
 

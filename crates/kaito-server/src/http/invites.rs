@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use kaito_api::{AcceptInvite, ApiError, CreatedInvite, InviteView, NewInvite, TokenPair};
 
 use super::ServerState;
-use super::extract::{AdminRole, At, IdPath, JsonBody, Requires};
+use super::extract::{AdminRole, At, AttemptAllowed, IdPath, JsonBody, Requires};
 use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Done, done};
 use crate::error::ServerError;
@@ -103,20 +103,20 @@ async fn revoke_invite(
         (status = 200, description = "The new member's first tokens.", body = TokenPair),
         (status = 409, description = "An account with this email exists already (`account.email_taken`).", body = ApiError),
         (status = 410, description = "The invite was used, revoked or expired (`invite.invalid`).", body = ApiError),
+        (status = 429, description = "Too many password attempts from this address (`auth.address_rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        (status = 503, description = "Every password-hashing slot is busy (`server.busy`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
         Malformed,
     ),
 )]
 async fn accept_invite(
     State(state): State<ServerState>,
+    _: AttemptAllowed,
     At(at): At,
     JsonBody(request): JsonBody<AcceptInvite>,
 ) -> Result<Json<TokenPair>, ServerError> {
-    invites::accept(
-        &state.store,
-        &request.token,
-        (&request.name, &request.password),
-        at,
-    )
-    .await
-    .map(Json)
+    // Before the invite is claimed, so a weak password leaves the link working.
+    let password = state.passwords.hash_new(&request.password).await?;
+    invites::accept(&state.store, &request.token, (&request.name, &password), at)
+        .await
+        .map(Json)
 }

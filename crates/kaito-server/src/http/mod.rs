@@ -10,6 +10,8 @@ use axum::Router;
 
 use crate::custody::ServerKey;
 use crate::error::ServerError;
+use crate::login_throttle::LoginThrottle;
+use crate::password_work::PasswordWork;
 use crate::sms::{InboxWake, SmsArrived, SmsConfig};
 use crate::store::{Backend, Store};
 
@@ -43,6 +45,10 @@ pub struct ServerState {
     /// The server's base URL as members reach it, for invite links.
     pub public_url: Option<String>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The slots password hashing runs in.
+    pub passwords: PasswordWork,
+    /// The per-address limit on password attempts.
+    pub login_throttle: LoginThrottle,
 }
 
 impl ServerState {
@@ -55,7 +61,22 @@ impl ServerState {
             sms_wakes: tokio::sync::broadcast::channel(1024).0,
             public_url: None,
             metrics: Arc::default(),
+            passwords: PasswordWork::default(),
+            login_throttle: LoginThrottle::default(),
         }
+    }
+
+    /// Another per-address limit, for example one trusting the operator's proxies.
+    #[must_use]
+    pub fn with_login_throttle(mut self, login_throttle: LoginThrottle) -> Self {
+        self.login_throttle = login_throttle;
+        self
+    }
+
+    #[must_use]
+    pub fn with_password_work(mut self, passwords: PasswordWork) -> Self {
+        self.passwords = passwords;
+        self
     }
 
     #[must_use]
@@ -95,6 +116,9 @@ impl ServerState {
         tasks.spawn(crate::accounts::prune_login_failures_forever(
             self.store.clone(),
         ));
+        tasks.spawn(crate::login_throttle::forget_idle_sources_forever(
+            self.login_throttle.clone(),
+        ));
         Ok(tasks)
     }
 }
@@ -103,6 +127,19 @@ impl ServerState {
 #[must_use]
 pub fn now_ms() -> i64 {
     kaito_core::clock::UnixMillis::now(&kaito_core::clock::SystemClock).0
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, telling handlers each
+/// connection's peer address (the per-address sign-in limit keys on it).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The whole API: every resource's routes, each request counted and timed.

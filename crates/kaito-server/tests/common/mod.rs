@@ -10,7 +10,7 @@ pub mod shared_team;
 use std::net::SocketAddr;
 
 use kaito_server::custody::ServerKey;
-use kaito_server::http::{ServerState, router};
+use kaito_server::http::ServerState;
 use kaito_server::store::Store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -76,6 +76,22 @@ pub async fn fresh_postgres_url(admin_url: &str) -> String {
 }
 
 async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>) -> TestServer {
+    serve_with(label, store, dir, |state| state).await
+}
+
+/// A SQLite server whose state `configure` changes first (its sign-in limits, say).
+pub async fn sqlite_server_with(configure: impl FnOnce(ServerState) -> ServerState) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    serve_with("sqlite", store, Some(dir), configure).await
+}
+
+async fn serve_with(
+    label: &'static str,
+    store: Store,
+    dir: Option<tempfile::TempDir>,
+    configure: impl FnOnce(ServerState) -> ServerState,
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let key = ServerKey::from_base64(SERVER_KEY).unwrap();
@@ -86,11 +102,16 @@ async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>
         telnyx_public_key: Some(telnyx_signing_key().verifying_key()),
         vonage_signature_secret: Some(zeroize::Zeroizing::new(VONAGE_SECRET.to_owned())),
     };
-    let state = ServerState::new(store.clone(), key, sms)
-        .with_public_url(Some("https://kaito.example.com".to_owned()));
+    let state = configure(
+        ServerState::new(store.clone(), key, sms)
+            .with_public_url(Some("https://kaito.example.com".to_owned())),
+    );
     let tasks = state.spawn_background_tasks().unwrap();
-    let app = router(state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        kaito_server::http::serve(listener, state, std::future::pending())
+            .await
+            .unwrap();
+    });
     TestServer {
         label,
         store,
@@ -259,7 +280,7 @@ impl TestServer {
             team,
             email,
             name,
-            OWNER_PASSWORD,
+            &hashed(OWNER_PASSWORD).await,
             kaito_server::http::now_ms(),
         )
         .await
@@ -339,4 +360,12 @@ fn routes_in(source: &str, declared: &mut Vec<(String, String)>) {
         }
         rest = &rest[start + ".route(".len() + end..];
     }
+}
+
+/// A strong password as the server stores it, hashed the way the server does.
+pub async fn hashed(password: &str) -> kaito_server::password_work::NewPasswordHash {
+    kaito_server::password_work::PasswordWork::default()
+        .hash_new(password)
+        .await
+        .expect("a strong password")
 }
