@@ -108,6 +108,8 @@ kinds! {
         DeviceSequenceGap = "device.sequence_gap",
         SinkAdded = "siem.sink_added",
         SinkRemoved = "siem.sink_removed",
+        /// An admin let a sink held at its maker's offboarding deliver again.
+        SinkResumed = "siem.sink_resumed",
         RetentionChanged = "audit.retention_changed",
         /// Events past their retention were removed.
         Pruned = "audit.pruned",

@@ -9,6 +9,29 @@ pub struct NewApiToken {
     pub name: String,
     /// Only `audit:read` so far.
     pub scopes: Vec<String>,
+    /// When the token stops working (Unix milliseconds); without it, when revoked
+    /// or when the admin who made it is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// An API token as `GET /v1/api-tokens` lists it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiTokenView {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// The admin who made it, by id and email.
+    pub created_by: String,
+    pub created_by_email: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    /// To the minute: uses within a minute of the last one are not written down.
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// Whether it works now: not revoked, not expired, and its maker not disabled.
+    pub active: bool,
 }
 
 /// The new API token; its secret is shown this once.
@@ -91,4 +114,10 @@ pub struct SinkView {
     /// Why the last attempt failed; cleared by the next success.
     pub last_error: Option<String>,
     pub failures: i64,
+    /// The admin who added it (none for sinks older than this field).
+    pub created_by: Option<String>,
+    /// Delivery is held since then, because the admin who added the sink was
+    /// disabled: an admin checks where it points and resumes it
+    /// (`POST /v1/siem/sinks/{id}/resume`) or removes it.
+    pub held_at: Option<i64>,
 }

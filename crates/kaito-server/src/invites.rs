@@ -144,8 +144,26 @@ pub async fn revoke(
     tx.commit().await
 }
 
+/// Revokes, in `tx`, the open invites `user_id` made: part of disabling them, so
+/// nobody they invited joins after they are gone. Answers the ids.
+pub(crate) async fn revoke_made_by(
+    tx: &mut Audited<'_>,
+    user_id: &UserId,
+) -> Result<Vec<String>, ServerError> {
+    let at_ms = tx.at_ms();
+    let revoked = sqlx::query_scalar(
+        "UPDATE invites SET revoked_at = $1
+         WHERE created_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(at_ms)
+    .bind(user_id.as_str())
+    .fetch_all(&mut ***tx)
+    .await?;
+    Ok(revoked)
+}
+
 /// Joins the team with an invite token: the account is created with the invited
-/// email and role, and signed in.
+/// email and role, and signed in. The inviter must still be an active member.
 pub async fn accept(
     store: &Store,
     token: &str,
@@ -160,6 +178,7 @@ pub async fn accept(
     let invite = sqlx::query(
         "UPDATE invites SET accepted_at = $1
          WHERE token_hash = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+           AND created_by IN (SELECT id FROM users WHERE disabled_at IS NULL)
          RETURNING id, team_id, email, role, created_by",
     )
     .bind(now_ms)

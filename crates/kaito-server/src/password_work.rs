@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::error::ServerError;
-use crate::secrets::{PasswordCheck, hash_password, verify_password};
+use crate::secrets::{HashMemory, PasswordCheck, hash_password, verify_password};
 
 /// How long a request waits for a hashing slot before it is told to come back.
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
@@ -24,10 +24,21 @@ const QUEUE_WAIT: Duration = Duration::from_secs(5);
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// The slots for password hashing one server shares. Cloning shares them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PasswordWork {
     slots: Arc<Semaphore>,
+    /// One working memory per slot that has been used, handed from hash to hash.
+    memories: Arc<std::sync::Mutex<Vec<HashMemory>>>,
     queue_wait: Duration,
+}
+
+impl std::fmt::Debug for PasswordWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordWork")
+            .field("free_slots", &self.slots.available_permits())
+            .field("queue_wait", &self.queue_wait)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The stored form of a new password that passed the strength rule.
@@ -70,6 +81,7 @@ impl PasswordWork {
     pub fn with_slots(slots: usize) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(slots.max(1))),
+            memories: Arc::default(),
             queue_wait: QUEUE_WAIT,
         }
     }
@@ -85,7 +97,7 @@ impl PasswordWork {
     pub async fn hash_new(&self, password: &str) -> Result<NewPasswordHash, ServerError> {
         check_password_strength(password)?;
         let password = Zeroizing::new(password.to_owned());
-        self.run(move || hash_password(&password).map(NewPasswordHash))
+        self.run(move |memory| hash_password(&password, memory).map(NewPasswordHash))
             .await
     }
 
@@ -94,10 +106,10 @@ impl PasswordWork {
     /// only now.
     pub async fn check(&self, password: &str, stored: String) -> Result<Checked, ServerError> {
         let typed = Zeroizing::new(password.to_owned());
-        self.run(move || {
-            let PasswordCheck { matches, outdated } = verify_password(&typed, &stored)?;
+        self.run(move |memory| {
+            let PasswordCheck { matches, outdated } = verify_password(&typed, &stored, memory)?;
             let replacement = (matches && outdated)
-                .then(|| hash_password(&typed))
+                .then(|| hash_password(&typed, memory))
                 .transpose()?;
             Ok(Checked {
                 matches,
@@ -109,7 +121,7 @@ impl PasswordWork {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
         let slot = tokio::time::timeout(self.queue_wait, self.slots.clone().acquire_owned())
             .await
@@ -117,9 +129,19 @@ impl PasswordWork {
                 retry_after_secs: 1,
             })?
             .map_err(|_| ServerError::PasswordHash("the hashing slots are closed".to_owned()))?;
+        let memories = self.memories.clone();
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            work()
+            let take = || {
+                memories
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            };
+            let mut memory = take().pop().unwrap_or_default();
+            let done = work(&mut memory);
+            memory.wipe();
+            take().push(memory);
+            done
         })
         .await
         .map_err(|error| ServerError::PasswordHash(error.to_string()))?

@@ -1,8 +1,8 @@
 //! Password hashes and bearer tokens. Tokens are random and stored only as SHA-256
 //! hashes, so a copy of the database signs nobody in; passwords are Argon2id.
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
@@ -19,24 +19,71 @@ const MEMORY_KIB: u32 = 19_456;
 const PASSES: u32 = 2;
 const LANES: u32 = 1;
 
-fn hasher() -> Result<argon2::Argon2<'static>, ServerError> {
-    let params = argon2::Params::new(MEMORY_KIB, PASSES, LANES, Some(32))
-        .map_err(|error| ServerError::PasswordHash(error.to_string()))?;
-    Ok(argon2::Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        params,
-    ))
+fn failed(error: impl std::fmt::Display) -> ServerError {
+    ServerError::PasswordHash(error.to_string())
+}
+
+fn todays_params() -> Result<Params, ServerError> {
+    Params::new(MEMORY_KIB, PASSES, LANES, Some(32)).map_err(failed)
+}
+
+/// Argon2's working memory (19 MiB), kept from one hash to the next. Left to
+/// allocate afresh, each hash's 19 MiB tends to stay with whichever thread's
+/// allocator arena freed it, and a server's memory then grows with the number of
+/// threads that ever hashed rather than with the number hashing at once.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    fn blocks(&mut self, params: &Params) -> &mut [Block] {
+        let needed = params.block_count();
+        if self.0.len() < needed {
+            self.0.resize(needed, Block::new());
+        }
+        &mut self.0[..needed]
+    }
+
+    /// Zeroes what the last hash left, before the memory serves another.
+    pub fn wipe(&mut self) {
+        self.0.iter_mut().for_each(zeroize::Zeroize::zeroize);
+    }
+}
+
+impl std::fmt::Debug for HashMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HashMemory({} KiB)", self.0.len())
+    }
+}
+
+/// What the last hash left in it is derived from a password: wiped on drop too.
+impl Drop for HashMemory {
+    fn drop(&mut self) {
+        self.wipe();
+    }
 }
 
 /// The standard PHC string, `$argon2id$v=19$m=…,t=…,p=…$salt$hash`: the parameters
 /// travel with the hash, so they can be raised later without breaking accounts.
-pub fn hash_password(password: &str) -> Result<String, ServerError> {
+pub fn hash_password(password: &str, memory: &mut HashMemory) -> Result<String, ServerError> {
+    let params = todays_params()?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt)?;
-    let hash = hasher()?
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|error| ServerError::PasswordHash(error.to_string()))?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt,
+            out.as_mut(),
+            memory.blocks(&params),
+        )
+        .map_err(failed)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(failed)?,
+        salt: Some(Salt::new(&salt).map_err(failed)?),
+        hash: Some(Output::new(out.as_ref()).map_err(failed)?),
+    };
     Ok(hash.to_string())
 }
 
@@ -51,7 +98,11 @@ pub struct PasswordCheck {
 
 /// Checks `password` against `stored`, a PHC string, or the form Kaito wrote
 /// before it: the same string without its leading `$`.
-pub fn verify_password(password: &str, stored: &str) -> Result<PasswordCheck, ServerError> {
+pub fn verify_password(
+    password: &str,
+    stored: &str,
+    memory: &mut HashMemory,
+) -> Result<PasswordCheck, ServerError> {
     let corrupt = || ServerError::Corrupt("a password hash is malformed".to_owned());
     let legacy = !stored.starts_with('$');
     let phc = if legacy {
@@ -63,13 +114,25 @@ pub fn verify_password(password: &str, stored: &str) -> Result<PasswordCheck, Se
     if parsed.algorithm.as_str() != "argon2id" {
         return Err(corrupt());
     }
-    let params = argon2::Params::try_from(&parsed).map_err(|_| corrupt())?;
     // The stored parameters, not today's, decide how the check is computed.
-    let matches = match hasher()?.verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => true,
-        Err(argon2::password_hash::Error::PasswordInvalid) => false,
-        Err(error) => return Err(ServerError::PasswordHash(error.to_string())),
+    let params = Params::try_from(&parsed).map_err(|_| corrupt())?;
+    let version = parsed
+        .version
+        .map_or(Ok(Version::V0x13), Version::try_from)
+        .map_err(|_| corrupt())?;
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(corrupt());
     };
+    let mut computed = Zeroizing::new(vec![0u8; expected.len()]);
+    Argon2::new(Algorithm::Argon2id, version, params.clone())
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            computed.as_mut_slice(),
+            memory.blocks(&params),
+        )
+        .map_err(failed)?;
+    let matches = constant_time_eq(&computed, expected.as_bytes());
     Ok(PasswordCheck {
         matches,
         outdated: legacy || params.m_cost() < MEMORY_KIB || params.t_cost() < PASSES,
@@ -111,13 +174,32 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordVerifier as _;
 
     #[test]
     fn a_password_verifies_and_a_wrong_one_does_not() {
-        let stored = hash_password("correct horse battery staple").unwrap();
+        let stored =
+            hash_password("correct horse battery staple", &mut HashMemory::default()).unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(!stored.contains("correct"));
-        let right = verify_password("correct horse battery staple", &stored).unwrap();
+        // A standard PHC string: the argon2 crate's own verifier agrees.
+        let parsed = PasswordHash::new(&stored).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery staple", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong", &parsed)
+                .is_err()
+        );
+        let right = verify_password(
+            "correct horse battery staple",
+            &stored,
+            &mut HashMemory::default(),
+        )
+        .unwrap();
         assert_eq!(
             right,
             PasswordCheck {
@@ -126,13 +208,17 @@ mod tests {
             }
         );
         assert!(
-            !verify_password("correct horse battery stapl", &stored)
-                .unwrap()
-                .matches
+            !verify_password(
+                "correct horse battery stapl",
+                &stored,
+                &mut HashMemory::default()
+            )
+            .unwrap()
+            .matches
         );
         assert_ne!(
             stored,
-            hash_password("correct horse battery staple").unwrap(),
+            hash_password("correct horse battery staple", &mut HashMemory::default()).unwrap(),
             "salted"
         );
     }
@@ -156,7 +242,12 @@ mod tests {
     #[test]
     fn older_hashes_still_verify_and_ask_to_be_replaced() {
         let legacy = legacy_hash("correct horse battery staple", (MEMORY_KIB, PASSES));
-        let checked = verify_password("correct horse battery staple", &legacy).unwrap();
+        let checked = verify_password(
+            "correct horse battery staple",
+            &legacy,
+            &mut HashMemory::default(),
+        )
+        .unwrap();
         assert_eq!(
             checked,
             PasswordCheck {
@@ -164,11 +255,15 @@ mod tests {
                 outdated: true
             }
         );
-        assert!(!verify_password("wrong", &legacy).unwrap().matches);
+        assert!(
+            !verify_password("wrong", &legacy, &mut HashMemory::default())
+                .unwrap()
+                .matches
+        );
         // Weaker parameters than today's, in the standard form, are outdated too.
         let weak = format!("${}", legacy_hash("pw", (8_192, 1)));
         assert_eq!(
-            verify_password("pw", &weak).unwrap(),
+            verify_password("pw", &weak, &mut HashMemory::default()).unwrap(),
             PasswordCheck {
                 matches: true,
                 outdated: true
@@ -178,9 +273,13 @@ mod tests {
 
     #[test]
     fn the_decoy_hash_is_well_formed_and_matches_nothing_typed() {
-        assert!(!verify_password("", decoy_hash()).unwrap().matches);
+        assert!(
+            !verify_password("", decoy_hash(), &mut HashMemory::default())
+                .unwrap()
+                .matches
+        );
         assert!(matches!(
-            verify_password("x", "argon2id$v=19$m=1$bad"),
+            verify_password("x", "argon2id$v=19$m=1$bad", &mut HashMemory::default()),
             Err(ServerError::Corrupt(_))
         ));
     }

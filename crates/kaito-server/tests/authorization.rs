@@ -69,6 +69,9 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("GET", "/v1/siem/sinks", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/siem/sinks", r#"{"name":"S{n}","kind":"syslog","host":"127.0.0.1","port":9}"#, [401, 403, 200, 200, 200, 401]),
     ("DELETE", "/v1/siem/sinks/{sink}", "", [401, 403, 200, 200, 404, 401]),
+    // A fresh sink is not held: nothing to resume, for those allowed to ask.
+    ("POST", "/v1/siem/sinks/{sink}/resume", "", [401, 403, 404, 404, 404, 401]),
+    ("GET", "/v1/api-tokens", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/api-tokens", r#"{"name":"T{n}","scopes":["audit:read"]}"#, [401, 403, 200, 200, 200, 401]),
     ("DELETE", "/v1/api-tokens/{apitoken}", "", [401, 403, 200, 200, 404, 401]),
     ("POST", "/v1/devices", r#"{"name":"Laptop","public_key":"{pubkey}"}"#, [401, 200, 200, 200, 200, 401]),

@@ -162,10 +162,18 @@ pub async fn disable_user(
         return Err(not_found());
     }
     end_sessions(&mut tx, user_id).await?;
+    // What they set up keeps no door open: in this transaction, with the event.
+    let api_tokens_revoked = crate::api_tokens::revoke_made_by(&mut tx, user_id).await?;
+    let invites_revoked = crate::invites::revoke_made_by(&mut tx, user_id).await?;
+    let sinks_held = crate::siem::hold_made_by(&mut tx, user_id).await?;
     tx.record(
         AuditKind::MemberDisabled,
         Some(user_id.as_str()),
-        serde_json::json!({}),
+        serde_json::json!({
+            "api_tokens_revoked": api_tokens_revoked,
+            "invites_revoked": invites_revoked,
+            "sinks_held": sinks_held,
+        }),
     )
     .await?;
     tx.commit().await

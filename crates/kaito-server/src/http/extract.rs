@@ -185,7 +185,7 @@ impl FromRequestParts<ServerState> for AuditReader {
         let token = bearer(parts)?;
         if token.starts_with(api_tokens::PREFIX) {
             let at = now_ms();
-            let client = api_tokens::authenticate(&state.store, token).await?;
+            let client = api_tokens::authenticate(&state.store, token, at).await?;
             if !client
                 .scopes
                 .iter()

@@ -54,6 +54,8 @@ use super::{accounts, audit, devices, groups, invites, operations, siem, sms, to
         siem::list_sinks,
         siem::add_sink,
         siem::remove_sink,
+        siem::resume_sink,
+        siem::list_api_tokens,
         siem::create_api_token,
         siem::revoke_api_token,
         devices::enroll_device,

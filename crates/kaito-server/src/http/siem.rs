@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kaito_api::{CreatedApiToken, CreatedId, NewApiToken, NewSink, SinkView};
+use kaito_api::{ApiTokenView, CreatedApiToken, CreatedId, NewApiToken, NewSink, SinkView};
 
 use super::ServerState;
 use super::extract::{AdminRole, IdPath, JsonBody, Requires};
@@ -18,7 +18,11 @@ pub(super) fn routes() -> Router<ServerState> {
     Router::new()
         .route("/v1/siem/sinks", get(list_sinks).post(add_sink))
         .route("/v1/siem/sinks/{sink_id}", delete(remove_sink))
-        .route("/v1/api-tokens", post(create_api_token))
+        .route("/v1/siem/sinks/{sink_id}/resume", post(resume_sink))
+        .route(
+            "/v1/api-tokens",
+            get(list_api_tokens).post(create_api_token),
+        )
         .route("/v1/api-tokens/{token_id}", delete(revoke_api_token))
 }
 
@@ -83,6 +87,50 @@ async fn remove_sink(
 ) -> Done {
     siem::remove_sink(&state.store, &admin.caller, sink_id.as_str(), admin.at).await?;
     done()
+}
+
+/// Resumes a sink held when the admin who added it was disabled (admins): check
+/// where it points first. The resuming admin becomes the one it answers to.
+#[utoipa::path(
+    post,
+    path = "/v1/siem/sinks/{sink_id}/resume",
+    tag = "siem",
+    params(
+        ("sink_id" = String, Path, description = "The held sink."),
+    ),
+    responses(
+        EmptyOk, SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn resume_sink(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(sink_id): IdPath<SinkId>,
+) -> Done {
+    siem::resume_sink(&state.store, &admin.caller, sink_id.as_str(), admin.at).await?;
+    done()
+}
+
+/// The team's API tokens, revoked and expired ones too, with who made each and
+/// when it was last used (admins). Never their secrets.
+#[utoipa::path(
+    get,
+    path = "/v1/api-tokens",
+    tag = "siem",
+    responses(
+        (status = 200, description = "The API tokens, newest first.", body = Vec<ApiTokenView>),
+        SignedOut, NotAllowed,
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_api_tokens(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<ApiTokenView>>, ServerError> {
+    api_tokens::list(&state.store, &admin.caller.team_id, admin.at)
+        .await
+        .map(Json)
 }
 
 /// Creates an API token for a SIEM (admins).

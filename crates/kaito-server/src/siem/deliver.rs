@@ -112,7 +112,7 @@ impl Deliverer {
     /// what it has not received. Returns how many events were delivered.
     pub async fn deliver_due(&self, now_ms: i64) -> Result<i64, ServerError> {
         let due = sqlx::query(
-            "SELECT id FROM siem_sinks WHERE next_attempt_at <= $1 AND lease_until < $1
+            "SELECT id FROM siem_sinks WHERE next_attempt_at <= $1 AND lease_until < $1 AND held_at IS NULL
              AND delivered_seq < COALESCE((SELECT seq FROM audit_heads h WHERE h.team_id = siem_sinks.team_id), 0)",
         )
         .bind(now_ms)

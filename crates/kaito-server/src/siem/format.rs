@@ -90,6 +90,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MemberEnabled
         | AuditKind::MemberRoleChanged
         | AuditKind::MemberPasswordReset
+        | AuditKind::SinkResumed
         | AuditKind::Pruned
         | AuditKind::RetentionChanged => (5, 5),
         AuditKind::Login

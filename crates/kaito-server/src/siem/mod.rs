@@ -17,7 +17,8 @@ mod transport;
 
 pub use deliver::{Deliverer, DeliveryError};
 pub use format::{cef, octet_counted, syslog_record, webhook_signature};
-pub use sinks::{add_sink, list_sinks, remove_sink};
+pub(crate) use sinks::hold_made_by;
+pub use sinks::{add_sink, list_sinks, remove_sink, resume_sink};
 
 /// Events per delivery (one syslog write, one HTTP request).
 pub const BATCH: i64 = 500;

@@ -8,9 +8,10 @@ use sqlx::Row as _;
 
 use crate::accounts::Caller;
 use crate::audit;
+use crate::audited::Audited;
 use crate::custody::ServerKey;
 use crate::error::ServerError;
-use crate::ids::{SinkId, TeamId};
+use crate::ids::{SinkId, TeamId, UserId};
 use crate::store::Store;
 
 pub async fn add_sink(
@@ -62,8 +63,8 @@ pub async fn add_sink(
     let mut tx = store.audited(admin, now_ms).await?;
     // A new sink starts at the beginning of the log: the SIEM gets the history too.
     sqlx::query(
-        "INSERT INTO siem_sinks (id, team_id, name, target, wrapped_key, sealed_secret, delivered_seq, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+        "INSERT INTO siem_sinks (id, team_id, name, target, wrapped_key, sealed_secret, delivered_seq, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
     )
     .bind(sink_id.as_str())
     .bind(admin.team_id.as_str())
@@ -72,6 +73,7 @@ pub async fn add_sink(
     .bind(wrapped_key)
     .bind(sealed_secret)
     .bind(now_ms)
+    .bind(admin.user_id.as_str())
     .execute(&mut **tx)
     .await?;
     tx.record(
@@ -117,7 +119,8 @@ fn check_target(target: &SinkTarget) -> Result<(), ServerError> {
 pub async fn list_sinks(store: &Store, team_id: &TeamId) -> Result<Vec<SinkView>, ServerError> {
     let (head, _) = audit::head(store, team_id).await?;
     let rows = sqlx::query(
-        "SELECT id, name, target, delivered_seq, last_delivered_at, last_error, failures
+        "SELECT id, name, target, delivered_seq, last_delivered_at, last_error, failures,
+                created_by, held_at
          FROM siem_sinks WHERE team_id = $1 ORDER BY created_at, id",
     )
     .bind(team_id.as_str())
@@ -135,9 +138,57 @@ pub async fn list_sinks(store: &Store, team_id: &TeamId) -> Result<Vec<SinkView>
                 last_delivered_at: row.try_get("last_delivered_at")?,
                 last_error: row.try_get("last_error")?,
                 failures: row.try_get("failures")?,
+                created_by: row.try_get("created_by")?,
+                held_at: row.try_get("held_at")?,
             })
         })
         .collect()
+}
+
+/// Holds, in `tx`, the delivery of every sink `user_id` added: part of disabling
+/// them, since a sink could point at a server of theirs. The events wait; another
+/// admin resumes the sink ([`resume_sink`]) or removes it. Answers the ids.
+pub(crate) async fn hold_made_by(
+    tx: &mut Audited<'_>,
+    user_id: &UserId,
+) -> Result<Vec<String>, ServerError> {
+    let at_ms = tx.at_ms();
+    let held = sqlx::query_scalar(
+        "UPDATE siem_sinks SET held_at = $1 WHERE created_by = $2 AND held_at IS NULL RETURNING id",
+    )
+    .bind(at_ms)
+    .bind(user_id.as_str())
+    .fetch_all(&mut ***tx)
+    .await?;
+    Ok(held)
+}
+
+/// Lets a held sink deliver again; the resuming admin becomes the one it answers to.
+pub async fn resume_sink(
+    store: &Store,
+    admin: &Caller,
+    sink_id: &str,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.audited(admin, now_ms).await?;
+    let resumed = sqlx::query(
+        "UPDATE siem_sinks SET held_at = NULL, created_by = $1
+         WHERE id = $2 AND team_id = $3 AND held_at IS NOT NULL",
+    )
+    .bind(admin.user_id.as_str())
+    .bind(sink_id)
+    .bind(admin.team_id.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if resumed == 0 {
+        return Err(ServerError::NotFound(format!(
+            "No held SIEM sink {sink_id} in your team."
+        )));
+    }
+    tx.record(AuditKind::SinkResumed, Some(sink_id), json!({}))
+        .await?;
+    tx.commit().await
 }
 
 pub(super) fn parse_target(text: &str) -> Result<SinkTarget, ServerError> {
