@@ -117,6 +117,10 @@ kinds! {
         SmsReceived = "sms.received",
         SmsNumberAdded = "sms.number_added",
         SmsGrantCreated = "sms.grant_created",
+        /// A member or group may no longer read a number's texts.
+        SmsGrantRevoked = "sms.grant_revoked",
+        /// A number left the team's inbox, with the texts stored for it.
+        SmsNumberRemoved = "sms.number_removed",
     }
 }
 

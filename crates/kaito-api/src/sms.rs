@@ -44,6 +44,28 @@ pub struct NumberGrant {
     pub group_id: Option<String>,
 }
 
+/// A team number as `GET /v1/sms/numbers` lists it, with who may read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SmsNumberView {
+    pub id: String,
+    pub phone_number: String,
+    pub label: String,
+    pub created_at: i64,
+    pub grants: Vec<SmsNumberGrantView>,
+}
+
+/// One grant on a number: to a member or to a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SmsNumberGrantView {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
 /// The query of `GET /v1/sms/messages` and `/v1/sms/stream`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]

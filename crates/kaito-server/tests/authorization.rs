@@ -20,7 +20,7 @@ const CALLERS: [&str; 6] = ["nobody", "member", "admin", "owner", "outsider", "s
 /// (method, path, body, expected status per caller). Placeholders are filled per
 /// call: `{token}` `{group}` `{number}` Acme's; `{member}` the code-only member;
 /// `{n}` a fresh number; `{victim}` `{invite}` `{grant}` `{sink}` `{apitoken}`
-/// `{device}` `{pubkey}` a fresh one made just for this call, and `{grouped}` a
+/// `{device}` `{pubkey}` `{smsnumber}` `{smsgrant}` a fresh one made just for this call, and `{grouped}` a
 /// fresh member put in Acme's group for it.
 #[rustfmt::skip]
 const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
@@ -80,6 +80,9 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("POST", "/v1/events:batch", r#"{"device_id":"dev_x","events":[]}"#, [401, 403, 403, 403, 403, 401]),
     ("POST", "/v1/sms/numbers", r#"{"phone_number":"+1555010{n4}"}"#, [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/sms/numbers/{number}/grants", r#"{"user_id":"{member}"}"#, [401, 403, 200, 200, 404, 401]),
+    ("GET", "/v1/sms/numbers", "", [401, 403, 200, 200, 200, 401]),
+    ("DELETE", "/v1/sms/numbers/{smsnumber}", "", [401, 403, 200, 200, 404, 401]),
+    ("DELETE", "/v1/sms/numbers/{number}/grants/{smsgrant}", "", [401, 403, 200, 200, 404, 401]),
     ("GET", "/v1/sms/messages", "", [401, 200, 200, 200, 200, 401]),
     ("GET", "/v1/sms/stream", "", [401, 200, 200, 200, 200, 401]),
     // Webhooks answer to signatures, not sessions (their own tests forge them).
@@ -220,6 +223,24 @@ impl<'a> World<'a> {
         if text.contains("{sink}") {
             let id = self.made("/v1/siem/sinks", json!({ "name": format!("S{n}"), "kind": "syslog", "host": "127.0.0.1", "port": 9 })).await;
             text = text.replace("{sink}", &id);
+        }
+        if text.contains("{smsnumber}") {
+            let id = self
+                .made(
+                    "/v1/sms/numbers",
+                    json!({ "phone_number": format!("+1555020{n:04}"), "label": "spare" }),
+                )
+                .await;
+            text = text.replace("{smsnumber}", &id);
+        }
+        if text.contains("{smsgrant}") {
+            let id = self
+                .made(
+                    &format!("/v1/sms/numbers/{}/grants", self.number_id),
+                    json!({ "group_id": self.group_id }),
+                )
+                .await;
+            text = text.replace("{smsgrant}", &id);
         }
         if text.contains("{apitoken}") {
             let id = self

@@ -13,6 +13,7 @@ use common::inbox::{
 };
 use common::{TWILIO_AUTH_TOKEN, TWILIO_URL, servers};
 use kaito_server::sms::twilio_signature;
+use serde_json::json;
 
 #[tokio::test]
 async fn signed_webhooks_are_stored_once_and_forged_ones_refused() {
@@ -380,5 +381,92 @@ async fn vonage_webhooks_need_a_jwt_over_the_body_from_the_last_five_minutes() {
             );
         }
         assert_eq!(messages(&server, &inbox.reader).await.len(), 1, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn admins_withdraw_a_grant_and_remove_a_number_and_its_texts() {
+    for server in servers().await {
+        let label = server.label;
+        let inbox = inbox(&server).await;
+        let admin = Some(inbox.owner.access_token.as_str());
+        signed(&server, "SM200", "Your code is 246810").await;
+        assert_eq!(messages(&server, &inbox.reader).await.len(), 1, "{label}");
+
+        // The admin sees the number and who may read it.
+        let numbers: Vec<kaito_api::SmsNumberView> =
+            server.get("/v1/sms/numbers", admin).await.parse();
+        assert_eq!(numbers.len(), 1, "{label}");
+        let number = &numbers[0];
+        assert_eq!(number.phone_number, NUMBER);
+        assert_eq!(number.grants.len(), 1, "{label}");
+        let grant = &number.grants[0];
+        assert!(grant.group_id.is_some() && grant.user_id.is_none());
+
+        // Withdrawn: the reader sees nothing, old or new, at once.
+        let path = format!("/v1/sms/numbers/{}/grants/{}", number.id, grant.id);
+        assert_eq!(server.delete(&path, admin).await.status, 200, "{label}");
+        assert!(messages(&server, &inbox.reader).await.is_empty(), "{label}");
+        signed(&server, "SM201", "Your code is 135790").await;
+        assert!(messages(&server, &inbox.reader).await.is_empty(), "{label}");
+        let again = server.delete(&path, admin).await;
+        assert_eq!((again.status, again.code()), (404, "not_found"), "{label}");
+
+        // A direct grant, then the number removed with what it held.
+        let direct = server
+            .post(
+                &format!("/v1/sms/numbers/{}/grants", number.id),
+                admin,
+                &json!({ "user_id": inbox.reader_id }),
+            )
+            .await;
+        assert!(
+            direct.body["id"].as_str().is_some(),
+            "{label}: {}",
+            direct.body
+        );
+        assert_eq!(messages(&server, &inbox.reader).await.len(), 2, "{label}");
+        let removed = server
+            .delete(&format!("/v1/sms/numbers/{}", number.id), admin)
+            .await;
+        assert_eq!(removed.status, 200, "{label}: {}", removed.body);
+        assert!(messages(&server, &inbox.reader).await.is_empty(), "{label}");
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_messages")
+            .fetch_one(server.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, 0, "{label}: the texts and their codes are gone");
+        let numbers: Vec<kaito_api::SmsNumberView> =
+            server.get("/v1/sms/numbers", admin).await.parse();
+        assert!(numbers.is_empty(), "{label}");
+        // Texts to it now are dropped; the number can be added again.
+        signed(&server, "SM202", "Your code is 999111").await;
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_messages")
+            .fetch_one(server.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, 0, "{label}");
+        let readded = server
+            .post("/v1/sms/numbers", admin, &json!({ "phone_number": NUMBER }))
+            .await;
+        assert_eq!(readded.status, 200, "{label}");
+
+        // Both withdrawals are in the audit log, without any text.
+        let events: Vec<kaito_api::AuditEventView> = server
+            .get("/v1/audit/events?limit=500", admin)
+            .await
+            .parse();
+        let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+        assert!(kinds.contains(&"sms.grant_revoked"), "{label}: {kinds:?}");
+        let removal = events
+            .iter()
+            .find(|event| event.kind == "sms.number_removed")
+            .unwrap();
+        assert_eq!(removal.details["messages_removed"], json!(2), "{label}");
+        let log = serde_json::to_string(&events).unwrap();
+        assert!(
+            !log.contains("246810") && !log.contains("135790"),
+            "{label}"
+        );
     }
 }

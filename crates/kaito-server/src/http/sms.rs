@@ -2,9 +2,11 @@
 //! the messages, fetched or live (server-sent events).
 
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use kaito_api::{AfterSeq, ApiError, CreatedId, NewNumber, NumberGrant, SmsMessageView};
+use kaito_api::{
+    AfterSeq, ApiError, CreatedId, NewNumber, NumberGrant, SmsMessageView, SmsNumberView,
+};
 use utoipa::ToSchema;
 
 use super::extract::{AdminRole, At, Authenticated, IdPath, JsonBody, Requires, header};
@@ -14,7 +16,7 @@ use super::{ServerState, now_ms};
 use crate::accounts;
 use crate::accounts::Caller;
 use crate::error::ServerError;
-use crate::ids::NumberId;
+use crate::ids::{GrantId, NumberId};
 use crate::sms;
 use crate::sms::InboxWake;
 use crate::store::Store;
@@ -24,8 +26,13 @@ pub(super) fn routes() -> Router<ServerState> {
         .route("/v1/sms/twilio", post(twilio_webhook))
         .route("/v1/sms/telnyx", post(telnyx_webhook))
         .route("/v1/sms/vonage", post(vonage_webhook))
-        .route("/v1/sms/numbers", post(add_number))
+        .route("/v1/sms/numbers", get(list_numbers).post(add_number))
+        .route("/v1/sms/numbers/{number_id}", delete(remove_number))
         .route("/v1/sms/numbers/{number_id}/grants", post(grant_number))
+        .route(
+            "/v1/sms/numbers/{number_id}/grants/{grant_id}",
+            delete(revoke_number_grant),
+        )
         .route("/v1/sms/messages", get(sms_messages))
         .route("/v1/sms/stream", get(sms_stream))
 }
@@ -187,7 +194,8 @@ async fn add_number(
     ),
     request_body = NumberGrant,
     responses(
-        EmptyOk, Malformed, SignedOut, NotAllowed, Missing,
+        (status = 200, description = "The new grant's id (to revoke it with).", body = CreatedId),
+        Malformed, SignedOut, NotAllowed, Missing,
     ),
     security(("bearer" = [])),
 )]
@@ -196,10 +204,10 @@ async fn grant_number(
     admin: Requires<AdminRole>,
     IdPath(number_id): IdPath<NumberId>,
     JsonBody(request): JsonBody<NumberGrant>,
-) -> Done {
+) -> Result<Created<GrantId>, ServerError> {
     let subject =
         accounts::GrantSubject::from_ids(request.user_id.as_deref(), request.group_id.as_deref())?;
-    sms::grant_number(
+    let grant_id = sms::grant_number(
         &state.store,
         &admin.caller,
         number_id.as_str(),
@@ -207,6 +215,72 @@ async fn grant_number(
         admin.at,
     )
     .await?;
+    Ok(Created(grant_id))
+}
+
+/// The team's inbox numbers and who may read each (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/sms/numbers",
+    tag = "sms",
+    responses(
+        (status = 200, description = "The numbers, with their grants.", body = Vec<SmsNumberView>),
+        SignedOut, NotAllowed,
+    ),
+    security(("bearer" = [])),
+)]
+async fn list_numbers(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<Vec<SmsNumberView>>, ServerError> {
+    sms::list_numbers(&state.store, &admin.caller.team_id)
+        .await
+        .map(Json)
+}
+
+/// Withdraws a member's or group's access to a number, at once (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/sms/numbers/{number_id}/grants/{grant_id}",
+    tag = "sms",
+    params(
+        ("number_id" = String, Path, description = "The phone number."),
+        ("grant_id" = String, Path, description = "The grant to withdraw."),
+    ),
+    responses(
+        EmptyOk, SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn revoke_number_grant(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath((number_id, grant_id)): IdPath<(NumberId, GrantId)>,
+) -> Done {
+    let ids = (number_id.as_str(), grant_id.as_str());
+    sms::revoke_number_grant(&state.store, &admin.caller, ids, admin.at).await?;
+    done()
+}
+
+/// Removes a number from the team's inbox, with its grants and stored texts (admins).
+#[utoipa::path(
+    delete,
+    path = "/v1/sms/numbers/{number_id}",
+    tag = "sms",
+    params(
+        ("number_id" = String, Path, description = "The phone number to remove."),
+    ),
+    responses(
+        EmptyOk, SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn remove_number(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(number_id): IdPath<NumberId>,
+) -> Done {
+    sms::remove_number(&state.store, &admin.caller, number_id.as_str(), admin.at).await?;
     done()
 }
 

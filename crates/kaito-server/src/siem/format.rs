@@ -91,6 +91,8 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MemberRoleChanged
         | AuditKind::MemberPasswordReset
         | AuditKind::SinkResumed
+        | AuditKind::SmsGrantRevoked
+        | AuditKind::SmsNumberRemoved
         | AuditKind::Pruned
         | AuditKind::RetentionChanged => (5, 5),
         AuditKind::Login

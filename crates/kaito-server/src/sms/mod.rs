@@ -20,7 +20,9 @@ use crate::error::ServerError;
 use crate::ids::TeamId;
 use crate::store::{Backend, Store};
 
-pub use numbers::{add_number, grant_number, messages_for};
+pub use numbers::{
+    add_number, grant_number, list_numbers, messages_for, remove_number, revoke_number_grant,
+};
 pub use providers::telnyx::Telnyx;
 pub use providers::twilio::{Twilio, twilio_signature};
 pub use providers::vonage::{Vonage, vonage_jwt};

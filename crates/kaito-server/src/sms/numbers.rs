@@ -1,13 +1,13 @@
 //! The team's inbox numbers, who may read each, and the messages a member may read.
 
 use crate::ids::NewId as _;
-use kaito_api::{AuditKind, SmsMessageView};
+use kaito_api::{AuditKind, SmsMessageView, SmsNumberGrantView, SmsNumberView};
 use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::{Caller, GrantSubject};
 use crate::error::ServerError;
-use crate::ids::NumberId;
+use crate::ids::{NumberId, TeamId};
 use crate::store::Store;
 
 /// A phone number of the admin's team, in E.164 form (`+15550100123`).
@@ -64,7 +64,7 @@ pub async fn grant_number(
     number_id: &str,
     subject: &GrantSubject,
     now_ms: i64,
-) -> Result<(), ServerError> {
+) -> Result<crate::ids::GrantId, ServerError> {
     let mut tx = store.audited(admin, now_ms).await?;
     let number_in_team =
         sqlx::query("SELECT 1 AS found FROM sms_numbers WHERE id = $1 AND team_id = $2")
@@ -99,7 +99,138 @@ pub async fn grant_number(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(grant_id)
+}
+
+/// The admin's team numbers with their grants, by number.
+pub async fn list_numbers(
+    store: &Store,
+    team_id: &TeamId,
+) -> Result<Vec<SmsNumberView>, ServerError> {
+    let numbers = sqlx::query(
+        "SELECT id, phone_number, label, created_at FROM sms_numbers
+         WHERE team_id = $1 ORDER BY phone_number",
+    )
+    .bind(team_id.as_str())
+    .fetch_all(store.pool())
+    .await?;
+    let grants = sqlx::query(
+        "SELECT g.id, g.number_id, g.user_id, g.group_id, g.created_by, g.created_at
+         FROM sms_number_grants g JOIN sms_numbers n ON n.id = g.number_id
+         WHERE n.team_id = $1 ORDER BY g.created_at, g.id",
+    )
+    .bind(team_id.as_str())
+    .fetch_all(store.pool())
+    .await?;
+    numbers
+        .iter()
+        .map(|number| {
+            let id: String = number.try_get("id")?;
+            let grants = grants
+                .iter()
+                .filter(|grant| {
+                    grant
+                        .try_get::<&str, _>("number_id")
+                        .is_ok_and(|of| of == id)
+                })
+                .map(|grant| {
+                    Ok(SmsNumberGrantView {
+                        id: grant.try_get("id")?,
+                        user_id: grant.try_get("user_id")?,
+                        group_id: grant.try_get("group_id")?,
+                        created_by: grant.try_get("created_by")?,
+                        created_at: grant.try_get("created_at")?,
+                    })
+                })
+                .collect::<Result<_, ServerError>>()?;
+            Ok(SmsNumberView {
+                id,
+                phone_number: number.try_get("phone_number")?,
+                label: number.try_get("label")?,
+                created_at: number.try_get("created_at")?,
+                grants,
+            })
+        })
+        .collect()
+}
+
+/// Withdraws a grant on one of the admin's team numbers: from the next fetch or
+/// live message on, its member (or group) no longer reads the number.
+pub async fn revoke_number_grant(
+    store: &Store,
+    admin: &Caller,
+    (number_id, grant_id): (&str, &str),
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.audited(admin, now_ms).await?;
+    let revoked = sqlx::query(
+        "DELETE FROM sms_number_grants
+         WHERE id = $1 AND number_id = $2
+           AND number_id IN (SELECT id FROM sms_numbers WHERE team_id = $3)
+         RETURNING user_id, group_id",
+    )
+    .bind(grant_id)
+    .bind(number_id)
+    .bind(admin.team_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| {
+        ServerError::NotFound(format!(
+            "No grant {grant_id} on a phone number {number_id} of your team."
+        ))
+    })?;
+    tx.record(
+        AuditKind::SmsGrantRevoked,
+        Some(number_id),
+        json!({
+            "grant_id": grant_id,
+            "user_id": revoked.try_get::<Option<String>, _>("user_id")?,
+            "group_id": revoked.try_get::<Option<String>, _>("group_id")?,
+        }),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Removes a number from the admin's team, with its grants and the texts stored
+/// for it (they hold one-time codes nobody should read any more). Texts sent to it
+/// afterwards are not stored, and the number can be added again, by any team.
+pub async fn remove_number(
+    store: &Store,
+    admin: &Caller,
+    number_id: &str,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let mut tx = store.audited(admin, now_ms).await?;
+    let phone_number: String =
+        sqlx::query_scalar("SELECT phone_number FROM sms_numbers WHERE id = $1 AND team_id = $2")
+            .bind(number_id)
+            .bind(admin.team_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| {
+                ServerError::NotFound(format!("No phone number {number_id} in your team."))
+            })?;
+    sqlx::query("DELETE FROM sms_number_grants WHERE number_id = $1")
+        .bind(number_id)
+        .execute(&mut **tx)
+        .await?;
+    let messages = sqlx::query("DELETE FROM sms_messages WHERE number_id = $1")
+        .bind(number_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM sms_numbers WHERE id = $1")
+        .bind(number_id)
+        .execute(&mut **tx)
+        .await?;
+    tx.record(
+        AuditKind::SmsNumberRemoved,
+        Some(number_id),
+        json!({ "phone_number": phone_number, "messages_removed": messages }),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Messages after `after_seq` on the numbers the caller may read, oldest first.

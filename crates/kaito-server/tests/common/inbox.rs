@@ -65,6 +65,8 @@ pub async fn signed(server: &TestServer, message_id: &str, body: &str) -> (u16, 
 pub struct Inbox {
     pub owner: TokenPair,
     pub reader: TokenPair,
+    /// The reader's user id (Mia, who reads through the Ops group).
+    pub reader_id: String,
     pub outsider: TokenPair,
 }
 
@@ -118,6 +120,7 @@ pub async fn inbox(server: &TestServer) -> Inbox {
             .login("mia@example.com", MEMBER_PASSWORD)
             .await
             .parse(),
+        reader_id: ids[0].clone(),
         outsider: server
             .login("sam@example.com", MEMBER_PASSWORD)
             .await
