@@ -119,6 +119,9 @@ kinds! {
         SmsGrantCreated = "sms.grant_created",
         /// A member or group may no longer read a number's texts.
         SmsGrantRevoked = "sms.grant_revoked",
+        /// The server handed a member texts (by seq; never their content), on a
+        /// fetch or a live stream: who read which one-time code.
+        SmsDelivered = "sms.delivered",
         /// A number left the team's inbox, with the texts stored for it.
         SmsNumberRemoved = "sms.number_removed",
     }

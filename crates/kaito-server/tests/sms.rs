@@ -470,3 +470,40 @@ async fn admins_withdraw_a_grant_and_remove_a_number_and_its_texts() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_text_handed_to_a_member_is_in_the_audit_log_fetched_or_live() {
+    for server in servers().await {
+        let label = server.label;
+        let inbox = inbox(&server).await;
+        let admin = Some(inbox.owner.access_token.as_str());
+        let mut live = open_stream(&server, &inbox.reader, None).await;
+        let mut buffer = String::new();
+        signed(&server, "SM300", "Your code is 314159").await;
+        let (_, streamed) = next_sms(&mut live, &mut buffer).await;
+        let fetched = messages(&server, &inbox.reader).await;
+        assert_eq!(fetched.len(), 1, "{label}");
+        // Nothing to read, nothing recorded.
+        assert!(messages(&server, &inbox.outsider).await.is_empty());
+
+        let events: Vec<kaito_api::AuditEventView> = server
+            .get("/v1/audit/events?limit=500", admin)
+            .await
+            .parse();
+        let delivered: Vec<_> = events
+            .iter()
+            .filter(|event| event.kind == "sms.delivered")
+            .collect();
+        let via: Vec<&str> = delivered
+            .iter()
+            .map(|event| event.details["via"].as_str().unwrap())
+            .collect();
+        assert_eq!(via, ["stream", "fetch"], "{label}");
+        for event in &delivered {
+            assert_eq!(event.actor.as_deref(), Some(inbox.reader_id.as_str()));
+            assert_eq!(event.details["seqs"], json!([streamed.seq]), "{label}");
+            assert_eq!(event.subject.as_deref(), Some(streamed.number_id.as_str()));
+        }
+        assert!(!serde_json::to_string(&events).unwrap().contains("314159"));
+    }
+}

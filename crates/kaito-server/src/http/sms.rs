@@ -18,7 +18,7 @@ use crate::accounts::Caller;
 use crate::error::ServerError;
 use crate::ids::{GrantId, NumberId};
 use crate::sms;
-use crate::sms::InboxWake;
+use crate::sms::{Delivery, InboxWake};
 use crate::store::Store;
 
 pub(super) fn routes() -> Router<ServerState> {
@@ -300,10 +300,11 @@ async fn remove_number(
 )]
 async fn sms_messages(
     State(state): State<ServerState>,
-    Authenticated { caller, .. }: Authenticated,
+    Authenticated { caller, at }: Authenticated,
     Query(query): Query<AfterSeq>,
 ) -> Result<Json<Vec<SmsMessageView>>, ServerError> {
-    sms::messages_for(&state.store, &caller, query.after, 500)
+    let page = (query.after, 500);
+    sms::deliver_messages(&state.store, &caller, page, Delivery::Fetch, at)
         .await
         .map(Json)
 }
@@ -339,7 +340,7 @@ struct LiveInbox {
 )]
 async fn sms_stream(
     State(state): State<ServerState>,
-    Authenticated { caller, .. }: Authenticated,
+    Authenticated { caller, at }: Authenticated,
     headers: axum::http::HeaderMap,
     Query(query): Query<AfterSeq>,
 ) -> Result<
@@ -353,7 +354,8 @@ async fn sms_stream(
         .unwrap_or(query.after);
     // Subscribed before the backlog is read, so nothing falls between the two.
     let wakes = state.sms_wakes.subscribe();
-    let backlog = sms::messages_for(&state.store, &caller, after, 500).await?;
+    let backlog =
+        sms::deliver_messages(&state.store, &caller, (after, 500), Delivery::Stream, at).await?;
     let inbox = LiveInbox {
         store: state.store.clone(),
         caller,
@@ -383,7 +385,15 @@ async fn sms_stream(
                     {
                         return None;
                     }
-                    match sms::messages_for(&inbox.store, &inbox.caller, inbox.cursor, 500).await {
+                    let page = (inbox.cursor, 500);
+                    let delivered = sms::deliver_messages(
+                        &inbox.store,
+                        &inbox.caller,
+                        page,
+                        Delivery::Stream,
+                        now_ms(),
+                    );
+                    match delivered.await {
                         Ok(messages) => inbox.pending.extend(messages),
                         Err(error) => {
                             tracing::warn!(%error, "live SMS stream ended");

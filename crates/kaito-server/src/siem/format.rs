@@ -118,7 +118,8 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::SinkRemoved
         | AuditKind::SmsReceived
         | AuditKind::SmsNumberAdded
-        | AuditKind::SmsGrantCreated => INFORMATIONAL,
+        | AuditKind::SmsGrantCreated
+        | AuditKind::SmsDelivered => INFORMATIONAL,
     }
 }
 

@@ -21,7 +21,8 @@ use crate::ids::TeamId;
 use crate::store::{Backend, Store};
 
 pub use numbers::{
-    add_number, grant_number, list_numbers, messages_for, remove_number, revoke_number_grant,
+    Delivery, add_number, deliver_messages, grant_number, list_numbers, remove_number,
+    revoke_number_grant,
 };
 pub use providers::telnyx::Telnyx;
 pub use providers::twilio::{Twilio, twilio_signature};

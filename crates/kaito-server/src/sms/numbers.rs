@@ -233,8 +233,47 @@ pub async fn remove_number(
     tx.commit().await
 }
 
-/// Messages after `after_seq` on the numbers the caller may read, oldest first.
-pub async fn messages_for(
+/// How texts reached a member, as the audit log says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Fetch,
+    Stream,
+}
+
+/// Messages after `after_seq` on the numbers the caller may read, oldest first,
+/// and an `sms.delivered` audit event naming them, recorded before they are
+/// handed out: a text's one-time code is as sensitive as a shared token's, whose
+/// every serving is audited too.
+pub async fn deliver_messages(
+    store: &Store,
+    caller: &Caller,
+    (after_seq, limit): (i64, i64),
+    via: Delivery,
+    now_ms: i64,
+) -> Result<Vec<SmsMessageView>, ServerError> {
+    let messages = messages_for(store, caller, after_seq, limit).await?;
+    if messages.is_empty() {
+        return Ok(messages);
+    }
+    let mut numbers: Vec<&str> = messages.iter().map(|m| m.number_id.as_str()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut tx = store.audited(caller, now_ms).await?;
+    tx.record(
+        AuditKind::SmsDelivered,
+        (numbers.len() == 1).then(|| numbers[0]),
+        json!({
+            "seqs": messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            "number_ids": numbers,
+            "via": match via { Delivery::Fetch => "fetch", Delivery::Stream => "stream" },
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(messages)
+}
+
+async fn messages_for(
     store: &Store,
     caller: &Caller,
     after_seq: i64,
