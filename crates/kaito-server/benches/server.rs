@@ -50,6 +50,7 @@ async fn start(store: Store) -> Server {
     let sms = SmsConfig {
         twilio_webhook_url: Some(TWILIO_URL.to_owned()),
         twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_TOKEN.to_owned())),
+        team_admins_add_numbers: true,
         ..SmsConfig::default()
     };
     let state = ServerState::new(store.clone(), key, sms);

@@ -37,6 +37,10 @@ pub enum ServerError {
     #[error("{0}")]
     NoGrant(String),
     #[error(
+        "On this server the operator assigns inbox numbers to teams (`kaito-server admin add-number`); ask them to add it."
+    )]
+    OperatorAssignsNumbers,
+    #[error(
         "Your grant to this token is code-only: the server gives you its codes, never its seed."
     )]
     CodeOnly,
@@ -89,6 +93,7 @@ impl ServerError {
             ServerError::NotFound(_) => "not_found",
             ServerError::Conflict(_) => "conflict",
             ServerError::NoGrant(_) => "grant.none",
+            ServerError::OperatorAssignsNumbers => "sms.operator_assigns_numbers",
             ServerError::CodeOnly => "grant.code_only",
             ServerError::BadSignature => "signature.invalid",
             ServerError::StaleSignature => "signature.stale",
@@ -118,6 +123,7 @@ impl ServerError {
             ServerError::Forbidden { .. }
             | ServerError::MissingScope(_)
             | ServerError::NoGrant(_)
+            | ServerError::OperatorAssignsNumbers
             | ServerError::CodeOnly
             | ServerError::BadSignature
             | ServerError::StaleSignature

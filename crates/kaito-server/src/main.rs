@@ -68,6 +68,12 @@ struct Cli {
     /// bound on what a flood of sign-ins can cost. Default: twice the cores.
     #[arg(long, global = true, env = "KAITO_SERVER_PASSWORD_SLOTS")]
     password_slots: Option<usize>,
+    /// Let team admins add SMS inbox numbers themselves. Leave it off on a server
+    /// with several teams: the numbers are in the operator's provider account, and
+    /// the first team to claim one would read its texts. Without it the operator
+    /// assigns them with `admin add-number`.
+    #[arg(long, global = true, env = "KAITO_SERVER_TEAM_ADMINS_ADD_NUMBERS")]
+    team_admins_add_numbers: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -130,6 +136,17 @@ enum AdminAction {
         email: String,
         #[arg(long, value_parser = parse_role)]
         role: Role,
+    },
+    /// Gives a team an SMS inbox number (one of your provider account's).
+    AddNumber {
+        /// The team's id (printed by `admin create`).
+        #[arg(long)]
+        team: String,
+        /// In international form, like +15550100123.
+        #[arg(long)]
+        number: String,
+        #[arg(long, default_value = "")]
+        label: String,
     },
     /// Sets a member's password (read from standard input) and ends their sessions.
     ResetPassword {
@@ -202,6 +219,18 @@ async fn admin(store: &Store, action: AdminAction) -> Result<(), ServerError> {
             )
             .await?;
             println!("created team {team_id} with owner {user_id} ({email})");
+            return Ok(());
+        }
+        AdminAction::AddNumber {
+            team,
+            number,
+            label,
+        } => {
+            let team_id = kaito_server::ids::TeamId::from_stored(team);
+            let number_id =
+                kaito_server::sms::assign_number(store, &team_id, &number, &label, now_ms())
+                    .await?;
+            println!("team {team_id} has the inbox number {number} ({number_id})");
             return Ok(());
         }
         AdminAction::Enable { email } => (email, Recovery::Enable, "is enabled".to_owned()),
@@ -331,6 +360,7 @@ fn sms_config(cli: &Cli) -> Result<SmsConfig, ServerError> {
             "KAITO_SERVER_VONAGE_SIGNATURE_SECRET",
             "Vonage signature secret",
         )?,
+        team_admins_add_numbers: cli.team_admins_add_numbers,
     })
 }
 

@@ -44,6 +44,8 @@ impl Server {
         let sms = crate::sms::SmsConfig {
             twilio_webhook_url: Some(TWILIO_URL.to_owned()),
             twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_TOKEN.to_owned())),
+            // The fixtures add their numbers over the API, as a single-team server may.
+            team_admins_add_numbers: true,
             ..crate::sms::SmsConfig::default()
         };
         // Invites carry a `kaito://join` link to this address.

@@ -1,5 +1,5 @@
 //! Recovery from the server's shell when no owner can act (`kaito-server admin
-//! enable | set-role | reset-password`): the domain calls on both backends over
+//! enable | set-role | reset-password`), and the operator's `admin add-number`: the domain calls on both backends over
 //! real HTTP, then the binary as an operator types it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -183,7 +183,7 @@ fn run_admin(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, S
 fn the_recovery_commands_as_an_operator_types_them() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path();
-    let (created, _, _) = run_admin(
+    let (created, said, _) = run_admin(
         dir,
         &[
             "create",
@@ -197,6 +197,22 @@ fn the_recovery_commands_as_an_operator_types_them() {
         OWNER_PASSWORD,
     );
     assert!(created);
+    let team_id = said.split(' ').nth(2).unwrap().to_owned();
+
+    // The operator gives the team an inbox number from the provider account.
+    let add_number = |number: &str| {
+        let arguments = ["add-number", "--team", &team_id, "--number", number];
+        run_admin(dir, &[&arguments[..], &["--label", "Ops"]].concat(), "")
+    };
+    let (ok, said, _) = add_number("+15550100123");
+    assert!(ok);
+    assert!(said.starts_with(&format!("team {team_id} has the inbox number +15550100123")));
+    let (ok, _, error) = add_number("+15550100123");
+    assert!(!ok);
+    assert!(error.contains("already in an inbox"), "{error}");
+    let (ok, _, error) = add_number("555-0100");
+    assert!(!ok);
+    assert!(error.contains("international form"), "{error}");
 
     let (ok, _, error) = run_admin(
         dir,

@@ -507,3 +507,74 @@ async fn every_text_handed_to_a_member_is_in_the_audit_log_fetched_or_live() {
         assert!(!serde_json::to_string(&events).unwrap().contains("314159"));
     }
 }
+
+#[tokio::test]
+async fn by_default_the_operator_assigns_inbox_numbers_and_admins_cannot_claim_them() {
+    let server = common::sqlite_server_with(|mut state| {
+        state.sms = std::sync::Arc::new(kaito_server::sms::SmsConfig {
+            twilio_webhook_url: Some(TWILIO_URL.to_owned()),
+            twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_AUTH_TOKEN.to_owned())),
+            ..kaito_server::sms::SmsConfig::default()
+        });
+        state
+    })
+    .await;
+    let owner = server.acme_owner().await;
+    let rival = server.rival_owner().await;
+    let claim = |bearer: String| {
+        let server = &server;
+        async move {
+            server
+                .post(
+                    "/v1/sms/numbers",
+                    Some(&bearer),
+                    &json!({ "phone_number": NUMBER, "label": "mine" }),
+                )
+                .await
+        }
+    };
+    let refused = claim(rival.access_token.clone()).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "sms.operator_assigns_numbers")
+    );
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("admin add-number")
+    );
+
+    let me: kaito_api::MeView = server
+        .get("/v1/me", Some(&owner.access_token))
+        .await
+        .parse();
+    let team_id = kaito_server::ids::TeamId::from_stored(me.team_id.clone());
+    let number_id = kaito_server::sms::assign_number(
+        &server.store,
+        &team_id,
+        NUMBER,
+        "Ops",
+        kaito_server::http::now_ms(),
+    )
+    .await
+    .unwrap();
+    let numbers: Vec<kaito_api::SmsNumberView> = server
+        .get("/v1/sms/numbers", Some(&owner.access_token))
+        .await
+        .parse();
+    assert_eq!(numbers[0].id, number_id.as_str());
+    // Texts to it reach Acme's inbox, and the rival still cannot claim it.
+    assert_eq!(signed(&server, "SM400", "Code 1234").await.0, 200);
+    assert_eq!(claim(rival.access_token.clone()).await.status, 403);
+    let events: Vec<kaito_api::AuditEventView> = server
+        .get("/v1/audit/events?limit=500", Some(&owner.access_token))
+        .await
+        .parse();
+    let added = events
+        .iter()
+        .find(|event| event.kind == "sms.number_added")
+        .unwrap();
+    assert_eq!(added.actor, None, "the operator acted");
+    assert!(events.iter().any(|event| event.kind == "sms.received"));
+}

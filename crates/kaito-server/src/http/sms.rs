@@ -155,7 +155,8 @@ async fn receive(
     Ok(())
 }
 
-/// Adds a phone number to the shared SMS inbox (admins).
+/// Adds a phone number to the shared SMS inbox (admins, where the operator allows
+/// it with `--team-admins-add-numbers`; otherwise `kaito-server admin add-number`).
 #[utoipa::path(
     post,
     path = "/v1/sms/numbers",
@@ -163,6 +164,7 @@ async fn receive(
     request_body = NewNumber,
     responses(
         (status = 200, description = "The new number's id.", body = CreatedId),
+        (status = 403, description = "Not an admin, or the operator assigns numbers on this server (`sms.operator_assigns_numbers`).", body = ApiError),
         (status = 409, description = "The number is held already (`conflict`).", body = ApiError),
         Malformed, SignedOut, NotAllowed,
     ),
@@ -173,6 +175,9 @@ async fn add_number(
     admin: Requires<AdminRole>,
     JsonBody(request): JsonBody<NewNumber>,
 ) -> Result<Created<NumberId>, ServerError> {
+    if !state.sms.team_admins_add_numbers {
+        return Err(ServerError::OperatorAssignsNumbers);
+    }
     let number_id = sms::add_number(
         &state.store,
         &admin.caller,

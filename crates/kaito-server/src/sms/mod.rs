@@ -21,8 +21,8 @@ use crate::ids::TeamId;
 use crate::store::{Backend, Store};
 
 pub use numbers::{
-    Delivery, add_number, deliver_messages, grant_number, list_numbers, remove_number,
-    revoke_number_grant,
+    Delivery, add_number, assign_number, deliver_messages, grant_number, list_numbers,
+    remove_number, revoke_number_grant,
 };
 pub use providers::telnyx::Telnyx;
 pub use providers::twilio::{Twilio, twilio_signature};
@@ -41,6 +41,11 @@ pub struct SmsConfig {
     pub telnyx_public_key: Option<ed25519_dalek::VerifyingKey>,
     /// The Vonage account's signature secret.
     pub vonage_signature_secret: Option<Zeroizing<String>>,
+    /// Whether team admins add inbox numbers themselves (`--team-admins-add-numbers`).
+    /// Off by default: the numbers live in the operator's provider account, and on
+    /// a server with several teams the first admin to claim a number would get
+    /// another team's texts. The operator assigns them with `admin add-number`.
+    pub team_admins_add_numbers: bool,
 }
 
 impl std::fmt::Debug for SmsConfig {
@@ -52,6 +57,7 @@ impl std::fmt::Debug for SmsConfig {
                 &self.twilio_auth_token.as_ref().map(|_| "…"),
             )
             .field("telnyx_public_key", &self.telnyx_public_key.is_some())
+            .field("team_admins_add_numbers", &self.team_admins_add_numbers)
             .field(
                 "vonage_signature_secret",
                 &self.vonage_signature_secret.as_ref().map(|_| "…"),

@@ -6,11 +6,13 @@ use serde_json::json;
 use sqlx::Row as _;
 
 use crate::accounts::{Caller, GrantSubject};
+use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{NumberId, TeamId};
 use crate::store::Store;
 
-/// A phone number of the admin's team, in E.164 form (`+15550100123`).
+/// A phone number of the admin's team, in E.164 form (`+15550100123`), where the
+/// operator lets team admins add numbers ([`super::SmsConfig::team_admins_add_numbers`]).
 pub async fn add_number(
     store: &Store,
     admin: &Caller,
@@ -18,6 +20,38 @@ pub async fn add_number(
     label: &str,
     now_ms: i64,
 ) -> Result<NumberId, ServerError> {
+    let phone_number = checked_number(phone_number)?;
+    let mut tx = store.audited(admin, now_ms).await?;
+    let number_id = add_number_in(&mut tx, phone_number, label).await?;
+    tx.commit().await?;
+    Ok(number_id)
+}
+
+/// The operator gives `team_id` a number (`kaito-server admin add-number`): the
+/// provider account is the operator's, so only they know which team a number is
+/// for. In the team's audit log with no actor.
+pub async fn assign_number(
+    store: &Store,
+    team_id: &TeamId,
+    phone_number: &str,
+    label: &str,
+    now_ms: i64,
+) -> Result<NumberId, ServerError> {
+    let phone_number = checked_number(phone_number)?;
+    let team = sqlx::query("SELECT 1 AS found FROM teams WHERE id = $1")
+        .bind(team_id.as_str())
+        .fetch_optional(store.pool())
+        .await?;
+    if team.is_none() {
+        return Err(ServerError::NotFound(format!("No team {team_id}.")));
+    }
+    let mut tx = store.audited_in(team_id, None, now_ms).await?;
+    let number_id = add_number_in(&mut tx, phone_number, label).await?;
+    tx.commit().await?;
+    Ok(number_id)
+}
+
+fn checked_number(phone_number: &str) -> Result<&str, ServerError> {
     let phone_number = phone_number.trim();
     let valid = phone_number.strip_prefix('+').is_some_and(|digits| {
         (8..=15).contains(&digits.len()) && digits.bytes().all(|byte| byte.is_ascii_digit())
@@ -27,11 +61,18 @@ pub async fn add_number(
             "“{phone_number}” is not a phone number in international form (like +15550100123)."
         )));
     }
+    Ok(phone_number)
+}
+
+async fn add_number_in(
+    tx: &mut Audited<'_>,
+    phone_number: &str,
+    label: &str,
+) -> Result<NumberId, ServerError> {
     let number_id = NumberId::generate()?;
-    let mut tx = store.audited(admin, now_ms).await?;
     let taken = sqlx::query("SELECT 1 AS found FROM sms_numbers WHERE phone_number = $1")
         .bind(phone_number)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut ***tx)
         .await?
         .is_some();
     if taken {
@@ -41,11 +82,11 @@ pub async fn add_number(
     }
     sqlx::query("INSERT INTO sms_numbers (id, team_id, phone_number, label, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(number_id.as_str())
-        .bind(admin.team_id.as_str())
+        .bind(tx.team_id().as_str())
         .bind(phone_number)
         .bind(label.trim())
-        .bind(now_ms)
-        .execute(&mut **tx)
+        .bind(tx.at_ms())
+        .execute(&mut ***tx)
         .await?;
     tx.record(
         AuditKind::SmsNumberAdded,
@@ -53,7 +94,6 @@ pub async fn add_number(
         json!({ "phone_number": phone_number, "label": label.trim() }),
     )
     .await?;
-    tx.commit().await?;
     Ok(number_id)
 }
 

@@ -101,6 +101,8 @@ async fn serve_with(
         twilio_auth_token: Some(zeroize::Zeroizing::new(TWILIO_AUTH_TOKEN.to_owned())),
         telnyx_public_key: Some(telnyx_signing_key().verifying_key()),
         vonage_signature_secret: Some(zeroize::Zeroizing::new(VONAGE_SECRET.to_owned())),
+        // Most tests add numbers over the API; `sms_numbers_by_operator` tests the default.
+        team_admins_add_numbers: true,
     };
     let state = configure(
         ServerState::new(store.clone(), key, sms)
