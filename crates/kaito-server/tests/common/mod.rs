@@ -154,6 +154,7 @@ pub fn server_process(
         .env("KAITO_SERVER_DATABASE_URL", database_url)
         .env("KAITO_SERVER_KEY", SERVER_KEY)
         .env("KAITO_SERVER_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
+        .env("KAITO_SERVER_TEAM_ADMINS_ADD_NUMBERS", "true")
         .env("RUST_LOG", "debug")
         .env("KAITO_SERVER_LOG_FORMAT", log_format)
         .stdout(std::process::Stdio::piped())
