@@ -231,18 +231,6 @@ pub async fn refresh(
 ) -> Result<TokenPair, ServerError> {
     let hash = token_hash(refresh_token);
     let mut tx = store.write_tx().await?;
-    let replayed =
-        sqlx::query("SELECT session_id FROM spent_refresh_tokens WHERE refresh_hash = $1")
-            .bind(hash.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(row) = replayed {
-        let session_id: String = row.try_get("session_id")?;
-        revoke_session_in(&mut tx, &SessionId::from_stored(session_id), now_ms).await?;
-        tx.commit().await?;
-        tracing::warn!("a spent refresh token was presented again; its session is revoked");
-        return Err(ServerError::InvalidRefresh);
-    }
     let session = sqlx::query(
         "SELECT s.id, s.generation FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.refresh_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
@@ -251,8 +239,24 @@ pub async fn refresh(
     .bind(hash.as_str())
     .bind(now_ms)
     .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ServerError::InvalidRefresh)?;
+    .await?;
+    // Not a live session's token: a spent one shown again is a replay. Checked
+    // after the lookup, so a concurrent refresh with the same token that has just
+    // committed (PostgreSQL's READ COMMITTED shows it now) is caught as well.
+    let Some(session) = session else {
+        let replayed =
+            sqlx::query("SELECT session_id FROM spent_refresh_tokens WHERE refresh_hash = $1")
+                .bind(hash.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = replayed {
+            let session_id: String = row.try_get("session_id")?;
+            revoke_session_in(&mut tx, &SessionId::from_stored(session_id), now_ms).await?;
+            tx.commit().await?;
+            tracing::warn!("a spent refresh token was presented again; its session is revoked");
+        }
+        return Err(ServerError::InvalidRefresh);
+    };
     let session_id = SessionId::from_stored(session.try_get("id")?);
     let generation: i64 = session.try_get("generation")?;
     let next = new_token()?;
@@ -269,6 +273,12 @@ pub async fn refresh(
     .execute(&mut *tx)
     .await?;
     if swapped.rows_affected() != 1 {
+        // Another refresh with this same token won the swap (PostgreSQL lets both
+        // past the spent-token check): the token was presented twice, which is a
+        // replay, so the session ends for both, as for a late replay above.
+        revoke_session_in(&mut tx, &session_id, now_ms).await?;
+        tx.commit().await?;
+        tracing::warn!("one refresh token was presented twice at once; its session is revoked");
         return Err(ServerError::InvalidRefresh);
     }
     sqlx::query("INSERT INTO spent_refresh_tokens (refresh_hash, session_id) VALUES ($1, $2)")
