@@ -250,10 +250,8 @@ pub async fn refresh(
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(row) = replayed {
-            let session_id: String = row.try_get("session_id")?;
-            revoke_session_in(&mut tx, &SessionId::from_stored(session_id), now_ms).await?;
-            tx.commit().await?;
-            tracing::warn!("a spent refresh token was presented again; its session is revoked");
+            let session_id = SessionId::from_stored(row.try_get("session_id")?);
+            return end_replayed_session(tx, &session_id, now_ms).await;
         }
         return Err(ServerError::InvalidRefresh);
     };
@@ -273,13 +271,9 @@ pub async fn refresh(
     .execute(&mut *tx)
     .await?;
     if swapped.rows_affected() != 1 {
-        // Another refresh with this same token won the swap (PostgreSQL lets both
-        // past the spent-token check): the token was presented twice, which is a
-        // replay, so the session ends for both, as for a late replay above.
-        revoke_session_in(&mut tx, &session_id, now_ms).await?;
-        tx.commit().await?;
-        tracing::warn!("one refresh token was presented twice at once; its session is revoked");
-        return Err(ServerError::InvalidRefresh);
+        // Another refresh with this same token won the swap: the token was
+        // presented twice at once, a replay like a late one above.
+        return end_replayed_session(tx, &session_id, now_ms).await;
     }
     sqlx::query("INSERT INTO spent_refresh_tokens (refresh_hash, session_id) VALUES ($1, $2)")
         .bind(hash.as_str())
@@ -293,6 +287,19 @@ pub async fn refresh(
         access_expires_in_secs: ACCESS_LIFETIME.as_secs(),
         refresh_token: next.to_string(),
     })
+}
+
+/// A refresh token was presented more than once: a copy is in someone else's
+/// hands, so the session ends for every holder. Always answers `InvalidRefresh`.
+async fn end_replayed_session(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    session_id: &SessionId,
+    now_ms: i64,
+) -> Result<TokenPair, ServerError> {
+    revoke_session_in(&mut tx, session_id, now_ms).await?;
+    tx.commit().await?;
+    tracing::warn!("a refresh token was presented more than once; its session is revoked");
+    Err(ServerError::InvalidRefresh)
 }
 
 async fn revoke_session_in(
