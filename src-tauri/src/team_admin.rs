@@ -170,6 +170,8 @@ pub struct SinkRow {
     #[ts(type = "number | null")]
     pub last_delivered_at_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// Events cross the network readable (`http://`, syslog without TLS).
+    pub cleartext: bool,
 }
 
 /// A new sink as the form gives it.
@@ -189,6 +191,8 @@ pub struct SinkForm {
     pub url: Option<String>,
     /// The HEC token or the webhook's signing key.
     pub secret: Option<String>,
+    /// The admin accepts a cleartext target (`http://`, syslog without TLS).
+    pub insecure: Option<bool>,
 }
 
 fn invalid(message: &str) -> IpcError {
@@ -379,6 +383,7 @@ pub async fn sinks(client: &TeamClient) -> Result<Vec<SinkRow>, IpcError> {
                 pending: sink.pending,
                 last_delivered_at_ms: sink.last_delivered_at,
                 last_error: sink.last_error,
+                cleartext: sink.cleartext,
             }
         })
         .collect())
@@ -415,6 +420,7 @@ pub async fn add_sink(client: &TeamClient, form: SinkForm) -> Result<(), IpcErro
             name: form.name.trim().to_owned(),
             target,
             secret: form.secret.filter(|secret| !secret.is_empty()),
+            insecure: form.insecure.unwrap_or(false),
         })
         .await?;
     Ok(())

@@ -73,6 +73,21 @@ pub enum SinkTarget {
     Webhook { url: String },
 }
 
+impl SinkTarget {
+    /// Whether the events cross the network readable: `http://`, or syslog over
+    /// plain TCP.
+    #[must_use]
+    pub fn is_cleartext(&self) -> bool {
+        match self {
+            Self::Syslog { tls, .. } => !tls,
+            Self::SplunkHec { url, .. } | Self::Webhook { url } => !url
+                .trim()
+                .get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")),
+        }
+    }
+}
+
 /// The message inside a syslog record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -94,6 +109,11 @@ pub struct NewSink {
     /// The HEC token or the webhook key; stored sealed and never shown again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// The admin accepts a cleartext target (`http://`, syslog without TLS): the
+    /// audit log, and a HEC token, cross the network readable. Without it such a
+    /// target is refused.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 debug_without_secrets!(NewSink { name, target });
@@ -111,8 +131,12 @@ pub struct SinkView {
     /// Events in the log not yet delivered.
     pub pending: i64,
     pub last_delivered_at: Option<i64>,
-    /// Why the last attempt failed; cleared by the next success.
+    /// Why the last attempt failed; cleared by the next success. An HTTP refusal
+    /// shows only its status.
     pub last_error: Option<String>,
+    /// The target is cleartext (`http://`, syslog without TLS), accepted as
+    /// `insecure` when it was added.
+    pub cleartext: bool,
     pub failures: i64,
     /// The admin who added it (none for sinks older than this field).
     pub created_by: Option<String>,

@@ -28,6 +28,12 @@ pub enum ServerError {
     MissingScope(&'static str),
     #[error("{0}")]
     BadRequest(String),
+    #[error("The sink's target is refused: {0}.")]
+    SinkAddressRefused(#[from] crate::siem::RefusedAddress),
+    #[error(
+        "{0} sends the audit log in the clear. Use TLS (https://, syslog over TLS), or set insecure to accept cleartext."
+    )]
+    CleartextSink(String),
     #[error("An account with the email {0} exists already.")]
     EmailTaken(String),
     #[error("{0}")]
@@ -89,6 +95,8 @@ impl ServerError {
             ServerError::Forbidden { .. } => "auth.forbidden",
             ServerError::MissingScope(_) => "auth.scope",
             ServerError::BadRequest(_) => "request.invalid",
+            ServerError::SinkAddressRefused(_) => "siem.address_refused",
+            ServerError::CleartextSink(_) => "siem.cleartext",
             ServerError::EmailTaken(_) => "account.email_taken",
             ServerError::NotFound(_) => "not_found",
             ServerError::Conflict(_) => "conflict",
@@ -130,7 +138,9 @@ impl ServerError {
             | ServerError::UnknownDevice => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::InvalidInvite => StatusCode::GONE,
-            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::BadRequest(_)
+            | ServerError::SinkAddressRefused(_)
+            | ServerError::CleartextSink(_) => StatusCode::BAD_REQUEST,
             ServerError::EmailTaken(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
             // Listed, not `_`: a new error must choose its status.
             ServerError::Database(_)

@@ -74,6 +74,12 @@ struct Cli {
     /// assigns them with `admin add-number`.
     #[arg(long, global = true, env = "KAITO_SERVER_TEAM_ADMINS_ADD_NUMBERS")]
     team_admins_add_numbers: bool,
+    /// Let SIEM sinks reach loopback and private addresses (RFC 1918, IPv6 ULA,
+    /// carrier-grade NAT), for an on-premises SIEM. Without it a team admin could
+    /// aim a sink at the server's own network. Link-local addresses (cloud
+    /// metadata) stay refused.
+    #[arg(long, global = true, env = "KAITO_SERVER_SIEM_ALLOW_PRIVATE")]
+    siem_allow_private: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -268,6 +274,9 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             .with_public_url(public_url)
             .with_login_throttle(throttle)
             .with_password_work(passwords)
+            .with_sink_destinations(kaito_server::siem::DestinationPolicy {
+                allow_private: cli.siem_allow_private,
+            })
     };
     match cli.command {
         Some(Command::Admin { action }) => admin(&store, action).await,

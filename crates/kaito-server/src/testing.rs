@@ -50,8 +50,14 @@ impl Server {
         };
         // Invites carry a `kaito://join` link to this address.
         let public_url = format!("http://127.0.0.1:{}", address.port());
-        let app =
-            router(ServerState::new(store.clone(), key, sms).with_public_url(Some(public_url)));
+        // The app tests' SIEM receivers, if any, listen on loopback.
+        let app = router(
+            ServerState::new(store.clone(), key, sms)
+                .with_public_url(Some(public_url))
+                .with_sink_destinations(crate::siem::DestinationPolicy {
+                    allow_private: true,
+                }),
+        );
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             // Dropped at the end, the set aborts every connection: long-lived ones

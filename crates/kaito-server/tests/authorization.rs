@@ -67,7 +67,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("GET", "/v1/audit/retention", "", [401, 403, 200, 200, 200, 401]),
     ("PUT", "/v1/audit/retention", r#"{"keep_days":null}"#, [401, 403, 403, 200, 200, 401]),
     ("GET", "/v1/siem/sinks", "", [401, 403, 200, 200, 200, 401]),
-    ("POST", "/v1/siem/sinks", r#"{"name":"S{n}","kind":"syslog","host":"127.0.0.1","port":9}"#, [401, 403, 200, 200, 200, 401]),
+    ("POST", "/v1/siem/sinks", r#"{"name":"S{n}","kind":"syslog","host":"127.0.0.1","port":9,"insecure":true}"#, [401, 403, 200, 200, 200, 401]),
     ("DELETE", "/v1/siem/sinks/{sink}", "", [401, 403, 200, 200, 404, 401]),
     // A fresh sink is not held: nothing to resume, for those allowed to ask.
     ("POST", "/v1/siem/sinks/{sink}/resume", "", [401, 403, 404, 404, 404, 401]),
@@ -221,7 +221,7 @@ impl<'a> World<'a> {
             text = text.replace("{grant}", &id);
         }
         if text.contains("{sink}") {
-            let id = self.made("/v1/siem/sinks", json!({ "name": format!("S{n}"), "kind": "syslog", "host": "127.0.0.1", "port": 9 })).await;
+            let id = self.made("/v1/siem/sinks", json!({ "name": format!("S{n}"), "kind": "syslog", "host": "127.0.0.1", "port": 9, "insecure": true })).await;
             text = text.replace("{sink}", &id);
         }
         if text.contains("{smsnumber}") {

@@ -11,7 +11,7 @@ use common::{MEMBER_PASSWORD, SERVER_KEY, servers};
 use kaito_api::{ApiTokenView, AuditEventView, CreatedApiToken, CreatedInvite, SinkView};
 use kaito_server::custody::ServerKey;
 use kaito_server::http::now_ms;
-use kaito_server::siem::Deliverer;
+use kaito_server::siem::{Deliverer, DestinationPolicy};
 use serde_json::json;
 
 #[tokio::test]
@@ -117,6 +117,7 @@ async fn a_disabled_admins_api_tokens_invites_and_sinks_stop_working_at_once() {
         let deliverer = Deliverer::new(
             server.store.clone(),
             ServerKey::from_base64(SERVER_KEY).unwrap().into(),
+            DestinationPolicy::default(),
         )
         .unwrap();
         assert_eq!(deliverer.deliver_due(now_ms()).await.unwrap(), 0);

@@ -76,7 +76,7 @@ async fn metrics_count_requests_by_route_and_show_siem_and_sms_state() {
             .post(
                 "/v1/siem/sinks",
                 owner,
-                &json!({ "name": "Down", "kind": "syslog", "host": "127.0.0.1", "port": port }),
+                &json!({ "name": "Down", "kind": "syslog", "host": "127.0.0.1", "port": port, "insecure": true }),
             )
             .await;
         let _stream = common::inbox::open_stream(&server, &inbox.reader, None).await;

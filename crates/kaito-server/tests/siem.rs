@@ -135,7 +135,7 @@ async fn a_syslog_listener_gets_every_event_in_order_as_cef() {
             .post(
                 "/v1/siem/sinks",
                 Some(&owner.access_token),
-                &json!({ "name": "SOC", "kind": "syslog", "host": "127.0.0.1", "port": port, "format": "cef" }),
+                &json!({ "name": "SOC", "kind": "syslog", "host": "127.0.0.1", "port": port, "format": "cef", "insecure": true }),
             )
             .await;
         assert_eq!(added.status, 200, "{label}: {}", added.body);
@@ -332,7 +332,7 @@ async fn splunk_hec_and_a_signed_webhook_get_every_event_and_an_outage_is_retrie
         let admin = Some(owner.access_token.as_str());
 
         let no_token = server
-            .post("/v1/siem/sinks", admin, &json!({ "name": "Splunk", "kind": "splunk_hec", "url": format!("{base}/services/collector/event") }))
+            .post("/v1/siem/sinks", admin, &json!({ "name": "Splunk", "kind": "splunk_hec", "url": format!("{base}/services/collector/event"), "insecure": true }))
             .await;
         assert_eq!(
             (no_token.status, no_token.code()),
@@ -340,7 +340,7 @@ async fn splunk_hec_and_a_signed_webhook_get_every_event_and_an_outage_is_retrie
             "{label}"
         );
         let weak = server
-            .post("/v1/siem/sinks", admin, &json!({ "name": "Hook", "kind": "webhook", "url": format!("{base}/hook"), "secret": "short" }))
+            .post("/v1/siem/sinks", admin, &json!({ "name": "Hook", "kind": "webhook", "url": format!("{base}/hook"), "secret": "short", "insecure": true }))
             .await;
         assert_eq!(weak.status, 400, "{label}");
         let not_url = server
@@ -348,8 +348,8 @@ async fn splunk_hec_and_a_signed_webhook_get_every_event_and_an_outage_is_retrie
             .await;
         assert_eq!(not_url.status, 400, "{label}");
         for body in [
-            json!({ "name": "Splunk", "kind": "splunk_hec", "url": format!("{base}/services/collector/event"), "index": "security", "secret": "hec-token-123" }),
-            json!({ "name": "Hook", "kind": "webhook", "url": format!("{base}/hook"), "secret": HOOK_SECRET }),
+            json!({ "name": "Splunk", "kind": "splunk_hec", "url": format!("{base}/services/collector/event"), "index": "security", "secret": "hec-token-123", "insecure": true }),
+            json!({ "name": "Hook", "kind": "webhook", "url": format!("{base}/hook"), "secret": HOOK_SECRET, "insecure": true }),
         ] {
             let added = server.post("/v1/siem/sinks", admin, &body).await;
             assert_eq!(added.status, 200, "{label}: {}", added.body);
@@ -490,7 +490,7 @@ async fn retention_removes_only_old_events_every_sink_has_and_the_chain_still_ve
             .post(
                 "/v1/siem/sinks",
                 Some(&owner.access_token),
-                &json!({ "name": "Down", "kind": "syslog", "host": "127.0.0.1", "port": closed_port }),
+                &json!({ "name": "Down", "kind": "syslog", "host": "127.0.0.1", "port": closed_port, "insecure": true }),
             )
             .await;
         let in_31_days = kaito_server::http::now_ms() + 31 * 86_400_000;

@@ -19,4 +19,8 @@ url: string | null,
 /**
  * The HEC token or the webhook's signing key.
  */
-secret: string | null, };
+secret: string | null, 
+/**
+ * The admin accepts a cleartext target (`http://`, syslog without TLS).
+ */
+insecure: boolean | null, };

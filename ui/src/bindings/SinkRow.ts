@@ -8,4 +8,8 @@ kind: string,
 /**
  * Where it sends: host:port, or the URL.
  */
-destination: string, pending: number, lastDeliveredAtMs: number | null, lastError: string | null, };
+destination: string, pending: number, lastDeliveredAtMs: number | null, lastError: string | null, 
+/**
+ * Events cross the network readable (`http://`, syslog without TLS).
+ */
+cleartext: boolean, };

@@ -12,6 +12,7 @@ use crate::custody::ServerKey;
 use crate::error::ServerError;
 use crate::login_throttle::LoginThrottle;
 use crate::password_work::PasswordWork;
+use crate::siem::DestinationPolicy;
 use crate::sms::{InboxWake, SmsArrived, SmsConfig};
 use crate::store::{Backend, Store};
 
@@ -49,6 +50,8 @@ pub struct ServerState {
     pub passwords: PasswordWork,
     /// The per-address limit on password attempts.
     pub login_throttle: LoginThrottle,
+    /// The addresses SIEM sinks may reach.
+    pub sink_destinations: DestinationPolicy,
 }
 
 impl ServerState {
@@ -63,7 +66,15 @@ impl ServerState {
             metrics: Arc::default(),
             passwords: PasswordWork::default(),
             login_throttle: LoginThrottle::default(),
+            sink_destinations: DestinationPolicy::default(),
         }
+    }
+
+    /// Lets SIEM sinks reach private ranges (an on-premises SIEM), or not.
+    #[must_use]
+    pub fn with_sink_destinations(mut self, sink_destinations: DestinationPolicy) -> Self {
+        self.sink_destinations = sink_destinations;
+        self
     }
 
     /// Another per-address limit, for example one trusting the operator's proxies.
@@ -110,7 +121,12 @@ impl ServerState {
             ));
         }
         tasks.spawn(
-            crate::siem::Deliverer::new(self.store.clone(), self.key.clone())?.run_forever(),
+            crate::siem::Deliverer::new(
+                self.store.clone(),
+                self.key.clone(),
+                self.sink_destinations,
+            )?
+            .run_forever(),
         );
         tasks.spawn(crate::audit::prune_forever(self.store.clone()));
         tasks.spawn(crate::accounts::prune_login_failures_forever(

@@ -63,7 +63,14 @@ async fn add_sink(
     admin: Requires<AdminRole>,
     JsonBody(sink): JsonBody<NewSink>,
 ) -> Result<Created<SinkId>, ServerError> {
-    let sink_id = siem::add_sink(&state.store, &state.key, &admin.caller, &sink, admin.at).await?;
+    let sink_id = siem::add_sink(
+        &state.store,
+        (&state.key, state.sink_destinations),
+        &admin.caller,
+        &sink,
+        admin.at,
+    )
+    .await?;
     Ok(Created(sink_id))
 }
 

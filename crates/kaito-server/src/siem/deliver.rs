@@ -10,6 +10,7 @@ use sqlx::Row as _;
 use zeroize::Zeroizing;
 
 use super::BATCH;
+use super::destination::{CheckedResolver, DestinationPolicy, ResolveError};
 use super::format::{hec_body, octet_counted, syslog_record, webhook_body, webhook_signature};
 use super::sinks::parse_target;
 use super::transport::{Transport, send_syslog};
@@ -23,6 +24,12 @@ use crate::store::Store;
 const LEASE_MS: i64 = 60_000;
 /// The longest pause between attempts at a failing sink.
 const MAX_BACKOFF_MS: i64 = 300_000;
+/// How long one batch may take to reach a sink, connection and handshake included:
+/// a receiver that stalls gives up its turn, well inside the lease.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Sinks delivered to at once by one replica, each in its own task, so one slow
+/// sink holds up only itself.
+const SINKS_AT_ONCE: usize = 32;
 
 /// Why a delivery failed, as the sink's status shows it.
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +48,17 @@ pub enum DeliveryError {
     TlsSettings(String),
     #[error("the connection broke while sending: {0}")]
     Send(std::io::Error),
-    #[error("the request failed: {0}")]
-    Request(#[from] reqwest::Error),
-    #[error("the sink answered HTTP {status}: {body}")]
-    Refused { status: u16, body: String },
+    #[error(transparent)]
+    Destination(#[from] ResolveError),
+    #[error("no answer within {} s", .0.as_secs())]
+    TimedOut(Duration),
+    /// reqwest's own text names only the URL; the cause says what went wrong.
+    #[error("the request failed: {}", innermost_cause(.0))]
+    Request(reqwest::Error),
+    /// Only the status: the body of an internal error page is not shown to admins,
+    /// and redirects are not followed (a 3xx is a refusal).
+    #[error("the sink answered HTTP {status}{}", if (300..400).contains(status) { " (redirects are not followed)" } else { "" })]
+    Refused { status: u16 },
     #[error("the sink's secret does not open with this server key")]
     Secret,
 }
@@ -65,6 +79,8 @@ pub struct Deliverer {
     store: Store,
     key: Arc<ServerKey>,
     http: reqwest::Client,
+    destinations: DestinationPolicy,
+    send_timeout: Duration,
     /// This replica, as the lease holder.
     replica: String,
     /// The syslog HOSTNAME field.
@@ -81,9 +97,20 @@ impl std::fmt::Debug for Deliverer {
 }
 
 impl Deliverer {
-    pub fn new(store: Store, key: Arc<ServerKey>) -> Result<Self, ServerError> {
+    pub fn new(
+        store: Store,
+        key: Arc<ServerKey>,
+        destinations: DestinationPolicy,
+    ) -> Result<Self, ServerError> {
+        // Every name is resolved and checked at connect time; no proxy from the
+        // environment (it would connect for us, unchecked); no redirects (a public
+        // URL answering 307 to an internal one).
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(CheckedResolver(destinations))
             .user_agent(concat!("kaito-server/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| ServerError::Startup(format!("no HTTP client: {error}")))?;
@@ -91,42 +118,89 @@ impl Deliverer {
             store,
             key,
             http,
+            destinations,
+            send_timeout: SEND_TIMEOUT,
             replica: crate::secrets::new_token()?.to_string(),
             hostname: host_name(),
         })
     }
 
-    /// Delivers to every sink, every second, for as long as the server runs.
+    /// A shorter limit on one batch's sending (tests of a stalled receiver).
+    #[must_use]
+    pub fn with_send_timeout(mut self, send_timeout: Duration) -> Self {
+        self.send_timeout = send_timeout;
+        self
+    }
+
+    /// Delivers to every sink, checking every second for what is due, for as long
+    /// as the server runs. Each leased sink is delivered by its own task, and the
+    /// next check does not wait for them: a sink that stalls holds its own lease
+    /// and nothing else.
     pub async fn run_forever(self) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(SINKS_AT_ONCE));
+        let mut running = tokio::task::JoinSet::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = self.deliver_due(crate::http::now_ms()).await {
+            while running.try_join_next().is_some() {}
+            let now_ms = crate::http::now_ms();
+            if let Err(error) = self.start_due(now_ms, &slots, &mut running).await {
                 tracing::warn!(%error, "SIEM delivery round failed");
             }
         }
     }
 
-    /// One round: each sink that is due and not leased by another replica gets
-    /// what it has not received. Returns how many events were delivered.
+    /// One round, waited for: each sink that is due and not leased by another
+    /// replica gets what it has not received, all at once. Returns how many events
+    /// were delivered.
     pub async fn deliver_due(&self, now_ms: i64) -> Result<i64, ServerError> {
+        let slots = Arc::new(tokio::sync::Semaphore::new(SINKS_AT_ONCE));
+        let mut running = tokio::task::JoinSet::new();
+        self.start_due(now_ms, &slots, &mut running).await?;
+        let mut delivered = 0;
+        while let Some(finished) = running.join_next().await {
+            delivered += finished.map_err(|error| {
+                ServerError::Corrupt(format!("a SIEM delivery task: {error}"))
+            })??;
+        }
+        Ok(delivered)
+    }
+
+    /// Leases the due sinks a free slot allows and starts a task for each.
+    async fn start_due(
+        &self,
+        now_ms: i64,
+        slots: &Arc<tokio::sync::Semaphore>,
+        running: &mut tokio::task::JoinSet<Result<i64, ServerError>>,
+    ) -> Result<(), ServerError> {
         let due = sqlx::query(
             "SELECT id FROM siem_sinks WHERE next_attempt_at <= $1 AND lease_until < $1 AND held_at IS NULL
-             AND delivered_seq < COALESCE((SELECT seq FROM audit_heads h WHERE h.team_id = siem_sinks.team_id), 0)",
+             AND delivered_seq < COALESCE((SELECT seq FROM audit_heads h WHERE h.team_id = siem_sinks.team_id), 0)
+             ORDER BY next_attempt_at, id",
         )
         .bind(now_ms)
         .fetch_all(self.store.pool())
         .await?;
-        let mut delivered = 0;
         for row in due {
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                break; // the rest wait for a slot, at a later check
+            };
             let sink_id: String = row.try_get("id")?;
             let Some(sink) = self.lease(&sink_id, now_ms).await? else {
                 continue;
             };
-            delivered += self.deliver(sink, now_ms).await?;
+            let this = self.clone();
+            running.spawn(async move {
+                let _slot = slot;
+                let delivered = this.deliver(sink, now_ms).await;
+                if let Err(error) = &delivered {
+                    tracing::warn!(%error, "SIEM delivery to a sink failed");
+                }
+                delivered
+            });
         }
-        Ok(delivered)
+        Ok(())
     }
 
     async fn lease(&self, sink_id: &str, now_ms: i64) -> Result<Option<DueSink>, ServerError> {
@@ -172,12 +246,20 @@ impl Deliverer {
     async fn deliver(&self, mut sink: DueSink, now_ms: i64) -> Result<i64, ServerError> {
         let mut delivered = 0;
         let outcome = loop {
+            // Past the first batch the lease is renewed, so it cannot run out
+            // mid-send; if another replica has taken the sink meanwhile, stop.
+            if delivered > 0 && !self.renew_lease(&sink.id).await? {
+                return Ok(delivered);
+            }
             let events =
                 audit::events(&self.store, &sink.team_id, sink.delivered_seq, BATCH).await?;
             let Some(last) = events.last().map(|event| event.seq) else {
                 break Ok(());
             };
-            if let Err(error) = self.send(&sink, &events).await {
+            let sent = tokio::time::timeout(self.send_timeout, self.send(&sink, &events))
+                .await
+                .unwrap_or(Err(DeliveryError::TimedOut(self.send_timeout)));
+            if let Err(error) = sent {
                 break Err(error);
             }
             // Only this replica's lease moves the cursor: had the lease run out and
@@ -215,7 +297,8 @@ impl Deliverer {
                 )
                 .bind(failures)
                 .bind(error.to_string())
-                .bind(now_ms + backoff_ms(failures)?)
+                // From now, not from the round's start: the attempt may have taken a while.
+                .bind(now_ms.max(crate::http::now_ms()) + backoff_ms(failures)?)
                 .bind(sink.id.as_str())
                 .bind(self.replica.as_str())
                 .execute(self.store.pool())
@@ -223,6 +306,51 @@ impl Deliverer {
             }
         }
         Ok(delivered)
+    }
+
+    /// Extends this replica's lease on a sink; false if it is no longer ours.
+    async fn renew_lease(&self, sink_id: &SinkId) -> Result<bool, ServerError> {
+        let renewed = sqlx::query(
+            "UPDATE siem_sinks SET lease_until = $1 WHERE id = $2 AND lease_owner = $3",
+        )
+        .bind(crate::http::now_ms() + LEASE_MS)
+        .bind(sink_id.as_str())
+        .bind(self.replica.as_str())
+        .execute(self.store.pool())
+        .await?
+        .rows_affected();
+        Ok(renewed > 0)
+    }
+
+    /// Posts `body` to `url` unless the URL names a refused address outright
+    /// (names are checked by the client's resolver).
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> Result<(), DeliveryError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|_| DeliveryError::TlsSettings(format!("“{url}” is not a URL")))?;
+        let host = parsed.host_str().unwrap_or_default();
+        if let Ok(address) = host.trim_matches(['[', ']']).parse() {
+            self.destinations
+                .check(host, address)
+                .map_err(ResolveError::from)?;
+        }
+        let mut request = self.http.post(parsed).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.map_err(request_failed)?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::Refused {
+                status: status.as_u16(),
+            })
+        }
     }
 
     async fn send(&self, sink: &DueSink, events: &[AuditEventView]) -> Result<(), DeliveryError> {
@@ -246,7 +374,7 @@ impl Deliverer {
                 } else {
                     Transport::Tcp
                 };
-                send_syslog(host, *port, transport, &records).await
+                send_syslog((host, *port), self.destinations, transport, &records).await
             }
             SinkTarget::SplunkHec { url, index } => {
                 let token = Zeroizing::new(
@@ -254,48 +382,61 @@ impl Deliverer {
                         .into_owned(),
                 );
                 let body = hec_body(events, &sink.team_id, &self.hostname, index.as_deref());
-                let response = self
-                    .http
-                    .post(url)
-                    .header("authorization", format!("Splunk {}", token.as_str()))
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                refused_unless_success(response).await
+                let authorization = Zeroizing::new(format!("Splunk {}", token.as_str()));
+                self.post(
+                    url,
+                    &[
+                        ("authorization", authorization.as_str()),
+                        ("content-type", "application/json"),
+                    ],
+                    body,
+                )
+                .await
             }
             SinkTarget::Webhook { url } => {
                 let secret = sink.secret.as_ref().ok_or(DeliveryError::Secret)?;
                 let body = webhook_body(events, &sink.team_id);
                 let timestamp = (crate::http::now_ms() / 1000).to_string();
-                let response = self
-                    .http
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("x-kaito-timestamp", &timestamp)
-                    .header(
-                        "x-kaito-signature",
-                        webhook_signature(secret, &timestamp, body.as_bytes()),
-                    )
-                    .body(body)
-                    .send()
-                    .await?;
-                refused_unless_success(response).await
+                let signature = webhook_signature(secret, &timestamp, body.as_bytes());
+                self.post(
+                    url,
+                    &[
+                        ("content-type", "application/json"),
+                        ("x-kaito-timestamp", &timestamp),
+                        ("x-kaito-signature", &signature),
+                    ],
+                    body,
+                )
+                .await
             }
         }
     }
 }
 
-async fn refused_unless_success(response: reqwest::Response) -> Result<(), DeliveryError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
+/// A refused address found by the resolver comes back inside reqwest's error:
+/// it is shown as itself.
+fn request_failed(error: reqwest::Error) -> DeliveryError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&error);
+    while let Some(current) = cause {
+        if let Some(ResolveError::Refused(refused)) = current.downcast_ref::<ResolveError>() {
+            return DeliveryError::Destination(ResolveError::Refused(refused.clone()));
+        }
+        cause = current.source();
     }
-    let body = response.text().await.unwrap_or_default();
-    Err(DeliveryError::Refused {
-        status: status.as_u16(),
-        body: body.chars().take(200).collect(),
-    })
+    if error.is_timeout() {
+        return DeliveryError::TimedOut(Duration::from_secs(15));
+    }
+    DeliveryError::Request(error)
+}
+
+/// The deepest error in a chain: reqwest's outer text is only "error sending
+/// request for url (…)".
+fn innermost_cause(error: &reqwest::Error) -> String {
+    let mut deepest: &dyn std::error::Error = error;
+    while let Some(next) = deepest.source() {
+        deepest = next;
+    }
+    deepest.to_string()
 }
 
 /// 2, 4, 8 … seconds, at most five minutes, with equal jitter (a random point in

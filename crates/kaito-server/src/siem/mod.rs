@@ -9,13 +9,20 @@
 //! Formats: RFC 5424 syslog over TCP or TLS with octet-counting framing (RFC 5425 /
 //! RFC 6587), carrying CEF or JSON; Splunk's HTTP Event Collector; a JSON webhook
 //! signed with HMAC-SHA256.
+//!
+//! A sink is reached only at public addresses unless the operator allows private
+//! ranges ([`DestinationPolicy`]); cleartext targets need the admin's explicit
+//! `insecure`; redirects are not followed; each batch has a time limit and each
+//! sink its own task.
 
 mod deliver;
+mod destination;
 mod format;
 mod sinks;
 mod transport;
 
 pub use deliver::{Deliverer, DeliveryError};
+pub use destination::{DestinationPolicy, RefusedAddress, ResolveError};
 pub use format::{cef, octet_counted, syslog_record, webhook_signature};
 pub(crate) use sinks::hold_made_by;
 pub use sinks::{add_sink, list_sinks, remove_sink, resume_sink};

@@ -6,6 +6,7 @@ use kaito_api::{AuditKind, NewSink, SinkTarget, SinkView};
 use serde_json::json;
 use sqlx::Row as _;
 
+use super::destination::{DestinationPolicy, ResolveError};
 use crate::accounts::Caller;
 use crate::audit;
 use crate::audited::Audited;
@@ -16,7 +17,7 @@ use crate::store::Store;
 
 pub async fn add_sink(
     store: &Store,
-    key: &ServerKey,
+    (key, destinations): (&ServerKey, DestinationPolicy),
     admin: &Caller,
     sink: &NewSink,
     now_ms: i64,
@@ -25,7 +26,8 @@ pub async fn add_sink(
     if name.is_empty() {
         return Err(ServerError::BadRequest("Give the sink a name.".to_owned()));
     }
-    check_target(&sink.target)?;
+    check_target(&sink.target, sink.insecure)?;
+    check_destination(&sink.target, destinations).await?;
     let secret = sink
         .secret
         .as_deref()
@@ -86,7 +88,7 @@ pub async fn add_sink(
     Ok(sink_id)
 }
 
-fn check_target(target: &SinkTarget) -> Result<(), ServerError> {
+fn check_target(target: &SinkTarget, insecure: bool) -> Result<(), ServerError> {
     match target {
         SinkTarget::Syslog {
             host, port, ca_pem, ..
@@ -100,6 +102,12 @@ fn check_target(target: &SinkTarget) -> Result<(), ServerError> {
                 super::transport::trusted_roots(Some(pem))
                     .map_err(|error| ServerError::BadRequest(error.to_string()))?;
             }
+            if target.is_cleartext() && !insecure {
+                return Err(ServerError::CleartextSink(format!(
+                    "Syslog over plain TCP to {}:{port}",
+                    host.trim()
+                )));
+            }
         }
         SinkTarget::SplunkHec { url, .. } | SinkTarget::Webhook { url } => {
             let parsed = reqwest::Url::parse(url.trim()).map_err(|error| {
@@ -107,12 +115,46 @@ fn check_target(target: &SinkTarget) -> Result<(), ServerError> {
             })?;
             if !matches!(parsed.scheme(), "https" | "http") {
                 return Err(ServerError::BadRequest(format!(
-                    "“{url}” must be an https:// (or http://) URL."
+                    "“{url}” must be an https:// URL."
                 )));
+            }
+            if parsed.scheme() == "http" && !insecure {
+                return Err(ServerError::CleartextSink(format!("“{}”", url.trim())));
             }
         }
     }
     Ok(())
+}
+
+/// Refuses, at once, a target whose host is (or now resolves to) an address sinks
+/// may not reach. Delivery checks again at every connection, so a name that does
+/// not resolve yet is accepted here.
+async fn check_destination(
+    target: &SinkTarget,
+    destinations: DestinationPolicy,
+) -> Result<(), ServerError> {
+    let (host, port) = match target {
+        SinkTarget::Syslog { host, port, .. } => (host.trim().to_owned(), *port),
+        SinkTarget::SplunkHec { url, .. } | SinkTarget::Webhook { url } => {
+            let parsed = reqwest::Url::parse(url.trim())
+                .map_err(|error| ServerError::BadRequest(format!("“{url}”: {error}")))?;
+            let host = parsed.host_str().unwrap_or_default().to_owned();
+            (host, parsed.port_or_known_default().unwrap_or(443))
+        }
+    };
+    if let Ok(address) = host.trim_matches(['[', ']']).parse() {
+        return Ok(destinations.check(&host, address)?);
+    }
+    let lookup = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        destinations.resolve(&host, port),
+    )
+    .await;
+    match lookup {
+        Ok(Err(ResolveError::Refused(refused))) => Err(refused.into()),
+        // Unresolvable or slow now: delivery resolves and checks it again.
+        Ok(Ok(_) | Err(ResolveError::Lookup { .. })) | Err(_) => Ok(()),
+    }
 }
 
 /// The team's sinks with how far each has received the log.
@@ -129,10 +171,12 @@ pub async fn list_sinks(store: &Store, team_id: &TeamId) -> Result<Vec<SinkView>
     rows.iter()
         .map(|row| {
             let delivered_seq: i64 = row.try_get("delivered_seq")?;
+            let target = parse_target(&row.try_get::<String, _>("target")?)?;
             Ok(SinkView {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
-                target: parse_target(&row.try_get::<String, _>("target")?)?,
+                cleartext: target.is_cleartext(),
+                target,
                 delivered_seq,
                 pending: (head - delivered_seq).max(0),
                 last_delivered_at: row.try_get("last_delivered_at")?,

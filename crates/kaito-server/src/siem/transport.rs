@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 
 use super::DeliveryError;
+use super::destination::DestinationPolicy;
 
 /// The public web roots, and the sink's own CA if it has one.
 pub(super) fn trusted_roots(ca_pem: Option<&str>) -> Result<rustls::RootCertStore, DeliveryError> {
@@ -45,17 +46,19 @@ pub(super) enum Transport<'a> {
     },
 }
 
-/// Writes `records` to a syslog receiver on a fresh connection.
+/// Writes `records` to a syslog receiver on a fresh connection, to an address of
+/// `host` that `policy` allows.
 pub(super) async fn send_syslog(
-    host: &str,
-    port: u16,
+    (host, port): (&str, u16),
+    policy: DestinationPolicy,
     transport: Transport<'_>,
     records: &[u8],
 ) -> Result<(), DeliveryError> {
     let address = format!("{host}:{port}");
+    let addresses = policy.resolve(host, port).await?;
     let connect = tokio::time::timeout(
         Duration::from_secs(10),
-        tokio::net::TcpStream::connect((host, port)),
+        tokio::net::TcpStream::connect(addresses.as_slice()),
     )
     .await
     .map_err(|_| DeliveryError::Connect {

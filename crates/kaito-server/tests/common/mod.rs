@@ -37,11 +37,16 @@ pub struct TestServer {
 /// One server per backend: SQLite always, PostgreSQL when the test set-up started
 /// one (always under `make test`, which sets `KAITO_TEST_REQUIRE_POSTGRES`).
 pub async fn servers() -> Vec<TestServer> {
+    servers_with(|state| state).await
+}
+
+/// [`servers`] whose state `configure` changes first.
+pub async fn servers_with(configure: impl Fn(ServerState) -> ServerState) -> Vec<TestServer> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Store::open_data_dir(dir.path()).await.unwrap();
-    let mut servers = vec![serve("sqlite", sqlite, Some(dir)).await];
+    let mut servers = vec![serve_with("sqlite", sqlite, Some(dir), &configure).await];
     if let Ok(url) = std::env::var("KAITO_TEST_POSTGRES_URL") {
-        servers.push(serve("postgres", fresh_postgres(&url).await, None).await);
+        servers.push(serve_with("postgres", fresh_postgres(&url).await, None, &configure).await);
     } else {
         assert!(
             std::env::var_os("KAITO_TEST_REQUIRE_POSTGRES").is_none(),
@@ -75,10 +80,6 @@ pub async fn fresh_postgres_url(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
-async fn serve(label: &'static str, store: Store, dir: Option<tempfile::TempDir>) -> TestServer {
-    serve_with(label, store, dir, |state| state).await
-}
-
 /// A SQLite server whose state `configure` changes first (its sign-in limits, say).
 pub async fn sqlite_server_with(configure: impl FnOnce(ServerState) -> ServerState) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
@@ -104,9 +105,14 @@ async fn serve_with(
         // Most tests add numbers over the API; `sms_numbers_by_operator` tests the default.
         team_admins_add_numbers: true,
     };
+    // The tests' SIEM receivers listen on loopback; `sink_destinations` tests the
+    // default.
     let state = configure(
         ServerState::new(store.clone(), key, sms)
-            .with_public_url(Some("https://kaito.example.com".to_owned())),
+            .with_public_url(Some("https://kaito.example.com".to_owned()))
+            .with_sink_destinations(kaito_server::siem::DestinationPolicy {
+                allow_private: true,
+            }),
     );
     let tasks = state.spawn_background_tasks().unwrap();
     tokio::spawn(async move {
@@ -155,6 +161,7 @@ pub fn server_process(
         .env("KAITO_SERVER_KEY", SERVER_KEY)
         .env("KAITO_SERVER_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
         .env("KAITO_SERVER_TEAM_ADMINS_ADD_NUMBERS", "true")
+        .env("KAITO_SERVER_SIEM_ALLOW_PRIVATE", "true")
         .env("RUST_LOG", "debug")
         .env("KAITO_SERVER_LOG_FORMAT", log_format)
         .stdout(std::process::Stdio::piped())
