@@ -48,8 +48,11 @@ impl std::fmt::Debug for TeamClient {
     }
 }
 
+/// No redirects: a 307 or 308 would send the password or the refresh token on to
+/// wherever the answer points.
 pub(crate) fn http_client() -> Result<reqwest::Client, TeamError> {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(15))
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("kaito/", env!("CARGO_PKG_VERSION")))
@@ -75,6 +78,9 @@ pub(crate) async fn read<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, TeamError> {
     let status = response.status();
+    if status.is_redirection() {
+        return Err(redirected(&response));
+    }
     let bytes = response
         .bytes()
         .await
@@ -93,6 +99,20 @@ pub(crate) async fn read<T: serde::de::DeserializeOwned>(
             "HTTP {status} without an error body"
         ))),
     }
+}
+
+/// The server (or a proxy before it) answered with a redirect, which is not
+/// followed.
+pub(crate) fn redirected(response: &reqwest::Response) -> TeamError {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|location| location.to_str().ok())
+        .unwrap_or("elsewhere");
+    TeamError::Protocol(format!(
+        "the server redirects (HTTP {}) to {location}; Kaito does not follow redirects, so nothing was sent there. Use the server's own address.",
+        response.status().as_u16()
+    ))
 }
 
 pub(crate) async fn blocking<T: Send + 'static>(

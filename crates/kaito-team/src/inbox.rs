@@ -146,6 +146,7 @@ impl TeamClient {
         let url = format!("{}{}", self.link.server_url, paths::sms_stream());
         // No overall timeout: the stream stays open (the server sends keep-alives).
         let streaming = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|error| TeamError::Protocol(error.to_string()))?;

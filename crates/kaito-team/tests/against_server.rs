@@ -94,6 +94,40 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
     .unwrap_err();
     assert_eq!(insecure.code(), "team.bad_url");
 
+    // A redirect (say from a proxy) is not followed: the password stays here.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere_url = format!("http://{}/v1/auth/login", elsewhere.local_addr().unwrap());
+    let redirecting = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirecting_url = format!("http://{}", redirecting.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut stream, _)) = redirecting.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {elsewhere_url}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    let redirected = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        &redirecting_url,
+        &login("mia@example.com", MEMBER_PASSWORD),
+        "x",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        redirected.to_string().contains("does not follow redirects"),
+        "{redirected}"
+    );
+    let reached =
+        tokio::time::timeout(std::time::Duration::from_millis(300), elsewhere.accept()).await;
+    assert!(reached.is_err(), "the sign-in followed the redirect");
+    assert!(slot.load().unwrap().is_none());
+
     let client = TeamClient::sign_in(
         &vault,
         slot.clone(),
