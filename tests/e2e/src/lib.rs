@@ -230,13 +230,25 @@ impl AppSession {
     /// (a toast over the element, a re-render under the pointer) is tried again
     /// for up to 10 s, as a user would click again.
     pub async fn click(&self, css: &str) {
+        self.click_located(Locator::Css(css)).await;
+    }
+
+    /// [`Self::click`] for an element only an XPath finds (a button by its text).
+    pub async fn click_xpath(&self, xpath: &str) {
+        self.click_located(Locator::XPath(xpath)).await;
+    }
+
+    /// Clicks what `locator` finds, again while something (a closing panel, a
+    /// toast) still covers it.
+    async fn click_located(&self, locator: Locator<'_>) {
+        let css = format!("{locator:?}");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             let element = self
                 .client
                 .wait()
                 .at_most(Duration::from_secs(60))
-                .for_element(Locator::Css(css))
+                .for_element(locator)
                 .await
                 .unwrap_or_else(|error| panic!("{css:?} never appeared: {error}"));
             match element.click().await {

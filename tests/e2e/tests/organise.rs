@@ -50,27 +50,13 @@ async fn favourites_groups_renames_and_order_persist() {
 
     // The group filter shows only the Work token.
     session
-        .client
-        .find(Locator::XPath(
-            "//*[@data-testid='group-filter']/button[text()='Work']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click_xpath("//*[@data-testid='group-filter']/button[text()='Work']")
+        .await;
     session.wait_issuers(&["Alpha Corp"]).await;
     session.screenshot("organise-group-filter").await;
     session
-        .client
-        .find(Locator::XPath(
-            "//*[@data-testid='group-filter']/button[text()='All']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click_xpath("//*[@data-testid='group-filter']/button[text()='All']")
+        .await;
 
     // Alt+Down on Alpha Corp moves it below Bravo.
     let copy = session
