@@ -115,3 +115,40 @@ debug_without_secrets!(NewMember { email, name, role });
 pub struct CreatedMember {
     pub user_id: String,
 }
+
+/// `POST /v1/me/password`: the signed-in member changes their own password. The
+/// current one is required (a stolen access token alone cannot take the account
+/// over); every other session of theirs ends.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+debug_without_secrets!(PasswordChange {});
+
+/// A one-time set-password link an admin issued for a member
+/// (`POST /v1/team/members/{user_id}/password-link`). The token is shown this once;
+/// `link` opens Kaito on it when the server knows its public URL.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedPasswordLink {
+    pub token: String,
+    pub link: Option<String>,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+debug_without_secrets!(CreatedPasswordLink { expires_at });
+
+/// `POST /v1/auth/set-password`: the member chooses a new password with a
+/// set-password link's token; answered with their first tokens, signed in.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetPassword {
+    pub token: String,
+    pub password: String,
+}
+
+debug_without_secrets!(SetPassword {});

@@ -107,6 +107,7 @@ typed_id!(DeviceId, "dev", "a device");
 typed_id!(SinkId, "sink", "a sink");
 typed_id!(InviteId, "inv", "an invite");
 typed_id!(NotificationId, "note", "a notification");
+typed_id!(PasswordLinkId, "pwl", "a set-password link");
 
 #[cfg(test)]
 mod tests {

@@ -77,6 +77,13 @@ kinds! {
         /// The operator set a member's password from the server's shell; their
         /// sessions ended.
         MemberPasswordReset = "member.password_reset",
+        /// A member changed their own password (their other sessions ended).
+        MemberPasswordChanged = "member.password_changed",
+        /// An admin issued a one-time set-password link for a member; the old
+        /// password stopped working and their sessions ended.
+        PasswordLinkCreated = "member.password_link_created",
+        /// A member chose a new password through a set-password link.
+        MemberPasswordSet = "member.password_set",
         InviteCreated = "invite.created",
         InviteRevoked = "invite.revoked",
         InviteAccepted = "invite.accepted",

@@ -29,7 +29,10 @@ paths! {
     refresh = "/v1/auth/refresh";
     logout = "/v1/auth/logout";
     accept_invite = "/v1/invites/accept";
+    /// Choosing a new password with a set-password link.
+    set_password = "/v1/auth/set-password";
     me = "/v1/me";
+    my_password = "/v1/me/password";
     devices = "/v1/devices";
     /// A device's signed audit batch.
     event_batch = "/v1/events:batch";
@@ -43,6 +46,7 @@ paths! {
     member_disable = "/v1/team/members/{user_id}/disable", user_id: UserId;
     member_enable = "/v1/team/members/{user_id}/enable", user_id: UserId;
     member_role = "/v1/team/members/{user_id}/role", user_id: UserId;
+    member_password_link = "/v1/team/members/{user_id}/password-link", user_id: UserId;
     invites = "/v1/team/invites";
     groups = "/v1/groups";
     group_members = "/v1/groups/{group_id}/members", group_id: GroupId;

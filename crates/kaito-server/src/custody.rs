@@ -47,7 +47,16 @@ impl ServerKey {
     /// the embedded set-up needs no key management to start.
     pub fn load_or_create(path: &Path) -> Result<Self, ServerError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_base64(&text),
+            Ok(text) => {
+                if let Some(mode) = loose_mode(path) {
+                    tracing::warn!(
+                        path = %path.display(),
+                        mode = format!("{mode:o}"),
+                        "the server key can be read by other users; run chmod 600 on it"
+                    );
+                }
+                Self::from_base64(&text)
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = Zeroizing::new([0u8; 32]);
                 getrandom::fill(key.as_mut())?;
@@ -175,7 +184,22 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    // Windows: a new file in the data directory inherits its ACL, which the
+    // operator restricts (README); there is no mode to set here.
     std::fs::write(path, text)
+}
+
+/// The key file's permission bits when others than its owner may read or write it.
+#[cfg(unix)]
+pub(crate) fn loose_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn loose_mode(_path: &Path) -> Option<u32> {
+    None
 }
 
 #[cfg(test)]
@@ -221,6 +245,11 @@ mod tests {
                 std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
                 0o600
             );
+            assert_eq!(loose_mode(&path), None);
+            // A key others can read is still used, with a warning naming the mode.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert_eq!(loose_mode(&path), Some(0o644));
+            ServerKey::load_or_create(&path).unwrap();
         }
         assert!(
             ServerKey::from_base64("AAAA")

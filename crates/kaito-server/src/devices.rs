@@ -113,15 +113,16 @@ pub async fn revoke(
     tx.commit().await
 }
 
-/// Takes a signed batch from one of the caller's devices into the team's chain, in
-/// one transaction: all of it or none.
-pub async fn ingest(
+/// A batch that may be kept: well-formed, of allowed kinds and values, signed by
+/// the caller's own live device, naming the team's subjects, within the device's
+/// allowance. Checked outside the write lock. Answers the device and the events.
+async fn checked_batch(
     store: &Store,
+    limit: &crate::device_limit::DeviceEventLimit,
     caller: &Caller,
     body: &[u8],
     signature: Option<&str>,
-    now_ms: i64,
-) -> Result<BatchReceipt, ServerError> {
+) -> Result<(String, Vec<(DeviceEventKind, kaito_api::DeviceEvent)>), ServerError> {
     let batch: EventBatch = serde_json::from_slice(body)
         .map_err(|error| ServerError::BadRequest(format!("The batch is not valid: {error}")))?;
     if batch.events.len() > MAX_BATCH {
@@ -143,9 +144,11 @@ pub async fn ingest(
                 known.join(", ")
             )));
         };
-        events.push((AuditKind::from(kind), event));
+        check_event(&event)?;
+        events.push((kind, event));
     }
-    let mut tx = store.audited(caller, now_ms).await?;
+    // The device and its signature first, outside the write lock: only the
+    // device's own key spends its event allowance.
     let device = sqlx::query(
         "SELECT public_key, last_seq FROM devices
          WHERE id = $1 AND user_id = $2 AND team_id = $3 AND revoked_at IS NULL",
@@ -153,7 +156,7 @@ pub async fn ingest(
     .bind(batch.device_id.as_str())
     .bind(caller.user_id.as_str())
     .bind(caller.team_id.as_str())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(store.pool())
     .await?
     .ok_or(ServerError::UnknownDevice)?;
     let key = public_key(&device.try_get::<String, _>("public_key")?)?;
@@ -163,8 +166,43 @@ pub async fn ingest(
         .ok_or(ServerError::BadSignature)?;
     key.verify_strict(body, &Signature::from_bytes(&signature))
         .map_err(|_| ServerError::BadSignature)?;
+    // Sequence numbers only grow, so a jump refused against this reading is one
+    // under the write lock too.
+    let seen_seq: i64 = device.try_get("last_seq")?;
+    for (kind, event) in &events {
+        if event.seq > seen_seq.saturating_add(MAX_SEQ_JUMP) {
+            return Err(ServerError::BadRequest(format!(
+                "Event {} of the batch jumps more than {MAX_SEQ_JUMP} past the device's last.",
+                event.seq
+            )));
+        }
+        check_subject(store, &caller.team_id, *kind, event).await?;
+    }
+    // Only a batch that will be kept spends the device's allowance.
+    limit.take(&batch.device_id, events.len())?;
 
-    let mut last_seq: i64 = device.try_get("last_seq")?;
+    Ok((batch.device_id, events))
+}
+
+/// Takes a signed batch from one of the caller's devices into the team's chain, in
+/// one transaction: all of it or none.
+pub async fn ingest(
+    store: &Store,
+    limit: &crate::device_limit::DeviceEventLimit,
+    caller: &Caller,
+    body: &[u8],
+    signature: Option<&str>,
+    now_ms: i64,
+) -> Result<BatchReceipt, ServerError> {
+    let (device_id, mut events) = checked_batch(store, limit, caller, body, signature).await?;
+    let mut tx = store.audited(caller, now_ms).await?;
+    // Read again under the lock: a revocation since the check above wins.
+    let mut last_seq: i64 =
+        sqlx::query_scalar("SELECT last_seq FROM devices WHERE id = $1 AND revoked_at IS NULL")
+            .bind(device_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(ServerError::UnknownDevice)?;
     events.sort_by_key(|(_, event)| event.seq);
     let mut receipt = BatchReceipt {
         accepted: 0,
@@ -172,33 +210,30 @@ pub async fn ingest(
         gaps: Vec::new(),
     };
     for (kind, event) in &events {
-        let seen = sqlx::query("SELECT 1 AS found FROM audit_events WHERE event_id = $1")
-            .bind(event.event_id.as_str())
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
-        if seen {
+        let Some(event_id) = stored_event_id(&mut tx, &device_id, &event.event_id).await? else {
             receipt.duplicates += 1;
             continue;
-        }
-        if event.seq > last_seq + 1 {
-            let gap = [last_seq + 1, event.seq - 1];
+        };
+        let next = last_seq.saturating_add(1);
+        if event.seq > next {
+            let gap = [next, event.seq - 1];
             receipt.gaps.push(gap);
             // Written by the server, not the device.
             tx.record_as(
                 None,
                 AuditKind::DeviceSequenceGap,
-                Some(batch.device_id.as_str()),
+                Some(device_id.as_str()),
                 json!({ "missing_from": gap[0], "missing_to": gap[1] }),
             )
             .await?;
         }
         tx.record_with_id(
-            &event.event_id,
-            *kind,
+            &event_id,
+            AuditKind::from(*kind),
             event.token_id.as_deref(),
             json!({
-                "device_id": batch.device_id,
+                "device_id": device_id,
+                "device_event_id": event.event_id,
                 "device_seq": event.seq,
                 "device_time": event.at,
                 "details": event.details,
@@ -214,9 +249,116 @@ pub async fn ingest(
     }
     sqlx::query("UPDATE devices SET last_seq = $1 WHERE id = $2")
         .bind(last_seq)
-        .bind(batch.device_id.as_str())
+        .bind(device_id.as_str())
         .execute(&mut **tx)
         .await?;
     tx.commit().await?;
     Ok(receipt)
+}
+
+/// The most a device's sequence may jump in one event: more is not a device
+/// counting its events (and would push `last_seq` towards overflow).
+const MAX_SEQ_JUMP: i64 = 1_000_000;
+/// The most a device event's details may hold, as JSON.
+const MAX_DETAILS_BYTES: usize = 2_048;
+
+/// What one device event must look like before anything of its batch is kept.
+fn check_event(event: &kaito_api::DeviceEvent) -> Result<(), ServerError> {
+    let refuse =
+        |why: &str| ServerError::BadRequest(format!("Event {} of the batch {why}.", event.seq));
+    let id_like = |text: &str| {
+        (1..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    };
+    if !id_like(&event.event_id) {
+        return Err(refuse(
+            "has no usable event_id (1–64 letters, digits, - or _)",
+        ));
+    }
+    if !(1..=i64::MAX / 2).contains(&event.seq) {
+        return Err(refuse("has a sequence number out of range"));
+    }
+    if event.token_id.as_deref().is_some_and(|id| !id_like(id)) {
+        return Err(refuse("names a subject that is no id"));
+    }
+    if !(event.details.is_object() || event.details.is_null())
+        || event.details.to_string().len() > MAX_DETAILS_BYTES
+    {
+        return Err(refuse(&format!(
+            "has details that are not a JSON object of at most {MAX_DETAILS_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// A code event names a shared token of the team; an SMS copy names one of the
+/// team's numbers, or one the team has since removed (the copy came first).
+async fn check_subject(
+    store: &Store,
+    team_id: &crate::ids::TeamId,
+    kind: DeviceEventKind,
+    event: &kaito_api::DeviceEvent,
+) -> Result<(), ServerError> {
+    let Some(subject) = event.token_id.as_deref() else {
+        return Err(ServerError::BadRequest(format!(
+            "Event {} of the batch names no token or number.",
+            event.seq
+        )));
+    };
+    let query = match kind {
+        DeviceEventKind::SmsCodeCopied => {
+            "SELECT 1 AS found FROM sms_numbers WHERE id = $1 AND team_id = $2
+             UNION ALL
+             SELECT 1 AS found FROM audit_events
+             WHERE subject = $1 AND team_id = $2 AND kind = 'sms.number_removed'"
+        }
+        _ => "SELECT 1 AS found FROM shared_tokens WHERE id = $1 AND team_id = $2",
+    };
+    let known = sqlx::query(query)
+        .bind(subject)
+        .bind(team_id.as_str())
+        .fetch_optional(store.pool())
+        .await?
+        .is_some();
+    if known {
+        Ok(())
+    } else {
+        Err(ServerError::BadRequest(format!(
+            "Event {} of the batch names {subject}, which is not your team's.",
+            event.seq
+        )))
+    }
+}
+
+/// The id a device event is kept under, or `None` when this device sent it
+/// before. Ids are the device's own; one another team's or device's event already
+/// has is kept under an id scoped to this device, so it is neither dropped as a
+/// "duplicate" nor refused.
+async fn stored_event_id(
+    tx: &mut crate::audited::Audited<'_>,
+    device_id: &str,
+    event_id: &str,
+) -> Result<Option<String>, ServerError> {
+    let scoped = format!("{device_id}:{event_id}");
+    for candidate in [event_id, scoped.as_str()] {
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT team_id, details FROM audit_events WHERE event_id = $1")
+                .bind(candidate)
+                .fetch_optional(&mut ***tx)
+                .await?;
+        let Some((team_id, details)) = existing else {
+            return Ok(Some(candidate.to_owned()));
+        };
+        let from_this_device = team_id == tx.team_id().as_str()
+            && serde_json::from_str::<serde_json::Value>(&details)
+                .is_ok_and(|details| details["device_id"] == device_id);
+        if from_this_device {
+            return Ok(None);
+        }
+    }
+    Err(ServerError::Conflict(format!(
+        "Event id {event_id} is taken twice over; the device should send a new one."
+    )))
 }

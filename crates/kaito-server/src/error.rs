@@ -62,6 +62,20 @@ pub enum ServerError {
         "This invite link does not work: it was used already, revoked, or it expired. Ask an admin for a new one."
     )]
     InvalidInvite,
+    #[error(
+        "This device sent too many audit events. It sends them again in {retry_after_secs} seconds."
+    )]
+    DeviceRateLimited { retry_after_secs: u64 },
+    #[error(
+        "Admins cannot give themselves a token's full seed (directly or through a group they are in); ask an owner."
+    )]
+    OwnSeedGrant,
+    #[error("The current password is wrong.")]
+    WrongPassword,
+    #[error(
+        "This set-password link does not work: it was used already, replaced by a newer one, or it expired. Ask an admin for a new one."
+    )]
+    InvalidPasswordLink,
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database could not be migrated: {0}")]
@@ -107,6 +121,10 @@ impl ServerError {
             ServerError::StaleSignature => "signature.stale",
             ServerError::UnknownDevice => "device.unknown",
             ServerError::InvalidInvite => "invite.invalid",
+            ServerError::WrongPassword => "auth.wrong_password",
+            ServerError::OwnSeedGrant => "grant.own_seed",
+            ServerError::DeviceRateLimited { .. } => "device.rate_limited",
+            ServerError::InvalidPasswordLink => "auth.invalid_password_link",
             ServerError::Database(_)
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
@@ -124,9 +142,9 @@ impl ServerError {
             ServerError::InvalidCredentials
             | ServerError::Unauthenticated
             | ServerError::InvalidRefresh => StatusCode::UNAUTHORIZED,
-            ServerError::RateLimited { .. } | ServerError::AddressRateLimited { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ServerError::RateLimited { .. }
+            | ServerError::AddressRateLimited { .. }
+            | ServerError::DeviceRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServerError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Forbidden { .. }
             | ServerError::MissingScope(_)
@@ -135,9 +153,12 @@ impl ServerError {
             | ServerError::CodeOnly
             | ServerError::BadSignature
             | ServerError::StaleSignature
-            | ServerError::UnknownDevice => StatusCode::FORBIDDEN,
+            | ServerError::UnknownDevice
+            | ServerError::OwnSeedGrant
+            // Not 401: the caller is signed in; only the password they typed is wrong.
+            | ServerError::WrongPassword => StatusCode::FORBIDDEN,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServerError::InvalidInvite => StatusCode::GONE,
+            ServerError::InvalidInvite | ServerError::InvalidPasswordLink => StatusCode::GONE,
             ServerError::BadRequest(_)
             | ServerError::SinkAddressRefused(_)
             | ServerError::CleartextSink(_) => StatusCode::BAD_REQUEST,
@@ -172,6 +193,7 @@ impl IntoResponse for ServerError {
         let mut response = (status, axum::Json(body)).into_response();
         if let ServerError::RateLimited { retry_after_secs }
         | ServerError::AddressRateLimited { retry_after_secs }
+        | ServerError::DeviceRateLimited { retry_after_secs }
         | ServerError::Busy { retry_after_secs } = self
         {
             response

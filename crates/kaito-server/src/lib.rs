@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod audited;
 pub mod custody;
+pub mod device_limit;
 pub mod devices;
 pub mod error;
 pub mod http;

@@ -140,12 +140,17 @@ impl LoginThrottle {
     }
 }
 
-/// [`LoginThrottle::forget_idle_sources`] every ten minutes, while the server runs.
-pub async fn forget_idle_sources_forever(throttle: LoginThrottle) {
+/// [`LoginThrottle::forget_idle_sources`] and the same for the devices' event
+/// limits, every ten minutes, while the server runs.
+pub async fn forget_idle_sources_forever(
+    throttle: LoginThrottle,
+    devices: crate::device_limit::DeviceEventLimit,
+) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
         every.tick().await;
         throttle.forget_idle_sources();
+        devices.forget_idle_devices();
     }
 }
 

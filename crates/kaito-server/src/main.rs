@@ -80,6 +80,11 @@ struct Cli {
     /// metadata) stay refused.
     #[arg(long, global = true, env = "KAITO_SERVER_SIEM_ALLOW_PRIVATE")]
     siem_allow_private: bool,
+    /// A file holding a token Prometheus must send (`Authorization: Bearer …`) to
+    /// read `/metrics` (or set `KAITO_SERVER_METRICS_TOKEN`). Without it the
+    /// counts are open to anyone who reaches the server.
+    #[arg(long, global = true, env = "KAITO_SERVER_METRICS_TOKEN_FILE")]
+    metrics_token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -269,11 +274,17 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
     let passwords = cli
         .password_slots
         .map_or_else(PasswordWork::default, PasswordWork::with_slots);
+    let metrics_token = secret_from(
+        cli.metrics_token_file.as_ref(),
+        "KAITO_SERVER_METRICS_TOKEN",
+        "metrics token",
+    )?;
     let state = |store, key, sms| {
         ServerState::new(store, key, sms)
             .with_public_url(public_url)
             .with_login_throttle(throttle)
             .with_password_work(passwords)
+            .with_metrics_token(metrics_token)
             .with_sink_destinations(kaito_server::siem::DestinationPolicy {
                 allow_private: cli.siem_allow_private,
             })

@@ -148,7 +148,7 @@ impl PasswordWork {
     }
 }
 
-fn check_password_strength(password: &str) -> Result<(), ServerError> {
+pub fn check_password_strength(password: &str) -> Result<(), ServerError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(ServerError::BadRequest(format!(
             "The password must have at least {MIN_PASSWORD_CHARS} characters."

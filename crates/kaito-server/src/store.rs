@@ -58,24 +58,52 @@ macro_rules! migrations {
 fn migrator(backend: Backend) -> Migrator {
     match backend {
         Backend::Sqlite => {
-            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding")
+            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding", 10 "0010_password_links")
         }
         Backend::Postgres => {
-            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding")
+            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding", 10 "0010_password_links")
         }
+    }
+}
+
+/// Creates `dir` (and its parents) if need be, the last one private to this user.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file private to this user before SQLite opens it (SQLite
+/// gives its journal files the database's permissions). An existing file is left.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
     }
 }
 
 impl Store {
     /// The embedded database in `data_dir` (created if need be).
+    /// The directory and the database are the server user's alone (0700 and 0600
+    /// on Unix): the database holds password hashes and the audit log.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Self, ServerError> {
-        std::fs::create_dir_all(data_dir).map_err(|error| {
-            ServerError::Startup(format!(
-                "The data directory {} cannot be created: {error}",
-                data_dir.display()
-            ))
-        })?;
+        let startup = |what: &str, error: std::io::Error| {
+            ServerError::Startup(format!("{what} {}: {error}", data_dir.display()))
+        };
+        private_dir(data_dir)
+            .map_err(|error| startup("The data directory cannot be created:", error))?;
         let path = data_dir.join("kaito-server.db");
+        private_file(&path).map_err(|error| startup("The database cannot be created in", error))?;
         Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
     }
 
@@ -158,5 +186,23 @@ impl Store {
     #[must_use]
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[tokio::test]
+    async fn a_new_data_directory_and_its_database_are_private() {
+        let parent = tempfile::tempdir().unwrap();
+        let data_dir = parent.path().join("kaito");
+        super::Store::open_data_dir(&data_dir).await.unwrap();
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data_dir), 0o700);
+        assert_eq!(mode(&data_dir.join("kaito-server.db")), 0o600);
+        // Opening again keeps what is there.
+        super::Store::open_data_dir(&data_dir).await.unwrap();
     }
 }

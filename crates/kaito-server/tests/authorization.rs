@@ -30,7 +30,10 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("POST", "/v1/auth/login", r#"{"email":"nobody{n}@example.com","password":"wrong password"}"#, [401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/auth/refresh", r#"{"refresh_token":"made-up"}"#, [401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/invites/accept", r#"{"token":"kin_made_up","name":"Eve","password":"eve's passphrase"}"#, [410, 410, 410, 410, 410, 410]),
+    ("POST", "/v1/auth/set-password", r#"{"token":"kpw_made_up","password":"a new passphrase"}"#, [410, 410, 410, 410, 410, 410]),
     ("GET", "/v1/me", "", [401, 200, 200, 200, 200, 401]),
+    // Every caller types a wrong current password: refused, nothing changes.
+    ("POST", "/v1/me/password", r#"{"current_password":"not my password","new_password":"a new passphrase"}"#, [401, 403, 403, 403, 403, 401]),
     ("GET", "/v1/team/members", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/members", r#"{"email":"new{n}@example.com","name":"New","role":"member","password":"a first passphrase"}"#, [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/members", r#"{"email":"boss{n}@example.com","name":"Boss","role":"admin","password":"a first passphrase"}"#, [401, 403, 403, 200, 200, 401]),
@@ -38,6 +41,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     // Owners only; the fresh victim is active, so the owner hears "not disabled".
     ("POST", "/v1/team/members/{victim}/enable", "{}", [401, 403, 403, 409, 404, 401]),
     ("PUT", "/v1/team/members/{victim}/role", r#"{"role":"admin"}"#, [401, 403, 403, 200, 404, 401]),
+    ("POST", "/v1/team/members/{victim}/password-link", "", [401, 403, 200, 200, 404, 401]),
     ("GET", "/v1/team/invites", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"member"}"#, [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"owner"}"#, [401, 403, 403, 200, 200, 401]),

@@ -13,13 +13,13 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use kaito_api::{AuditEventView, BatchReceipt, ChainReport, TokenPair};
 use serde_json::json;
 
-fn event(seq: i64) -> serde_json::Value {
+fn event(seq: i64, token: &str) -> serde_json::Value {
     json!({
         "event_id": format!("00000000-0000-4000-8000-{seq:012}"),
         "seq": seq,
         "at": 1_790_000_000_000_i64 + seq,
         "kind": "code.copied",
-        "token_id": "tok_example",
+        "token_id": token,
         "details": { "from": "tray" },
     })
 }
@@ -29,11 +29,11 @@ async fn send(
     who: &TokenPair,
     key: &SigningKey,
     device_id: &str,
-    seqs: &[i64],
+    (seqs, token): (&[i64], &str),
 ) -> common::Answer {
     let body = serde_json::to_vec(&json!({
         "device_id": device_id,
-        "events": seqs.iter().map(|&seq| event(seq)).collect::<Vec<_>>(),
+        "events": seqs.iter().map(|&seq| event(seq, token)).collect::<Vec<_>>(),
     }))
     .unwrap();
     let signature = STANDARD.encode(key.sign(&body).to_bytes());
@@ -57,11 +57,171 @@ async fn send_raw(
         .await
         .unwrap();
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|value| value.to_str().unwrap().to_owned());
     let body = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     common::Answer {
         status,
         body,
-        retry_after: None,
+        retry_after,
+    }
+}
+
+/// A shared token of the caller's team, as device events name them.
+async fn shared_token(server: &TestServer, owner: &TokenPair, issuer: &str) -> String {
+    let added = server
+        .post(
+            "/v1/tokens",
+            Some(&owner.access_token),
+            &json!({ "uri": format!("otpauth://totp/{issuer}:ops?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer={issuer}") }),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    added.body["id"]
+        .as_str()
+        .or(added.body["token_id"].as_str())
+        .unwrap()
+        .to_owned()
+}
+
+/// Enrols a device for `who` with `key`; answers its id.
+async fn enrol(server: &TestServer, who: &TokenPair, key: &SigningKey) -> String {
+    let enrolled = server
+        .post(
+            "/v1/devices",
+            Some(&who.access_token),
+            &json!({ "name": "Laptop", "public_key": STANDARD.encode(key.verifying_key().to_bytes()) }),
+        )
+        .await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    enrolled.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Signs and sends `events` as they are.
+async fn send_events(
+    server: &TestServer,
+    who: &TokenPair,
+    (key, device_id): (&SigningKey, &str),
+    events: &[serde_json::Value],
+) -> common::Answer {
+    let body = serde_json::to_vec(&json!({ "device_id": device_id, "events": events })).unwrap();
+    let signature = STANDARD.encode(key.sign(&body).to_bytes());
+    send_raw(server, who, body, &signature).await
+}
+
+#[tokio::test]
+async fn batches_are_checked_and_bounded_and_ids_are_scoped_to_their_device() {
+    let limited = |state: kaito_server::http::ServerState| {
+        state.with_device_events(kaito_server::device_limit::DeviceEventLimit::new(
+            12,
+            std::time::Duration::from_secs(3600),
+        ))
+    };
+    for server in common::servers_with(limited).await {
+        let label = server.label;
+        let acme = server.acme_owner().await;
+        let rival = server.rival_owner().await;
+        let acme_token = shared_token(&server, &acme, "GitHub").await;
+        let rival_token = shared_token(&server, &rival, "GitLab").await;
+        let acme_key = SigningKey::from_bytes(&[7; 32]);
+        let rival_key = SigningKey::from_bytes(&[9; 32]);
+        let acme_device = enrol(&server, &acme, &acme_key).await;
+        let rival_device = enrol(&server, &rival, &rival_key).await;
+        let acme_sends = |events: Vec<serde_json::Value>| {
+            let (server, acme, acme_key, acme_device) = (&server, &acme, &acme_key, &acme_device);
+            async move { send_events(server, acme, (acme_key, acme_device), &events).await }
+        };
+
+        // Another team's device used the id first: Acme's event is still kept.
+        let rival_first = send_events(
+            &server,
+            &rival,
+            (&rival_key, &rival_device),
+            &[event(1, &rival_token)],
+        )
+        .await;
+        assert_eq!(rival_first.status, 200, "{label}: {}", rival_first.body);
+        let kept: BatchReceipt = acme_sends(vec![event(1, &acme_token)]).await.parse();
+        assert_eq!((kept.accepted, kept.duplicates), (1, 0), "{label}");
+        let resent: BatchReceipt = acme_sends(vec![event(1, &acme_token)]).await.parse();
+        assert_eq!((resent.accepted, resent.duplicates), (0, 1), "{label}");
+        let events: Vec<AuditEventView> = server
+            .get(
+                "/v1/audit/events?kind=code.copied",
+                Some(&acme.access_token),
+            )
+            .await
+            .parse();
+        assert_eq!(events.len(), 1, "{label}");
+        assert_eq!(
+            events[0].details["device_event_id"],
+            "00000000-0000-4000-8000-000000000001"
+        );
+
+        // Values no device sends: refused whole, with the event named, and no 500.
+        let mut huge = event(2, &acme_token);
+        huge["seq"] = json!(i64::MAX);
+        let mut foreign = event(2, &acme_token);
+        foreign["token_id"] = json!(rival_token);
+        let mut made_up = event(2, &acme_token);
+        made_up["token_id"] = json!("tok_made_up");
+        let mut bulky = event(2, &acme_token);
+        bulky["details"] = json!({ "note": "x".repeat(3000) });
+        let mut listed = event(2, &acme_token);
+        listed["details"] = json!(["not", "an", "object"]);
+        let leap = event(5_000_000, &acme_token);
+        let mut no_id = event(2, &acme_token);
+        no_id["event_id"] = json!("");
+        for (what, bad) in [
+            ("a huge seq", huge),
+            ("another team's token", foreign),
+            ("an unknown token", made_up),
+            ("bulky details", bulky),
+            ("details that are a list", listed),
+            ("an empty event id", no_id),
+            ("a leap of millions", leap),
+        ] {
+            let refused = acme_sends(vec![event(3, &acme_token), bad]).await;
+            assert_eq!(
+                (refused.status, refused.code()),
+                (400, "request.invalid"),
+                "{label}: {what}: {}",
+                refused.body
+            );
+            assert!(
+                refused.body["message"].as_str().unwrap().contains("Event"),
+                "{label}: {what}"
+            );
+        }
+
+        // The device's allowance: 12 events, 2 spent. A batch over it takes nothing.
+        let nine: Vec<_> = (2..=10).map(|seq| event(seq, &acme_token)).collect();
+        assert_eq!(acme_sends(nine).await.status, 200, "{label}");
+        let over = acme_sends((11..=13).map(|seq| event(seq, &acme_token)).collect()).await;
+        assert_eq!(
+            (over.status, over.code()),
+            (429, "device.rate_limited"),
+            "{label}: {}",
+            over.body
+        );
+        assert!(over.retry_after.is_some(), "{label}");
+        let last = acme_sends(vec![event(11, &acme_token)]).await;
+        assert_eq!(last.status, 200, "{label}: {}", last.body);
+        let events: Vec<AuditEventView> = server
+            .get(
+                "/v1/audit/events?kind=code.copied&limit=100",
+                Some(&acme.access_token),
+            )
+            .await
+            .parse();
+        assert_eq!(events.len(), 11, "{label}: nothing refused was stored");
+        let report: ChainReport = server
+            .get("/v1/audit/verify", Some(&acme.access_token))
+            .await
+            .parse();
+        assert!(report.intact, "{label}");
     }
 }
 
@@ -70,6 +230,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
     for server in servers().await {
         let label = server.label;
         let owner = server.acme_owner().await;
+        let token = shared_token(&server, &owner, "GitHub").await;
         let key = SigningKey::from_bytes(&[7; 32]);
         let public = STANDARD.encode(key.verifying_key().to_bytes());
         let bad_key = server
@@ -94,7 +255,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
         assert_eq!(enrolled.status, 200, "{label}: {}", enrolled.body);
         let device_id = enrolled.body["id"].as_str().unwrap().to_owned();
 
-        let first: BatchReceipt = send(&server, &owner, &key, &device_id, &[1, 2, 3])
+        let first: BatchReceipt = send(&server, &owner, &key, &device_id, (&[1, 2, 3], &token))
             .await
             .parse();
         assert_eq!(
@@ -107,7 +268,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             "{label}"
         );
         // The same batch again (the answer was lost on the way back): nothing new.
-        let again: BatchReceipt = send(&server, &owner, &key, &device_id, &[1, 2, 3])
+        let again: BatchReceipt = send(&server, &owner, &key, &device_id, (&[1, 2, 3], &token))
             .await
             .parse();
         assert_eq!(
@@ -120,7 +281,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             "{label}"
         );
         // 4 and 5 never arrive.
-        let gap: BatchReceipt = send(&server, &owner, &key, &device_id, &[6, 7])
+        let gap: BatchReceipt = send(&server, &owner, &key, &device_id, (&[6, 7], &token))
             .await
             .parse();
         assert_eq!(
@@ -162,10 +323,12 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
 
         // Unsigned, mis-signed, altered after signing, unknown kinds: refused, nothing stored.
         let body =
-            serde_json::to_vec(&json!({ "device_id": device_id, "events": [event(8)] })).unwrap();
+            serde_json::to_vec(&json!({ "device_id": device_id, "events": [event(8, &token)] }))
+                .unwrap();
         let signature = STANDARD.encode(key.sign(&body).to_bytes());
         let altered =
-            serde_json::to_vec(&json!({ "device_id": device_id, "events": [event(9)] })).unwrap();
+            serde_json::to_vec(&json!({ "device_id": device_id, "events": [event(9, &token)] }))
+                .unwrap();
         assert_eq!(
             send_raw(&server, &owner, altered, &signature).await.code(),
             "signature.invalid",
@@ -173,7 +336,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
         );
         let other_key = SigningKey::from_bytes(&[8; 32]);
         assert_eq!(
-            send(&server, &owner, &other_key, &device_id, &[8])
+            send(&server, &owner, &other_key, &device_id, (&[8], &token))
                 .await
                 .status,
             403,
@@ -200,7 +363,7 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             .login("mia@example.com", MEMBER_PASSWORD)
             .await
             .parse();
-        let foreign = send(&server, &mia, &key, &device_id, &[8]).await;
+        let foreign = send(&server, &mia, &key, &device_id, (&[8], &token)).await;
         assert_eq!(
             (foreign.status, foreign.code()),
             (403, "device.unknown"),
@@ -229,7 +392,9 @@ async fn signed_batches_land_once_and_gaps_are_recorded() {
             .await;
         assert_eq!(revoked.status, 200, "{label}: {}", revoked.body);
         assert_eq!(
-            send(&server, &owner, &key, &device_id, &[8]).await.code(),
+            send(&server, &owner, &key, &device_id, (&[8], &token))
+                .await
+                .code(),
             "device.unknown",
             "{label}"
         );

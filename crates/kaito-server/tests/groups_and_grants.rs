@@ -302,3 +302,100 @@ async fn admins_list_a_tokens_live_grants_by_user_and_group() {
         );
     }
 }
+
+/// #16 L14: an admin cannot give themselves a seed — not directly, not through a
+/// group they are in, not by joining a group that holds one; codes they may, and
+/// an owner may give them (or themselves) anything.
+#[tokio::test]
+async fn admins_cannot_grant_themselves_seeds() {
+    for server in servers().await {
+        let label = server.label;
+        let team = team_with_shared_token(&server).await;
+        let token = &team.token_id;
+        let admin = Some(team.admin.access_token.as_str());
+        let owner = Some(team.owner.access_token.as_str());
+        let grants = format!("/v1/tokens/{token}/grants");
+        let refused = |answer: common::Answer, what: &str| {
+            assert_eq!(
+                (answer.status, answer.code()),
+                (403, "grant.own_seed"),
+                "{label}: {what}: {}",
+                answer.body
+            );
+        };
+        refused(
+            server
+                .post(
+                    &grants,
+                    admin,
+                    &json!({ "user_id": team.admin_id, "mode": "seed" }),
+                )
+                .await,
+            "directly",
+        );
+        let own_group = server.create_group(admin, "Admins").await;
+        let joined = server
+            .post(
+                &format!("/v1/groups/{own_group}/members"),
+                admin,
+                &json!({ "user_id": team.admin_id }),
+            )
+            .await;
+        assert_eq!(joined.status, 200, "{label}");
+        refused(
+            server
+                .post(
+                    &grants,
+                    admin,
+                    &json!({ "group_id": own_group, "mode": "seed" }),
+                )
+                .await,
+            "through their group",
+        );
+        let seed_group = server.create_group(owner, "Rotators").await;
+        server
+            .grant(
+                owner,
+                token,
+                &json!({ "group_id": seed_group, "mode": "seed" }),
+            )
+            .await;
+        refused(
+            server
+                .post(
+                    &format!("/v1/groups/{seed_group}/members"),
+                    admin,
+                    &json!({ "user_id": team.admin_id }),
+                )
+                .await,
+            "by joining a seed group",
+        );
+        let seed = server.get(&format!("/v1/tokens/{token}/seed"), admin).await;
+        assert_eq!(seed.status, 403, "{label}: the refusals gave no seed");
+
+        // Codes for themselves, seeds for others: allowed; an owner grants them seeds.
+        server
+            .grant(
+                admin,
+                token,
+                &json!({ "user_id": team.admin_id, "mode": "code" }),
+            )
+            .await;
+        server
+            .grant(
+                admin,
+                token,
+                &json!({ "user_id": team.member_id, "mode": "seed" }),
+            )
+            .await;
+        server
+            .grant(
+                owner,
+                token,
+                &json!({ "user_id": team.admin_id, "mode": "seed" }),
+            )
+            .await;
+        let seed = server.get(&format!("/v1/tokens/{token}/seed"), admin).await;
+        assert_eq!(seed.status, 200, "{label}: {}", seed.body);
+    }
+}

@@ -234,3 +234,34 @@ async fn the_openapi_document_describes_every_route() {
         );
     }
 }
+
+/// With a metrics token (#16 L9), only a scraper holding it reads the counts.
+#[tokio::test]
+async fn a_metrics_token_keeps_the_counts_from_anyone_without_it() {
+    let with_token = |state: kaito_server::http::ServerState| {
+        state.with_metrics_token(Some(zeroize::Zeroizing::new("scraper-secret".to_owned())))
+    };
+    for server in common::servers_with(with_token).await {
+        let label = server.label;
+        let scrape_with = |bearer: Option<&'static str>| {
+            let server = &server;
+            async move {
+                let mut request = server.client.get(format!("{}/metrics", server.base));
+                if let Some(token) = bearer {
+                    request = request.bearer_auth(token);
+                }
+                let response = request.send().await.unwrap();
+                (response.status().as_u16(), response.text().await.unwrap())
+            }
+        };
+        let (status, body) = scrape_with(None).await;
+        assert_eq!(status, 401, "{label}");
+        assert!(!body.contains("# EOF"), "{label}: counts without the token");
+        assert_eq!(scrape_with(Some("wrong")).await.0, 401, "{label}");
+        let (status, body) = scrape_with(Some("scraper-secret")).await;
+        assert_eq!(status, 200, "{label}");
+        assert!(body.contains("# EOF"), "{label}");
+        // Health stays open for load balancers.
+        fetch_public(&server, "/v1/health", "application/json").await;
+    }
+}

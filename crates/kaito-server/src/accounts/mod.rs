@@ -2,6 +2,7 @@
 //! short-lived access tokens, and refresh tokens that rotate on every use — a
 //! refresh token used twice means it was copied, and ends the whole session.
 
+mod passwords;
 mod recovery;
 mod sessions;
 mod users;
@@ -11,11 +12,16 @@ use kaito_api::Role;
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
 
+pub use passwords::{
+    PASSWORD_LINK_LIFETIME, PASSWORD_LINK_PREFIX, change_password, issue_password_link,
+    set_password_with_link,
+};
 pub use recovery::{Recovery, recover};
 pub(crate) use sessions::start_session;
 pub use sessions::{
-    ACCESS_LIFETIME, FAILURE_WINDOW, MAX_FAILURES, REFRESH_LIFETIME, authenticate, login, logout,
-    prune_login_failures, prune_login_failures_forever, refresh, still_signed_in,
+    ACCESS_LIFETIME, FAILURE_WINDOW, MAX_FAILURES, Pruned, REFRESH_LIFETIME, authenticate, login,
+    logout, prune_login_failures, prune_login_failures_forever, prune_spent_credentials, refresh,
+    still_signed_in,
 };
 pub(crate) use users::insert_user;
 pub use users::{

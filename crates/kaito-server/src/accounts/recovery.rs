@@ -62,8 +62,10 @@ async fn reset_password_in(
         .bind(user_id.as_str())
         .execute(&mut **tx)
         .await?;
-    // Whoever knew the old password may be signed in with it.
+    // Whoever knew the old password may be signed in with it, and a link an
+    // admin issued earlier must not replace the operator's password.
     end_sessions(&mut tx, user_id).await?;
+    super::passwords::revoke_open_links(&mut tx, user_id).await?;
     // The member's earlier wrong guesses should not lock out the new password.
     sqlx::query("DELETE FROM login_failures WHERE email = $1")
         .bind(email)

@@ -24,7 +24,7 @@ pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[allow(clippy::cast_possible_truncation)] // milliseconds for centuries fit in i64
-fn millis(duration: Duration) -> i64 {
+pub(super) fn millis(duration: Duration) -> i64 {
     duration.as_millis() as i64
 }
 
@@ -123,13 +123,48 @@ pub async fn prune_login_failures(store: &Store, now_ms: i64) -> Result<u64, Ser
     Ok(pruned.rows_affected())
 }
 
-/// [`prune_login_failures`] once an hour, for as long as the server runs.
+/// What [`prune_spent_credentials`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub access_tokens: u64,
+    pub spent_refresh_tokens: u64,
+}
+
+/// Removes credentials that can never work again: expired access tokens, and the
+/// spent refresh tokens of sessions that ended or expired (they are kept while
+/// their session lives, to catch a copied token shown again).
+pub async fn prune_spent_credentials(store: &Store, now_ms: i64) -> Result<Pruned, ServerError> {
+    let access_tokens = sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+        .bind(now_ms)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
+    let spent_refresh_tokens = sqlx::query(
+        "DELETE FROM spent_refresh_tokens WHERE session_id IN
+           (SELECT id FROM sessions WHERE revoked_at IS NOT NULL OR expires_at <= $1)",
+    )
+    .bind(now_ms)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    Ok(Pruned {
+        access_tokens,
+        spent_refresh_tokens,
+    })
+}
+
+/// [`prune_login_failures`] and [`prune_spent_credentials`] once an hour, for as
+/// long as the server runs.
 pub async fn prune_login_failures_forever(store: Store) {
     let mut hourly = tokio::time::interval(Duration::from_secs(3600));
     loop {
         hourly.tick().await;
-        if let Err(error) = prune_login_failures(&store, crate::http::now_ms()).await {
+        let now = crate::http::now_ms();
+        if let Err(error) = prune_login_failures(&store, now).await {
             tracing::warn!(%error, "pruning closed sign-in windows failed; trying again in an hour");
+        }
+        if let Err(error) = prune_spent_credentials(&store, now).await {
+            tracing::warn!(%error, "pruning spent credentials failed; trying again in an hour");
         }
     }
 }
@@ -139,7 +174,11 @@ pub async fn prune_login_failures_forever(store: Store) {
 /// [`MAX_FAILURES`] of them get a verdict. Answers the attempts now in the window
 /// and when it opened; a window older than [`FAILURE_WINDOW`] starts over at this
 /// attempt, and a successful sign-in clears it.
-async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, i64), ServerError> {
+pub(super) async fn count_attempt(
+    store: &Store,
+    email: &str,
+    now_ms: i64,
+) -> Result<(i64, i64), ServerError> {
     let row = sqlx::query(
         "INSERT INTO login_failures (email, window_start, failures) VALUES ($1, $2, 1)
          ON CONFLICT (email) DO UPDATE SET
@@ -158,7 +197,11 @@ async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, 
 }
 
 /// Gives back an attempt [`count_attempt`] took, if its window is still the same.
-async fn uncount_attempt(store: &Store, email: &str, window_start: i64) -> Result<(), ServerError> {
+pub(super) async fn uncount_attempt(
+    store: &Store,
+    email: &str,
+    window_start: i64,
+) -> Result<(), ServerError> {
     sqlx::query(
         "UPDATE login_failures SET failures = failures - 1
          WHERE email = $1 AND window_start = $2 AND failures > 0",

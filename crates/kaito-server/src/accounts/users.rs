@@ -181,7 +181,7 @@ pub async fn disable_user(
 
 /// Ends every session of `user_id` at `tx`'s time: their access and refresh
 /// tokens stop working with the next request.
-pub(super) async fn end_sessions(
+pub(crate) async fn end_sessions(
     tx: &mut Audited<'_>,
     user_id: &UserId,
 ) -> Result<(), ServerError> {

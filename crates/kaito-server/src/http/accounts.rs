@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, CreatedMember, LoginRequest, MeView, MemberView, NewMember, RefreshRequest, Role,
-    RoleChange, TokenPair,
+    ApiError, CreatedMember, CreatedPasswordLink, LoginRequest, MeView, MemberView, NewMember,
+    PasswordChange, RefreshRequest, Role, RoleChange, SetPassword, TokenPair,
 };
 
 use super::ServerState;
@@ -23,11 +23,17 @@ pub(super) fn routes() -> Router<ServerState> {
         .route("/v1/auth/login", post(login))
         .route("/v1/auth/refresh", post(refresh))
         .route("/v1/auth/logout", post(logout))
+        .route("/v1/auth/set-password", post(set_password))
         .route("/v1/me", get(me))
+        .route("/v1/me/password", post(change_password))
         .route("/v1/team/members", get(members).post(add_member))
         .route("/v1/team/members/{user_id}/disable", post(disable_member))
         .route("/v1/team/members/{user_id}/enable", post(enable_member))
         .route("/v1/team/members/{user_id}/role", put(set_member_role))
+        .route(
+            "/v1/team/members/{user_id}/password-link",
+            post(issue_password_link),
+        )
 }
 
 /// Signs in with an email and a password.
@@ -254,4 +260,93 @@ async fn set_member_role(
 ) -> Done {
     accounts::set_role(&state.store, &owner.caller, &user_id, change.role, owner.at).await?;
     done()
+}
+
+/// Changes the caller's own password. The current password is required and
+/// counts against the account's sign-in failure limit; every other session of the
+/// caller ends.
+#[utoipa::path(
+    post,
+    path = "/v1/me/password",
+    tag = "accounts",
+    request_body = PasswordChange,
+    responses(
+        (status = 400, description = "The new password is too short (`request.invalid`).", body = ApiError),
+        (status = 403, description = "The current password is wrong (`auth.wrong_password`).", body = ApiError),
+        (status = 429, description = "Too many wrong passwords for this account (`auth.rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        EmptyOk, SignedOut,
+    ),
+    security(("bearer" = [])),
+)]
+async fn change_password(
+    State(state): State<ServerState>,
+    Authenticated { caller, at }: Authenticated,
+    JsonBody(change): JsonBody<PasswordChange>,
+) -> Done {
+    accounts::change_password(&state.store, &state.passwords, &caller, &change, at).await?;
+    done()
+}
+
+/// Resets a member's password (admins; an admin only for members): the old
+/// password stops working, their sessions end, and the answer carries a one-time
+/// set-password link, valid for a day, to hand to the member.
+#[utoipa::path(
+    post,
+    path = "/v1/team/members/{user_id}/password-link",
+    tag = "accounts",
+    params(
+        ("user_id" = String, Path, description = "The member whose password is reset."),
+    ),
+    responses(
+        (status = 200, description = "The link; its token is shown only this once.", body = CreatedPasswordLink),
+        (status = 400, description = "Callers change their own password with `POST /v1/me/password` (`request.invalid`).", body = ApiError),
+        SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn issue_password_link(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(user_id): IdPath<UserId>,
+) -> Result<Json<CreatedPasswordLink>, ServerError> {
+    accounts::issue_password_link(
+        &state.store,
+        &admin.caller,
+        &user_id,
+        state.public_url.as_deref(),
+        admin.at,
+    )
+    .await
+    .map(Json)
+}
+
+/// Chooses a new password with a set-password link, and signs in.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/set-password",
+    tag = "accounts",
+    request_body = SetPassword,
+    responses(
+        (status = 200, description = "The password is set; signed in.", body = TokenPair),
+        (status = 400, description = "The password is too short (`request.invalid`).", body = ApiError),
+        (status = 410, description = "The link was used, replaced or expired (`auth.invalid_password_link`).", body = ApiError),
+        (status = 429, description = "Too many attempts from this address (`auth.address_rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        Malformed,
+    ),
+)]
+async fn set_password(
+    State(state): State<ServerState>,
+    _: AttemptAllowed,
+    At(at): At,
+    JsonBody(request): JsonBody<SetPassword>,
+) -> Result<Json<TokenPair>, ServerError> {
+    accounts::set_password_with_link(
+        &state.store,
+        &state.passwords,
+        &request.token,
+        &request.password,
+        at,
+    )
+    .await
+    .map(Json)
 }

@@ -78,6 +78,7 @@ async fn revoke_device(
     responses(
         (status = 200, description = "What the server did with the batch.", body = BatchReceipt),
         (status = 403, description = "The signature is wrong or missing (`signature.invalid`), or the device is not the caller's (`device.unknown`).", body = ApiError),
+        (status = 429, description = "The device reported too many events lately (`device.rate_limited`); nothing of the batch was kept.", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the batch fits."))),
         Malformed, SignedOut,
     ),
     security(("bearer" = [])),
@@ -89,7 +90,14 @@ async fn event_batch(
     body: axum::body::Bytes,
 ) -> Result<Json<BatchReceipt>, ServerError> {
     let signature = header(&headers, "x-kaito-signature");
-    devices::ingest(&state.store, &caller, &body, signature, at)
-        .await
-        .map(Json)
+    devices::ingest(
+        &state.store,
+        &state.device_events,
+        &caller,
+        &body,
+        signature,
+        at,
+    )
+    .await
+    .map(Json)
 }

@@ -52,6 +52,11 @@ pub struct ServerState {
     pub login_throttle: LoginThrottle,
     /// The addresses SIEM sinks may reach.
     pub sink_destinations: DestinationPolicy,
+    /// How many audit events each device may report.
+    pub device_events: crate::device_limit::DeviceEventLimit,
+    /// When set, `GET /metrics` wants it as a bearer token: on a server of
+    /// several teams even counts tell one team about another's activity.
+    pub metrics_token: Option<Arc<zeroize::Zeroizing<String>>>,
 }
 
 impl ServerState {
@@ -67,7 +72,26 @@ impl ServerState {
             passwords: PasswordWork::default(),
             login_throttle: LoginThrottle::default(),
             sink_destinations: DestinationPolicy::default(),
+            device_events: crate::device_limit::DeviceEventLimit::default(),
+            metrics_token: None,
         }
+    }
+
+    /// Makes `GET /metrics` want `token` as its bearer token.
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: Option<zeroize::Zeroizing<String>>) -> Self {
+        self.metrics_token = token.filter(|token| !token.is_empty()).map(Arc::new);
+        self
+    }
+
+    /// Another per-device limit on reported audit events (tests make it small).
+    #[must_use]
+    pub fn with_device_events(
+        mut self,
+        device_events: crate::device_limit::DeviceEventLimit,
+    ) -> Self {
+        self.device_events = device_events;
+        self
     }
 
     /// Lets SIEM sinks reach private ranges (an on-premises SIEM), or not.
@@ -134,6 +158,7 @@ impl ServerState {
         ));
         tasks.spawn(crate::login_throttle::forget_idle_sources_forever(
             self.login_throttle.clone(),
+            self.device_events.clone(),
         ));
         Ok(tasks)
     }

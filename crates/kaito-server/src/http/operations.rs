@@ -83,19 +83,31 @@ pub(super) async fn count_request(
 
 /// Prometheus metrics.
 ///
-/// `GET /metrics`: for Prometheus; counts only, so it needs no sign-in (restrict it
-/// at the proxy if even counts are private).
+/// `GET /metrics`: for Prometheus; counts only. Open, unless the operator set a
+/// metrics token (`--metrics-token-file`): then only a scraper with it reads them.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
     responses(
         (status = 200, description = "OpenMetrics text.", body = String, content_type = "application/openmetrics-text"),
+        (status = 401, description = "The server wants its metrics token, and this is not it (`auth.unauthenticated`).", body = kaito_api::ApiError),
     ),
 )]
 async fn metrics(
     State(state): State<ServerState>,
+    headers: axum::http::HeaderMap,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ServerError> {
+    if let Some(expected) = &state.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !kaito_core::secret::constant_time_eq(given.trim().as_bytes(), expected.as_bytes()) {
+            return Err(ServerError::Unauthenticated);
+        }
+    }
     let text = state
         .metrics
         .render(&state.store, state.sms_wakes.receiver_count())

@@ -70,6 +70,53 @@ pub async fn access(
 }
 
 /// Grants a token of the admin's team to a user or group of that team.
+/// An admin may not give themselves a token's seed, directly or through a group
+/// they are in: taking every seed of the team would then need no one else. Owners
+/// may (someone must be able to rotate every token).
+async fn refuse_own_seed_grant(
+    tx: &mut Audited<'_>,
+    admin: &Caller,
+    subject: &GrantSubject,
+) -> Result<(), ServerError> {
+    if admin.role == kaito_api::Role::Owner {
+        return Ok(());
+    }
+    let own = match subject {
+        GrantSubject::User(user) => *user == admin.user_id,
+        GrantSubject::Group(group) => {
+            sqlx::query("SELECT 1 AS found FROM group_members WHERE group_id = $1 AND user_id = $2")
+                .bind(group.as_str())
+                .bind(admin.user_id.as_str())
+                .fetch_optional(&mut ***tx)
+                .await?
+                .is_some()
+        }
+    };
+    if own {
+        return Err(ServerError::OwnSeedGrant);
+    }
+    Ok(())
+}
+
+/// Whether `group_id` holds a live full-seed grant: an admin joining it would
+/// give themselves seeds.
+pub(crate) async fn group_holds_seeds(
+    tx: &mut Audited<'_>,
+    group_id: &str,
+) -> Result<bool, ServerError> {
+    let at_ms = tx.at_ms();
+    Ok(sqlx::query(
+        "SELECT 1 AS found FROM grants
+         WHERE group_id = $1 AND mode = 'seed'
+           AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(group_id)
+    .bind(at_ms)
+    .fetch_optional(&mut ***tx)
+    .await?
+    .is_some())
+}
+
 pub async fn grant(
     store: &Store,
     admin: &Caller,
@@ -90,6 +137,9 @@ pub async fn grant(
         return Err(not_found(token_id));
     }
     subject.check_in_team(&mut tx, &admin.team_id).await?;
+    if request.mode == GrantMode::Seed {
+        refuse_own_seed_grant(&mut tx, admin, &subject).await?;
+    }
     let token = TokenId::from_stored(token_id.to_owned());
     let grant_id = insert_grant(
         &mut tx,

@@ -73,6 +73,12 @@ pub async fn add_to_group(
             "No group {group_id} with member {user_id} possible in your team."
         )));
     }
+    if user_id == admin.user_id.as_str()
+        && admin.role != kaito_api::Role::Owner
+        && super::grants::group_holds_seeds(&mut tx, group_id).await?
+    {
+        return Err(ServerError::OwnSeedGrant);
+    }
     sqlx::query(
         "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )

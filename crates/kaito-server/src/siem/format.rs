@@ -90,6 +90,9 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MemberEnabled
         | AuditKind::MemberRoleChanged
         | AuditKind::MemberPasswordReset
+        | AuditKind::MemberPasswordChanged
+        | AuditKind::PasswordLinkCreated
+        | AuditKind::MemberPasswordSet
         | AuditKind::SinkResumed
         | AuditKind::SmsGrantRevoked
         | AuditKind::SmsNumberRemoved
