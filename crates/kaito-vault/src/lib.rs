@@ -10,6 +10,8 @@
 //! - Team mode's storage ([`team_store`]): the link to a team server, the last list of
 //!   shared tokens, the outbox for the team's audit log and kept seeds; the client
 //!   that talks to the server is the `kaito-team` crate.
+//! - Team mode's keychain entry (refresh token, device key) is sealed with the vault
+//!   key ([`SealedSlot`]), so the passphrase lock covers the team sign-in too.
 //! - An optional passphrase (Argon2id) wraps the vault key; while it is set the key
 //!   is kept only in wrapped form in the database and the keychain entry is removed,
 //!   so the lock protects the seeds and is not merely cosmetic.
@@ -21,6 +23,7 @@ pub mod clock;
 mod crypto;
 mod error;
 pub mod keystore;
+mod sealed_slot;
 mod settings;
 pub mod team_store;
 mod vault;
@@ -38,6 +41,7 @@ pub use error::VaultError;
 pub use keystore::{
     Channel, KeyNamespace, KeyStore, KeychainKeyStore, KeychainSecret, SecretSlot, VaultKey,
 };
+pub use sealed_slot::SealedSlot;
 pub use settings::{Settings, SettingsError, Theme};
 pub use team_store::OutboxEvent;
 pub use vault::{

@@ -130,3 +130,22 @@ async fn auto_lock_after_idle_and_unlock_from_keychain() {
     vault.unlock_with_keychain().await.unwrap();
     assert_eq!(vault.list().await.unwrap().len(), 1);
 }
+
+/// #16 L7: a plain key left in the keychain beside a passphrase (its removal
+/// failed when the passphrase was set) is removed at the next open.
+#[tokio::test]
+async fn a_plain_key_left_beside_a_passphrase_is_removed_at_the_next_open() {
+    let fx = Fixture::new();
+    let vault = fx.open().await.unwrap();
+    let key = fx.keys().load().unwrap().unwrap();
+    vault.set_passphrase("open sesame").await.unwrap();
+    drop(vault);
+    fx.keys().store(&key).unwrap();
+    let reopened = fx.open().await.unwrap();
+    assert!(reopened.is_locked());
+    assert!(
+        fx.keys().load().unwrap().is_none(),
+        "the plain key stayed in the keychain"
+    );
+    reopened.unlock("open sesame").await.unwrap();
+}

@@ -10,5 +10,6 @@ mod fixture;
 mod groups;
 mod lock;
 mod open;
+mod sealed_slot;
 mod settings;
 mod tokens;

@@ -66,6 +66,31 @@ pub struct Vault {
     auto_lock: Mutex<Option<Duration>>,
 }
 
+/// With a passphrase set, the plain vault key belongs nowhere but wrapped in the
+/// database. A copy still in the keychain (its removal failed when the passphrase
+/// was set) would let anyone in the session open the vault, so it goes now; a
+/// failure is logged and tried again at the next start.
+async fn forget_leftover_key(key_store: &Arc<dyn KeyStore>) {
+    let store = key_store.clone();
+    let cleared = tokio::task::spawn_blocking(move || match store.load() {
+        Ok(Some(_)) => store.delete().map(|()| true),
+        Ok(None) => Ok(false),
+        Err(error) => Err(error),
+    })
+    .await;
+    match cleared {
+        Ok(Ok(true)) => tracing::warn!(
+            "removed a plain copy of the vault key left in the keychain beside the passphrase"
+        ),
+        Ok(Ok(false)) => {}
+        Ok(Err(error)) => tracing::warn!(
+            code = error.code(),
+            "a plain copy of the vault key may remain in the keychain; it could not be checked or removed"
+        ),
+        Err(error) => tracing::warn!(%error, "the keychain check did not run"),
+    }
+}
+
 impl Vault {
     /// Opens (or on first run creates) the vault at `path` with default options.
     pub async fn open(
@@ -123,6 +148,7 @@ impl Vault {
             let device_id = Uuid::parse_str(&device_text).map_err(|_| corrupt("bad device id"))?;
             let key_check: Vec<u8> = row.try_get("key_check")?;
             if has_passphrase {
+                forget_leftover_key(&key_store).await;
                 (None, device_id)
             } else {
                 let key = if let Some(key) = early_key {
