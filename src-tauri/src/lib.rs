@@ -97,6 +97,7 @@ pub fn run() {
             ipc::team::team_sign_in,
             ipc::team::team_sign_out,
             ipc::team::team_join,
+            ipc::team::team_set_password,
             ipc::team::team_tokens,
             ipc::team::copy_team_code,
             ipc::team::team_inbox,
@@ -107,6 +108,10 @@ pub fn run() {
             ipc::admin::team_add_member,
             ipc::admin::team_invite,
             ipc::admin::team_disable_member,
+            ipc::admin::team_enable_member,
+            ipc::admin::team_set_member_role,
+            ipc::admin::team_password_link,
+            ipc::admin::team_change_password,
             ipc::admin::team_create_group,
             ipc::admin::team_add_to_group,
             ipc::admin::team_remove_from_group,
@@ -198,7 +203,7 @@ fn setup(
         directory::start_schedule(app.handle().clone(), directory.clone(), vault.clone());
     }
     let team = Arc::new(tauri::async_runtime::block_on(team::TeamMode::open(
-        state.vault().ok().map(|vault| &**vault),
+        state.vault().ok(),
         &state::keychain_profile(data_dir.path()),
     )));
     team.spawn_tasks(app.handle(), state.vault().ok().cloned());
@@ -292,14 +297,12 @@ struct TrayPresence(bool);
 
 /// Checks idleness every few seconds and locks (with the UI told) when due.
 fn start_auto_lock<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
-    use tauri::Emitter;
     tauri::async_runtime::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
             if app.state::<state::AppState>().lock_if_idle() {
                 tracing::info!("locked after the idle period");
-                let _ = app.emit(ipc::lock::LOCKED_EVENT, ());
-                tray::refresh(&app, Vec::new(), true, true);
+                ipc::lock::announce_locked(&app).await;
             }
         }
     });

@@ -7,7 +7,7 @@ use std::time::Duration;
 use kaito_api::{GrantMode, SmsMessageView};
 use kaito_team::session::{CodeNow, InboxEvents, Problem, SharedCode, Status};
 use kaito_team::{Session, Surface, TeamError};
-use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot, Vault};
+use kaito_vault::{KeyNamespace, KeychainKeyStore, SealedSlot, SecretSlot, Vault};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_notification::NotificationExt;
@@ -187,14 +187,16 @@ pub struct TeamMode {
 }
 
 impl TeamMode {
-    /// The profile's keychain slot, and the sign-in kept from an earlier run.
-    pub async fn open(vault: Option<&Vault>, keychain_profile: &str) -> Self {
-        let slot: Option<Arc<dyn SecretSlot>> =
-            KeychainKeyStore::native(KeyNamespace::current(keychain_profile))
-                .ok()
-                .map(|keys| Arc::new(keys.secret("team")) as Arc<dyn SecretSlot>);
+    /// The profile's keychain slot (sealed with the vault key, so the app lock
+    /// covers the team sign-in), and the sign-in kept from an earlier run.
+    pub async fn open(vault: Option<&Arc<Vault>>, keychain_profile: &str) -> Self {
+        let slot: Option<Arc<dyn SecretSlot>> = vault.and_then(|vault| {
+            let keys = KeychainKeyStore::native(KeyNamespace::current(keychain_profile)).ok()?;
+            let keychain: Arc<dyn SecretSlot> = Arc::new(keys.secret("team"));
+            Some(Arc::new(SealedSlot::new(keychain, vault.clone())) as Arc<dyn SecretSlot>)
+        });
         Self {
-            session: Arc::new(Session::open(vault, slot).await),
+            session: Arc::new(Session::open(vault.map(|vault| &**vault), slot).await),
         }
     }
 

@@ -66,17 +66,21 @@ pub struct SharedTokenRow {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TeamAdminView {
+    /// The signed-in member: the page offers only what their role may do to whom.
+    pub my_user_id: String,
+    /// "admin" or "owner".
+    pub my_role: String,
     pub members: Vec<MemberRow>,
     pub groups: Vec<GroupRow>,
     pub tokens: Vec<SharedTokenRow>,
 }
 
-/// A new invite: the link (or the token when the server has no public URL) is
-/// shown once.
+/// A new invite or set-password link: the link (or the token when the server has
+/// no public URL) is shown once.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct InviteRow {
+pub struct OneTimeLink {
     pub link: Option<String>,
     pub token: String,
     #[ts(type = "number")]
@@ -230,6 +234,8 @@ pub async fn overview(client: &TeamClient) -> Result<TeamAdminView, IpcError> {
         });
     }
     Ok(TeamAdminView {
+        my_user_id: client.link().user_id.clone(),
+        my_role: client.link().role.as_str().to_owned(),
         members: members
             .into_iter()
             .map(|member| MemberRow {
@@ -252,14 +258,27 @@ pub async fn overview(client: &TeamClient) -> Result<TeamAdminView, IpcError> {
     })
 }
 
-pub async fn invite(client: &TeamClient, email: &str, role: Role) -> Result<InviteRow, IpcError> {
+pub async fn invite(client: &TeamClient, email: &str, role: Role) -> Result<OneTimeLink, IpcError> {
     let created = client
         .invite(&NewInvite {
             email: email.trim().to_owned(),
             role,
         })
         .await?;
-    Ok(InviteRow {
+    Ok(OneTimeLink {
+        link: created.link,
+        token: created.token,
+        expires_at_ms: created.expires_at,
+    })
+}
+
+/// Resets a member's password; the answer is the link to hand them.
+pub async fn password_link(
+    client: &TeamClient,
+    user_id: &kaito_api::ids::UserId,
+) -> Result<OneTimeLink, IpcError> {
+    let created = client.issue_password_link(user_id).await?;
+    Ok(OneTimeLink {
         link: created.link,
         token: created.token,
         expires_at_ms: created.expires_at,

@@ -5,9 +5,9 @@
 
 use kaito_api::ids::{GrantId, GroupId, SinkId, TokenId, UserId};
 use kaito_api::{
-    AuditEventView, CreatedId, CreatedInvite, CreatedMember, EventPage, GrantView, GroupMember,
-    GroupView, MemberView, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink,
-    SharedTokenView, SinkView, paths,
+    AuditEventView, CreatedId, CreatedInvite, CreatedMember, CreatedPasswordLink, EventPage,
+    GrantView, GroupMember, GroupView, MemberView, NewGrant, NewGroup, NewInvite, NewMember,
+    NewSharedToken, NewSink, PasswordChange, Role, RoleChange, SharedTokenView, SinkView, paths,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -74,6 +74,42 @@ impl TeamClient {
 
     pub async fn disable_member(&self, user_id: &UserId) -> Result<(), TeamError> {
         self.send_ignored(Method::POST, &paths::member_disable(user_id), &NO_BODY)
+            .await
+    }
+
+    /// Lets a disabled member sign in again (owners).
+    pub async fn enable_member(&self, user_id: &UserId) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::member_enable(user_id), &NO_BODY)
+            .await
+    }
+
+    /// Gives a member another role (owners; the last owner stays one).
+    pub async fn set_member_role(&self, user_id: &UserId, role: Role) -> Result<(), TeamError> {
+        self.send_ignored(
+            Method::PUT,
+            &paths::member_role(user_id),
+            &RoleChange { role },
+        )
+        .await
+    }
+
+    /// Resets a member's password: theirs stops working, their sessions end, and
+    /// the answer is a one-time link (a day long) for them to choose a new one.
+    pub async fn issue_password_link(
+        &self,
+        user_id: &UserId,
+    ) -> Result<CreatedPasswordLink, TeamError> {
+        self.send(
+            Method::POST,
+            &paths::member_password_link(user_id),
+            &NO_BODY,
+        )
+        .await
+    }
+
+    /// Changes this member's own password; their other sessions end.
+    pub async fn change_password(&self, change: &PasswordChange) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::my_password(), change)
             .await
     }
 

@@ -177,6 +177,12 @@ impl TeamClient {
         Ok(token)
     }
 
+    /// Drops the access token held in memory (the app locked): the next call needs
+    /// the refresh token, which only an unlocked vault opens.
+    pub(crate) async fn forget_access(&self) {
+        *self.access.lock().await = None;
+    }
+
     /// Sends the request `build` makes with the access token. An access token the
     /// server no longer takes is renewed once; refused again, the sign-in has ended.
     pub(crate) async fn send_signed_in(

@@ -13,6 +13,8 @@ pub enum TeamError {
     BadUrl(String),
     #[error("this is not a Kaito invite link: {0}")]
     BadJoinLink(String),
+    #[error("this is not a Kaito set-password link: {0}")]
+    BadPasswordLink(String),
     #[error("the team server at {url} cannot be reached: {detail}")]
     Unreachable { url: String, detail: String },
     /// The server said no, with its own code and message.
@@ -58,6 +60,7 @@ impl TeamError {
         match self {
             Self::BadUrl(_) => "team.bad_url".to_owned(),
             Self::BadJoinLink(_) => "team.bad_join_link".to_owned(),
+            Self::BadPasswordLink(_) => "team.bad_password_link".to_owned(),
             Self::Unreachable { .. } => "team.unreachable".to_owned(),
             Self::Refused { code, .. } => code.clone(),
             Self::NotLinked => "team.not_linked".to_owned(),

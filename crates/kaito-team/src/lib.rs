@@ -25,7 +25,7 @@ pub use client::TeamClient;
 pub use error::TeamError;
 pub use export::{audit_csv, audit_jsonl};
 pub use inbox::SmsStream;
-pub use link::{JoinLink, TeamLink, server_url};
+pub use link::{JoinLink, PasswordLink, TeamLink, server_url};
 pub use outbox::{
     OUTBOX_BATCH, Surface, SyncReport, TeamEventKind, record_event, record_sms_code_copy,
 };

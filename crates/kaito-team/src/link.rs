@@ -69,22 +69,61 @@ impl std::fmt::Debug for JoinLink {
 impl JoinLink {
     /// Reads a join link; the server address must be one [`server_url`] accepts.
     pub fn parse(text: &str) -> Result<Self, TeamError> {
-        let bad = |why: &str| TeamError::BadJoinLink(why.to_owned());
-        let url = reqwest::Url::parse(text.trim()).map_err(|_| bad("it is not a link"))?;
-        if url.scheme() != "kaito" || url.host_str() != Some("join") {
-            return Err(bad("it does not start with kaito://join"));
-        }
-        let value = |name: &str| {
-            url.query_pairs()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let server = value("server").ok_or_else(|| bad("it names no server"))?;
-        let invite = value("invite").ok_or_else(|| bad("it carries no invite"))?;
-        server_url(&server)?;
+        let (server, invite) = read_link(text, ("join", "invite"), |why| {
+            TeamError::BadJoinLink(why.to_owned())
+        })?;
         Ok(Self { server, invite })
     }
+}
+
+/// A `kaito://set-password?server=…&token=…` link, as an admin's password reset
+/// makes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordLink {
+    pub server: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for PasswordLink {
+    // The token is a one-time credential: kept out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordLink")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordLink {
+    /// Reads a set-password link; the server address must be one [`server_url`]
+    /// accepts.
+    pub fn parse(text: &str) -> Result<Self, TeamError> {
+        let (server, token) = read_link(text, ("set-password", "token"), |why| {
+            TeamError::BadPasswordLink(why.to_owned())
+        })?;
+        Ok(Self { server, token })
+    }
+}
+
+/// The server and the one-time `param` of a `kaito://{host}?server=…&{param}=…` link.
+fn read_link(
+    text: &str,
+    (host, param): (&str, &str),
+    bad: impl Fn(&str) -> TeamError,
+) -> Result<(String, String), TeamError> {
+    let url = reqwest::Url::parse(text.trim()).map_err(|_| bad("it is not a link"))?;
+    if url.scheme() != "kaito" || url.host_str() != Some(host) {
+        return Err(bad(&format!("it does not start with kaito://{host}")));
+    }
+    let value = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let server = value("server").ok_or_else(|| bad("it names no server"))?;
+    let secret = value(param).ok_or_else(|| bad(&format!("it carries no {param}")))?;
+    server_url(&server)?;
+    Ok((server, secret))
 }
 
 #[cfg(test)]
@@ -144,6 +183,32 @@ mod tests {
                 matches!(server_url(bad), Err(TeamError::BadUrl(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn set_password_links_carry_a_server_and_a_token() {
+        let link = PasswordLink::parse(
+            "kaito://set-password?server=https%3A%2F%2Fkaito.example.com&token=kpw_abc",
+        )
+        .unwrap();
+        assert_eq!(link.server, "https://kaito.example.com");
+        assert_eq!(link.token, "kpw_abc");
+        assert!(!format!("{link:?}").contains("kpw_abc"));
+        for (text, why) in [
+            (
+                "kaito://join?server=https%3A%2F%2Fa.example&token=kpw_abc",
+                "kaito://set-password",
+            ),
+            (
+                "kaito://set-password?server=https%3A%2F%2Fa.example",
+                "no token",
+            ),
+            ("kaito://set-password?token=kpw_abc", "no server"),
+        ] {
+            let refused = PasswordLink::parse(text).unwrap_err();
+            assert_eq!(refused.code(), "team.bad_password_link", "{text}");
+            assert!(refused.to_string().contains(why), "{text}: {refused}");
         }
     }
 }

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kaito_api::{AcceptInvite, LoginRequest, MeView, NewDevice, TokenPair, paths};
+use kaito_api::{AcceptInvite, LoginRequest, MeView, NewDevice, SetPassword, TokenPair, paths};
 use kaito_vault::{SecretSlot, Vault, VaultError};
 use zeroize::Zeroizing;
 
 use crate::client::{Access, TeamClient, blocking, http_client, read, unreachable};
 use crate::error::TeamError;
-use crate::link::{JoinLink, TeamLink, server_url};
+use crate::link::{JoinLink, PasswordLink, TeamLink, server_url};
 use crate::secrets::TeamSecrets;
 
 impl TeamClient {
@@ -63,6 +63,30 @@ impl TeamClient {
             .await
             .map_err(|error| unreachable(&server_url, &error))?;
         let pair: TokenPair = read(accepted).await?;
+        Self::enrol(vault, secrets, server_url, http, &pair, device_name).await
+    }
+
+    /// Chooses a new password with a set-password link (an admin's reset), then
+    /// signs this device in like [`Self::sign_in`].
+    pub async fn set_password_with_link(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        link: &PasswordLink,
+        password: &str,
+        device_name: &str,
+    ) -> Result<Self, TeamError> {
+        let server_url = server_url(&link.server)?;
+        let http = http_client()?;
+        let set = http
+            .post(format!("{server_url}{}", paths::set_password()))
+            .json(&SetPassword {
+                token: link.token.clone(),
+                password: password.to_owned(),
+            })
+            .send()
+            .await
+            .map_err(|error| unreachable(&server_url, &error))?;
+        let pair: TokenPair = read(set).await?;
         Self::enrol(vault, secrets, server_url, http, &pair, device_name).await
     }
 

@@ -81,13 +81,54 @@ pub async fn team_invite(
     team: SignedIn,
     email: String,
     role: String,
-) -> Result<team_admin::InviteRow, IpcError> {
+) -> Result<team_admin::OneTimeLink, IpcError> {
     team_admin::invite(&team, &email, team_admin::role(&role)?).await
 }
 
 #[tauri::command]
 pub async fn team_disable_member(team: SignedIn, user_id: String) -> Result<(), IpcError> {
     Ok(team.disable_member(&user_id.parse()?).await?)
+}
+
+#[tauri::command]
+pub async fn team_enable_member(team: SignedIn, user_id: String) -> Result<(), IpcError> {
+    Ok(team.enable_member(&user_id.parse()?).await?)
+}
+
+#[tauri::command]
+pub async fn team_set_member_role(
+    team: SignedIn,
+    user_id: String,
+    role: String,
+) -> Result<(), IpcError> {
+    Ok(team
+        .set_member_role(&user_id.parse()?, team_admin::role(&role)?)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn team_password_link(
+    team: SignedIn,
+    user_id: String,
+) -> Result<team_admin::OneTimeLink, IpcError> {
+    team_admin::password_link(&team, &user_id.parse()?).await
+}
+
+/// The member's own password; the server ends their other sessions.
+#[tauri::command]
+pub async fn team_change_password(
+    team: SignedIn,
+    current: String,
+    new: String,
+) -> Result<(), IpcError> {
+    let mut change = kaito_api::PasswordChange {
+        current_password: current,
+        new_password: new,
+    };
+    let changed = team.change_password(&change).await;
+    change.current_password.zeroize();
+    change.new_password.zeroize();
+    Ok(changed?)
 }
 
 #[tauri::command]

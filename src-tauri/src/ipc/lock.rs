@@ -3,10 +3,11 @@
 // Tauri hands commands their state and arguments by value.
 #![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::IpcError;
 use crate::state::AppState;
+use crate::team::TeamMode;
 use crate::views::LockStatus;
 
 /// Event the UI listens to, to show the lock screen at once.
@@ -23,17 +24,29 @@ pub async fn lock_now<R: Runtime>(
     state: State<'_, AppState>,
 ) -> Result<LockStatus, IpcError> {
     let status = state.lock().await?;
-    let _ = app.emit(LOCKED_EVENT, ());
-    crate::tray::refresh(&app, Vec::new(), true, true);
+    announce_locked(&app).await;
     Ok(status)
+}
+
+/// What follows every lock (the button, the tray, auto-lock): team mode stops,
+/// the window shows the lock screen, the tray forgets its codes.
+pub async fn announce_locked<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(team) = app.try_state::<std::sync::Arc<TeamMode>>() {
+        team.session().set_locked(true).await;
+    }
+    let _ = app.emit(LOCKED_EVENT, ());
+    crate::tray::refresh(app, Vec::new(), true, true);
 }
 
 #[tauri::command]
 pub async fn unlock(
     state: State<'_, AppState>,
+    team: State<'_, std::sync::Arc<TeamMode>>,
     passphrase: String,
 ) -> Result<LockStatus, IpcError> {
-    state.unlock(&passphrase).await
+    let status = state.unlock(&passphrase).await?;
+    team.session().set_locked(false).await;
+    Ok(status)
 }
 
 #[tauri::command]

@@ -63,6 +63,26 @@ pub async fn team_join(
     Ok(joined.into())
 }
 
+/// Chooses a new password with an admin's `kaito://set-password` link and signs
+/// this device in.
+#[tauri::command]
+pub async fn team_set_password(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    link: String,
+    password: String,
+) -> Result<TeamStatusView, IpcError> {
+    let (link, password) = (
+        zeroize::Zeroizing::new(link),
+        zeroize::Zeroizing::new(password),
+    );
+    let signed_in = team
+        .session()
+        .set_password_with_link(state.vault()?, &link, &password)
+        .await?;
+    Ok(signed_in.into())
+}
+
 #[tauri::command]
 pub async fn team_sign_out(
     state: State<'_, AppState>,

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tauri::{
-    AppHandle, Emitter, Manager, Runtime,
+    AppHandle, Manager, Runtime,
     menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem},
     tray::TrayIconBuilder,
 };
@@ -202,8 +202,7 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 if app.state::<AppState>().lock().await.is_ok() {
-                    let _ = app.emit(crate::ipc::lock::LOCKED_EVENT, ());
-                    refresh(&app, Vec::new(), true, true);
+                    crate::ipc::lock::announce_locked(&app).await;
                 }
             });
         }

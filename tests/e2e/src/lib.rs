@@ -273,6 +273,12 @@ impl AppSession {
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|error| panic!("input {css:?} never appeared: {error}"));
+        // WebKitWebDriver does not scroll an inner scroll container for clear():
+        // an input below the fold of a long page is "not interactable" otherwise.
+        self.eval(&format!(
+            "(document.querySelector({css:?})?.scrollIntoView({{ block: 'center' }}), true)"
+        ))
+        .await;
         element.clear().await.expect("clear input");
         element.send_keys(text).await.expect("typing");
     }

@@ -6,4 +6,12 @@ import type { SharedTokenRow } from "./SharedTokenRow";
 /**
  * Everything the admin page lists, in one go.
  */
-export type TeamAdminView = { members: Array<MemberRow>, groups: Array<GroupRow>, tokens: Array<SharedTokenRow>, };
+export type TeamAdminView = { 
+/**
+ * The signed-in member: the page offers only what their role may do to whom.
+ */
+myUserId: string, 
+/**
+ * "admin" or "owner".
+ */
+myRole: string, members: Array<MemberRow>, groups: Array<GroupRow>, tokens: Array<SharedTokenRow>, };

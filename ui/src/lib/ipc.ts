@@ -22,7 +22,7 @@ import type { TeamStatusView } from '../bindings/TeamStatusView';
 import type { TeamTokensView } from '../bindings/TeamTokensView';
 import type { TeamInboxView } from '../bindings/TeamInboxView';
 import type { TeamAdminView } from '../bindings/TeamAdminView';
-import type { InviteRow } from '../bindings/InviteRow';
+import type { OneTimeLink } from '../bindings/OneTimeLink';
 import type { GrantForm } from '../bindings/GrantForm';
 import type { AuditFilterForm } from '../bindings/AuditFilterForm';
 import type { AuditPageView } from '../bindings/AuditPageView';
@@ -121,6 +121,8 @@ export const commands = {
     call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
   teamSignOut: () => call<TeamStatusView>('team_sign_out'),
   teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),
+  teamSetPassword: (link: string, password: string) => call<TeamStatusView>('team_set_password', { link, password }),
+  teamChangePassword: (current: string, next: string) => call<void>('team_change_password', { current, new: next }),
   teamTokens: () => call<TeamTokensView>('team_tokens'),
   copyTeamCode: (tokenId: string) => call<string>('copy_team_code', { tokenId }),
   teamInbox: () => call<TeamInboxView>('team_inbox'),
@@ -129,8 +131,11 @@ export const commands = {
   teamAdminOverview: () => call<TeamAdminView>('team_admin_overview'),
   teamAddMember: (email: string, name: string, role: string, password: string) =>
     call<void>('team_add_member', { email, name, role, password }),
-  teamInvite: (email: string, role: string) => call<InviteRow>('team_invite', { email, role }),
+  teamInvite: (email: string, role: string) => call<OneTimeLink>('team_invite', { email, role }),
   teamDisableMember: (userId: string) => call<void>('team_disable_member', { userId }),
+  teamEnableMember: (userId: string) => call<void>('team_enable_member', { userId }),
+  teamSetMemberRole: (userId: string, role: string) => call<void>('team_set_member_role', { userId, role }),
+  teamPasswordLink: (userId: string) => call<OneTimeLink>('team_password_link', { userId }),
   teamCreateGroup: (name: string) => call<void>('team_create_group', { name }),
   teamAddToGroup: (groupId: string, userId: string) => call<void>('team_add_to_group', { groupId, userId }),
   teamRemoveFromGroup: (groupId: string, userId: string) => call<void>('team_remove_from_group', { groupId, userId }),

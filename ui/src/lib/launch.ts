@@ -1,11 +1,11 @@
 import { commands } from './ipc';
 
-/** A link Kaito was started or called with: a team invite, or a token to add. */
-export type LaunchLink = { kind: 'invite' | 'token'; uri: string };
+/** A link Kaito was started or called with: a team link (an invite or a set-password link), or a token to add. */
+export type LaunchLink = { kind: 'team' | 'token'; uri: string };
 
-/** kaito:// links are team invites; anything else (otpauth://, otpauth-migration://) adds tokens. */
+/** kaito:// links are the team's (kaito://join, kaito://set-password); anything else (otpauth://, otpauth-migration://) adds tokens. */
 export function launchLink(uri: string): LaunchLink {
-  return { kind: uri.toLowerCase().startsWith('kaito://') ? 'invite' : 'token', uri };
+  return { kind: uri.toLowerCase().startsWith('kaito://') ? 'team' : 'token', uri };
 }
 
 /** The link waiting to be opened, handed out once; null when there is none or the core cannot say. */

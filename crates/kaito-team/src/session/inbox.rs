@@ -61,6 +61,17 @@ impl Session {
     /// The inbox as the window shows it.
     pub fn inbox(&self) -> InboxState {
         let linked = self.client().is_some();
+        if self.is_locked() {
+            // No text leaves a locked app.
+            return InboxState {
+                linked,
+                live: false,
+                problem: Some(Problem::from(&TeamError::Vault(
+                    kaito_vault::VaultError::Locked,
+                ))),
+                messages: Vec::new(),
+            };
+        }
         let inbox = lock(&self.inbox);
         InboxState {
             linked,
@@ -78,6 +89,7 @@ impl Session {
         seq: i64,
         place: impl FnOnce(&str) -> Result<(), E>,
     ) -> Result<String, E> {
+        self.check_unlocked(Some(vault))?;
         let (number_id, code) = {
             let inbox = lock(&self.inbox);
             let message = inbox
@@ -99,12 +111,23 @@ impl Session {
     pub async fn inbox_forever(self: Arc<Self>, events: Arc<dyn InboxEvents>) {
         let started_ms = kaito_vault::clock::unix_millis(SystemTime::now());
         let mut sign_ins = self.sign_ins.subscribe();
+        let mut locked = self.locked.subscribe();
         let mut failures = 0u32;
         loop {
             sign_ins.borrow_and_update();
+            // Closed while the app is locked: the server would log texts as read
+            // that nobody can see.
+            if *locked.borrow_and_update() {
+                tokio::select! {
+                    changed = locked.changed() => if changed.is_err() { return },
+                    _ = sign_ins.changed() => {}
+                }
+                continue;
+            }
             let Some(client) = self.client() else {
-                if sign_ins.changed().await.is_err() {
-                    return;
+                tokio::select! {
+                    changed = sign_ins.changed() => if changed.is_err() { return },
+                    _ = locked.changed() => {}
                 }
                 continue;
             };
@@ -112,6 +135,7 @@ impl Session {
             let opened = tokio::select! {
                 opened = client.sms_stream(after) => opened,
                 _ = sign_ins.changed() => continue,
+                _ = locked.changed() => continue,
             };
             let problem = match opened {
                 Ok(mut stream) => {
@@ -121,6 +145,7 @@ impl Session {
                         let next = tokio::select! {
                             next = stream.next() => next,
                             _ = sign_ins.changed() => break None,
+                            _ = locked.changed() => break None,
                         };
                         match next {
                             Ok(Some(message)) => {
@@ -143,7 +168,7 @@ impl Session {
                 Err(error) => Some(Problem::from(&error)),
             };
             let Some(problem) = problem else {
-                // Signed in or out meanwhile: start over for the new account.
+                // Signed in or out, or locked, meanwhile: start over.
                 self.set_inbox_state(&*events, false, None);
                 continue;
             };
@@ -154,6 +179,7 @@ impl Session {
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 _ = sign_ins.changed() => {}
+                _ = locked.changed() => {}
             }
         }
     }

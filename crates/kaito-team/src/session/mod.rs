@@ -20,7 +20,7 @@ pub use inbox::{InboxEvents, InboxState};
 
 use crate::TeamClient;
 use crate::error::TeamError;
-use crate::link::{JoinLink, TeamLink};
+use crate::link::{JoinLink, PasswordLink, TeamLink};
 use crate::outbox::{Surface, TeamEventKind, record_event};
 use crate::retry::retry_delay;
 use crate::shared::cached_tokens;
@@ -83,6 +83,8 @@ pub struct Session {
     viewed: Mutex<ViewLog>,
     /// Bumped at each sign-in and sign-out, so the inbox stream follows the account.
     sign_ins: tokio::sync::watch::Sender<u64>,
+    /// The app is locked: no team code, seed, text or admin call until the unlock.
+    locked: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Session {
@@ -132,6 +134,38 @@ impl Session {
             inbox: Mutex::new(Inbox::default()),
             viewed: Mutex::new(ViewLog::default()),
             sign_ins: tokio::sync::watch::Sender::new(0),
+            locked: tokio::sync::watch::Sender::new(vault.is_some_and(Vault::is_locked)),
+        }
+    }
+
+    /// The app locked or unlocked. Locked, team mode does nothing for anyone: the
+    /// access token in memory is dropped (the refresh token and device key are
+    /// sealed with the vault key, so no new one can be had), fetched codes and
+    /// received texts are forgotten, and the inbox stream closes until the unlock.
+    pub async fn set_locked(&self, locked: bool) {
+        self.locked.send_replace(locked);
+        if locked {
+            if let Some(client) = self.client() {
+                client.forget_access().await;
+            }
+            lock(&self.codes).clear();
+            // Codes shown again after the unlock are views again.
+            lock(&self.viewed).clear();
+            self.clear_inbox();
+        }
+    }
+
+    #[must_use]
+    pub fn is_locked(&self) -> bool {
+        *self.locked.borrow()
+    }
+
+    /// [`VaultError::Locked`] while the app (or `vault`) is locked.
+    fn check_unlocked(&self, vault: Option<&Vault>) -> Result<(), TeamError> {
+        if self.is_locked() || vault.is_some_and(Vault::is_locked) {
+            Err(TeamError::Vault(VaultError::Locked))
+        } else {
+            Ok(())
         }
     }
 
@@ -146,8 +180,10 @@ impl Session {
         *self.client.write().unwrap_or_else(PoisonError::into_inner) = client;
     }
 
-    /// The team client, or [`TeamError::NotLinked`].
+    /// The team client, or [`TeamError::NotLinked`] (or `vault.locked` while the
+    /// app is locked).
     pub fn signed_in(&self) -> Result<Arc<TeamClient>, TeamError> {
+        self.check_unlocked(None)?;
         self.client().ok_or(TeamError::NotLinked)
     }
 
@@ -208,6 +244,26 @@ impl Session {
         self.adopt(vault, client).await
     }
 
+    /// Chooses a new password with a `kaito://set-password` link an admin made,
+    /// then signs in like [`Self::sign_in`].
+    pub async fn set_password_with_link(
+        &self,
+        vault: &Vault,
+        link: &str,
+        password: &str,
+    ) -> Result<Status, TeamError> {
+        let link = PasswordLink::parse(link)?;
+        let client = TeamClient::set_password_with_link(
+            vault,
+            self.keychain_slot()?,
+            &link,
+            password,
+            &device_name(),
+        )
+        .await?;
+        self.adopt(vault, client).await
+    }
+
     fn keychain_slot(&self) -> Result<Arc<dyn SecretSlot>, TeamError> {
         self.slot.clone().ok_or(TeamError::NoKeychain)
     }
@@ -243,6 +299,8 @@ impl Session {
         let Some(client) = self.client() else {
             return Ok(None);
         };
+        // Locked, nothing is fetched, shown or recorded as viewed.
+        self.check_unlocked(Some(vault))?;
         let (listed, stale) = match client.shared_tokens(vault).await {
             Ok(tokens) => (tokens, None),
             Err(error) => {
@@ -353,6 +411,7 @@ impl Session {
         surface: Surface,
         place: impl FnOnce(&CodeNow) -> Result<(), E>,
     ) -> Result<CodeNow, E> {
+        self.check_unlocked(Some(vault))?;
         let client = self.signed_in()?;
         let code = if let Some(code) = kept_code(vault, token_id).await? {
             code
@@ -368,6 +427,7 @@ impl Session {
 
     /// Keeps a full-seed token's seed on this device (sealed in the vault).
     pub async fn keep_seed(&self, vault: &Vault, token_id: &str) -> Result<(), TeamError> {
+        self.check_unlocked(Some(vault))?;
         self.signed_in()?.keep_seed(vault, &token_id.parse()?).await
     }
 
