@@ -70,6 +70,10 @@ pub enum ServerError {
         "Admins cannot give themselves a token's full seed (directly or through a group they are in); ask an owner."
     )]
     OwnSeedGrant,
+    #[error(
+        "You have {max} live inbox streams open already; close one (another device or window) first."
+    )]
+    TooManyStreams { max: usize },
     #[error("The current password is wrong.")]
     WrongPassword,
     #[error(
@@ -122,6 +126,7 @@ impl ServerError {
             ServerError::UnknownDevice => "device.unknown",
             ServerError::InvalidInvite => "invite.invalid",
             ServerError::WrongPassword => "auth.wrong_password",
+            ServerError::TooManyStreams { .. } => "sms.too_many_streams",
             ServerError::OwnSeedGrant => "grant.own_seed",
             ServerError::DeviceRateLimited { .. } => "device.rate_limited",
             ServerError::InvalidPasswordLink => "auth.invalid_password_link",
@@ -144,7 +149,8 @@ impl ServerError {
             | ServerError::InvalidRefresh => StatusCode::UNAUTHORIZED,
             ServerError::RateLimited { .. }
             | ServerError::AddressRateLimited { .. }
-            | ServerError::DeviceRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            | ServerError::DeviceRateLimited { .. }
+            | ServerError::TooManyStreams { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServerError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Forbidden { .. }
             | ServerError::MissingScope(_)

@@ -57,6 +57,8 @@ pub struct ServerState {
     /// When set, `GET /metrics` wants it as a bearer token: on a server of
     /// several teams even counts tell one team about another's activity.
     pub metrics_token: Option<Arc<zeroize::Zeroizing<String>>>,
+    /// The live inbox streams each member has open on this replica.
+    pub sms_streams: crate::sms::stream_slots::StreamSlots,
 }
 
 impl ServerState {
@@ -74,7 +76,15 @@ impl ServerState {
             sink_destinations: DestinationPolicy::default(),
             device_events: crate::device_limit::DeviceEventLimit::default(),
             metrics_token: None,
+            sms_streams: crate::sms::stream_slots::StreamSlots::default(),
         }
+    }
+
+    /// Another bound on live inbox streams per member (tests make it small).
+    #[must_use]
+    pub fn with_sms_streams(mut self, sms_streams: crate::sms::stream_slots::StreamSlots) -> Self {
+        self.sms_streams = sms_streams;
+        self
     }
 
     /// Makes `GET /metrics` want `token` as its bearer token.

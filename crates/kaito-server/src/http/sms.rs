@@ -316,6 +316,8 @@ async fn sms_messages(
 
 /// What a live stream holds between events.
 struct LiveInbox {
+    /// Held for the stream's life: its end gives the member's slot back.
+    _slot: crate::sms::stream_slots::StreamSlot,
     store: Store,
     caller: Caller,
     wakes: tokio::sync::broadcast::Receiver<InboxWake>,
@@ -339,6 +341,7 @@ struct LiveInbox {
     ),
     responses(
         (status = 200, description = "Server-sent events: each `sms` event's data is an `SmsMessageView` as JSON, its id the message's seq.", body = String, content_type = "text/event-stream"),
+        (status = 429, description = "The member has 8 live streams open already (`sms.too_many_streams`).", body = ApiError),
         Malformed, SignedOut,
     ),
     security(("bearer" = [])),
@@ -357,11 +360,13 @@ async fn sms_stream(
     let after = header(&headers, "last-event-id")
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(query.after);
+    let slot = state.sms_streams.take(&caller.user_id)?;
     // Subscribed before the backlog is read, so nothing falls between the two.
     let wakes = state.sms_wakes.subscribe();
     let backlog =
         sms::deliver_messages(&state.store, &caller, (after, 500), Delivery::Stream, at).await?;
     let inbox = LiveInbox {
+        _slot: slot,
         store: state.store.clone(),
         caller,
         wakes,

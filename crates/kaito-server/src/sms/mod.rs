@@ -9,6 +9,7 @@
 mod numbers;
 pub mod providers;
 mod relay;
+pub mod stream_slots;
 
 use kaito_api::AuditKind;
 use serde_json::json;
