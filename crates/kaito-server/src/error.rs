@@ -74,6 +74,10 @@ pub enum ServerError {
         "You have {max} live inbox streams open already; close one (another device or window) first."
     )]
     TooManyStreams { max: usize },
+    #[error(
+        "This email cannot be added to your team. Send an invite: whoever owns the email will be told why it cannot join."
+    )]
+    EmailUnavailable,
     #[error("The current password is wrong.")]
     WrongPassword,
     #[error(
@@ -126,6 +130,7 @@ impl ServerError {
             ServerError::UnknownDevice => "device.unknown",
             ServerError::InvalidInvite => "invite.invalid",
             ServerError::WrongPassword => "auth.wrong_password",
+            ServerError::EmailUnavailable => "account.email_unavailable",
             ServerError::TooManyStreams { .. } => "sms.too_many_streams",
             ServerError::OwnSeedGrant => "grant.own_seed",
             ServerError::DeviceRateLimited { .. } => "device.rate_limited",
@@ -168,7 +173,9 @@ impl ServerError {
             ServerError::BadRequest(_)
             | ServerError::SinkAddressRefused(_)
             | ServerError::CleartextSink(_) => StatusCode::BAD_REQUEST,
-            ServerError::EmailTaken(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::EmailTaken(_)
+            | ServerError::EmailUnavailable
+            | ServerError::Conflict(_) => StatusCode::CONFLICT,
             // Listed, not `_`: a new error must choose its status.
             ServerError::Database(_)
             | ServerError::Migration(_)

@@ -42,12 +42,16 @@ pub async fn create(
     let token = format!("{PREFIX}{}", new_token()?.as_str());
     let expires_at = now_ms + i64::try_from(INVITE_LIFETIME.as_millis()).unwrap_or(i64::MAX);
     let mut tx = store.audited(admin, now_ms).await?;
-    let member = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
+    // Only the admin's own team is told the email is taken: an answer about
+    // another team's accounts would let any admin probe the whole server. That
+    // invite simply cannot be accepted (its holder owns the email and is told).
+    let own_member = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1 AND team_id = $2")
         .bind(email.as_str())
+        .bind(admin.team_id.as_str())
         .fetch_optional(&mut **tx)
         .await?
         .is_some();
-    if member {
+    if own_member {
         return Err(ServerError::EmailTaken(email));
     }
     sqlx::query(
@@ -196,7 +200,13 @@ pub async fn accept(
     // The invite names the team and who added the member.
     let mut tx = Audited::new(tx, &team_id, Some(&inviter), now_ms);
     // A weak password fails here, before anything is kept: the link still works.
-    let user_id = accounts::insert_user(&mut tx, (&email, name, role), password).await?;
+    // The invitee owns the email, so they may hear it has an account already.
+    let user_id = accounts::insert_user(&mut tx, (&email, name, role), password)
+        .await
+        .map_err(|error| match error {
+            ServerError::EmailUnavailable => ServerError::EmailTaken(email.clone()),
+            other => other,
+        })?;
     sqlx::query("UPDATE invites SET accepted_user_id = $1 WHERE id = $2")
         .bind(user_id.as_str())
         .bind(invite_id.as_str())

@@ -221,3 +221,71 @@ async fn an_invited_person_joins_once_with_their_own_password() {
         );
     }
 }
+
+/// #16 L5: an admin learns nothing about other teams' accounts by inviting. An
+/// email of another team gets an invite like any; only its holder (who owns the
+/// email) hears at acceptance that it has an account. A direct add says only that
+/// the email cannot be added.
+#[tokio::test]
+async fn inviting_another_teams_email_tells_the_admin_nothing() {
+    for server in servers().await {
+        let label = server.label;
+        let acme = server.acme_owner().await;
+        let rival = server.rival_owner().await;
+        let invited = server
+            .post(
+                "/v1/team/invites",
+                Some(&rival.access_token),
+                &json!({ "email": "olivia@example.com", "role": "member" }),
+            )
+            .await;
+        assert_eq!(invited.status, 200, "{label}: {}", invited.body);
+        let unknown = server
+            .post(
+                "/v1/team/invites",
+                Some(&rival.access_token),
+                &json!({ "email": "nobody@example.com", "role": "member" }),
+            )
+            .await;
+        assert_eq!(unknown.status, 200, "{label}");
+        let accepted = server
+            .post(
+                "/v1/invites/accept",
+                None,
+                &json!({ "token": invited.body["token"], "name": "Olivia", "password": "olivia's passphrase" }),
+            )
+            .await;
+        assert_eq!(
+            (accepted.status, accepted.code()),
+            (409, "account.email_taken"),
+            "{label}"
+        );
+        let added = server
+            .post(
+                "/v1/team/members",
+                Some(&rival.access_token),
+                &json!({ "email": "olivia@example.com", "name": "O", "role": "member", "password": "a first passphrase" }),
+            )
+            .await;
+        assert_eq!(
+            (added.status, added.code()),
+            (409, "account.email_unavailable"),
+            "{label}"
+        );
+        assert!(
+            !added.body["message"].as_str().unwrap().contains("exists"),
+            "{label}"
+        );
+        // Olivia's account is untouched, in her team.
+        assert_eq!(
+            server
+                .login("olivia@example.com", common::OWNER_PASSWORD)
+                .await
+                .status,
+            200,
+            "{label}"
+        );
+        let me = server.get("/v1/me", Some(&acme.access_token)).await;
+        assert_eq!(me.body["team_name"], "Acme", "{label}");
+    }
+}

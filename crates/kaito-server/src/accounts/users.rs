@@ -57,13 +57,15 @@ pub(crate) async fn insert_user(
     password: &NewPasswordHash,
 ) -> Result<UserId, ServerError> {
     let email = normalise_email(email)?;
-    let taken = sqlx::query("SELECT 1 AS found FROM users WHERE email = $1")
+    let taken_in: Option<String> = sqlx::query_scalar("SELECT team_id FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(&mut ***tx)
-        .await?
-        .is_some();
-    if taken {
-        return Err(ServerError::EmailTaken(email));
+        .await?;
+    match taken_in {
+        Some(team) if team == tx.team_id().as_str() => return Err(ServerError::EmailTaken(email)),
+        // Another team's: said without saying so, as far as a direct add can.
+        Some(_) => return Err(ServerError::EmailUnavailable),
+        None => {}
     }
     let user_id = UserId::generate()?;
     sqlx::query(
