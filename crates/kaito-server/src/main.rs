@@ -85,6 +85,16 @@ struct Cli {
     /// counts are open to anyone who reaches the server.
     #[arg(long, global = true, env = "KAITO_SERVER_METRICS_TOKEN_FILE")]
     metrics_token_file: Option<PathBuf>,
+    /// The fewest days any team keeps its audit events, whatever its owner sets
+    /// (an owner must not be able to make the log forget quickly).
+    #[arg(
+        long,
+        global = true,
+        env = "KAITO_SERVER_AUDIT_MIN_RETENTION_DAYS",
+        default_value_t = kaito_server::audit::MIN_RETENTION_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=36_500)
+    )]
+    audit_min_retention_days: u32,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -285,6 +295,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             .with_login_throttle(throttle)
             .with_password_work(passwords)
             .with_metrics_token(metrics_token)
+            .with_audit_min_retention_days(cli.audit_min_retention_days)
             .with_sink_destinations(kaito_server::siem::DestinationPolicy {
                 allow_private: cli.siem_allow_private,
             })

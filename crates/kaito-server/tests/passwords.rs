@@ -3,7 +3,7 @@
 //! admin resets a member's with a one-time set-password link instead of knowing
 //! the new password.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod common;
 

@@ -471,16 +471,35 @@ async fn retention_removes_only_old_events_every_sink_has_and_the_chain_still_ve
             }
         };
         assert_eq!(
-            retention(&admin, json!(1)).await.status,
+            retention(&admin, json!(100)).await.status,
             403,
             "{label}: only the owner"
         );
         assert_eq!(retention(&owner, json!(0)).await.status, 400, "{label}");
-        assert_eq!(retention(&owner, json!(30)).await.status, 200, "{label}");
+        // Under the operator's floor (90 days unless set otherwise): refused.
+        let short = retention(&owner, json!(30)).await;
+        assert_eq!(short.status, 400, "{label}");
+        assert!(
+            short.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("at least 90 days"),
+            "{label}"
+        );
+        assert_eq!(retention(&owner, json!(100)).await.status, 200, "{label}");
         let read = server
             .get("/v1/audit/retention", Some(&admin.access_token))
             .await;
-        assert_eq!(read.body, json!({ "keep_days": 30 }), "{label}");
+        assert_eq!(read.body, json!({ "keep_days": 100 }), "{label}");
+        let in_101_days = kaito_server::http::now_ms() + 101 * 86_400_000;
+        // No sink: no copy anywhere else, so nothing goes however old.
+        let removed = kaito_server::audit::prune_expired(&server.store, 90, in_101_days)
+            .await
+            .unwrap();
+        assert_eq!(
+            removed, 0,
+            "{label}: events were removed with no sink to hold them"
+        );
 
         // A sink that cannot be reached holds everything back.
         let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -493,8 +512,7 @@ async fn retention_removes_only_old_events_every_sink_has_and_the_chain_still_ve
                 &json!({ "name": "Down", "kind": "syslog", "host": "127.0.0.1", "port": closed_port, "insecure": true }),
             )
             .await;
-        let in_31_days = kaito_server::http::now_ms() + 31 * 86_400_000;
-        let removed = kaito_server::audit::prune_expired(&server.store, in_31_days)
+        let removed = kaito_server::audit::prune_expired(&server.store, 90, in_101_days)
             .await
             .unwrap();
         assert_eq!(removed, 0, "{label}: events the sink lacks were removed");
@@ -506,17 +524,36 @@ async fn retention_removes_only_old_events_every_sink_has_and_the_chain_still_ve
                 Some(&owner.access_token),
             )
             .await;
+        // A sink that has every event lets the old ones go.
+        let received = Received::default();
+        let port = syslog_listener(&received).await;
+        let working = server
+            .post(
+                "/v1/siem/sinks",
+                Some(&owner.access_token),
+                &json!({ "name": "Up", "kind": "syslog", "host": "127.0.0.1", "port": port, "insecure": true }),
+            )
+            .await;
+        assert_eq!(working.status, 200, "{label}: {}", working.body);
+        until_delivered(&server, &owner).await;
         let before = head_seq(&server, &owner).await;
-        // Not yet 30 days old: kept.
-        let in_29_days = kaito_server::http::now_ms() + 29 * 86_400_000;
+        // Not yet 100 days old: kept; nor does the server's own floor let less go.
+        let in_99_days = kaito_server::http::now_ms() + 99 * 86_400_000;
         assert_eq!(
-            kaito_server::audit::prune_expired(&server.store, in_29_days)
+            kaito_server::audit::prune_expired(&server.store, 90, in_99_days)
                 .await
                 .unwrap(),
             0,
             "{label}"
         );
-        let removed = kaito_server::audit::prune_expired(&server.store, in_31_days)
+        assert_eq!(
+            kaito_server::audit::prune_expired(&server.store, 365, in_101_days)
+                .await
+                .unwrap(),
+            0,
+            "{label}: the operator's floor was ignored"
+        );
+        let removed = kaito_server::audit::prune_expired(&server.store, 90, in_101_days)
             .await
             .unwrap();
         assert_eq!(removed, before, "{label}");

@@ -12,5 +12,5 @@ pub(crate) use chain::head;
 pub use chain::{GENESIS, NewEvent, append, append_with_id};
 pub use pull::{MAX_PAGE, checkpoint, pull};
 pub use query::{EventFilter, events, events_matching};
-pub use retention::{prune_expired, prune_forever, retention, set_retention};
+pub use retention::{MIN_RETENTION_DAYS, prune_expired, prune_forever, retention, set_retention};
 pub use verify::verify;

@@ -1,5 +1,7 @@
 //! Retention: how long a team keeps its events, and removing older ones once
-//! every SIEM sink has them (the chain's anchor moves past them).
+//! every SIEM sink has them (the chain's anchor moves past them). The operator
+//! sets a floor no owner can go under, and a team without a sink keeps
+//! everything: an owner cannot make the log forget what no SIEM has a copy of.
 
 use kaito_api::{AuditKind, RetentionSetting};
 use sqlx::Row as _;
@@ -10,6 +12,8 @@ use crate::ids::TeamId;
 use crate::store::Store;
 
 const DAY_MS: i64 = 86_400_000;
+/// The operator's floor under every team's retention, unless they set another.
+pub const MIN_RETENTION_DAYS: u32 = 90;
 
 pub async fn retention(store: &Store, team_id: &TeamId) -> Result<RetentionSetting, ServerError> {
     let keep_days: Option<i64> =
@@ -25,21 +29,23 @@ pub async fn retention(store: &Store, team_id: &TeamId) -> Result<RetentionSetti
     })
 }
 
-/// Sets how long the owner's team keeps audit events (at least a day).
+/// Sets how long the owner's team keeps audit events (at least the operator's
+/// `min_days`).
 pub async fn set_retention(
     store: &Store,
     owner: &crate::accounts::Caller,
-    setting: RetentionSetting,
+    (setting, min_days): (RetentionSetting, u32),
     now_ms: i64,
 ) -> Result<(), ServerError> {
     if setting
         .keep_days
-        .is_some_and(|days| days == 0 || days > 36_500)
+        .is_some_and(|days| days < min_days.max(1) || days > 36_500)
     {
-        return Err(ServerError::BadRequest(
-            "Keep audit events for 1 to 36500 days, or leave keep_days empty to keep them for ever."
-                .to_owned(),
-        ));
+        return Err(ServerError::BadRequest(format!(
+            "Keep audit events for {} to 36500 days (this server's operator keeps them at least {} days), or leave keep_days empty to keep them for ever.",
+            min_days.max(1),
+            min_days.max(1)
+        )));
     }
     let mut tx = store.audited(owner, now_ms).await?;
     sqlx::query(
@@ -60,9 +66,10 @@ pub async fn set_retention(
     tx.commit().await
 }
 
-/// Removes the events older than each team's retention that every SIEM sink of the
-/// team has received, moving the chain's anchor past them. Returns how many went.
-pub async fn prune_expired(store: &Store, now_ms: i64) -> Result<i64, ServerError> {
+/// Removes the events older than each team's retention (never less than
+/// `min_days`) that every SIEM sink of the team has received, moving the chain's
+/// anchor past them; a team without a sink keeps everything. Returns how many went.
+pub async fn prune_expired(store: &Store, min_days: u32, now_ms: i64) -> Result<i64, ServerError> {
     let teams =
         sqlx::query("SELECT team_id, keep_days FROM audit_retention WHERE keep_days IS NOT NULL")
             .fetch_all(store.pool())
@@ -70,7 +77,7 @@ pub async fn prune_expired(store: &Store, now_ms: i64) -> Result<i64, ServerErro
     let mut removed = 0;
     for row in teams {
         let team_id = TeamId::from_stored(row.try_get("team_id")?);
-        let keep_days: i64 = row.try_get("keep_days")?;
+        let keep_days: i64 = row.try_get::<i64, _>("keep_days")?.max(i64::from(min_days));
         removed += prune_team(
             store,
             &team_id,
@@ -106,10 +113,11 @@ async fn prune_team(
             .fetch_one(&mut **tx)
             .await?
             .try_get("seq")?;
-    let mut through = first_kept.map_or(i64::MAX, |seq| seq - 1);
-    if let Some(delivered) = undelivered {
-        through = through.min(delivered);
-    }
+    // No sink, no copy anywhere else: nothing goes.
+    let Some(delivered) = undelivered else {
+        return Ok(0);
+    };
+    let through = first_kept.map_or(i64::MAX, |seq| seq - 1).min(delivered);
     let last = sqlx::query(
         "SELECT seq, hash FROM audit_events WHERE team_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1",
     )
@@ -147,11 +155,11 @@ async fn prune_team(
 }
 
 /// Applies retention once an hour, for as long as the server runs.
-pub async fn prune_forever(store: Store) {
+pub async fn prune_forever(store: Store, min_days: u32) {
     let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         hourly.tick().await;
-        if let Err(error) = prune_expired(&store, crate::http::now_ms()).await {
+        if let Err(error) = prune_expired(&store, min_days, crate::http::now_ms()).await {
             tracing::warn!(%error, "audit retention failed; trying again in an hour");
         }
     }

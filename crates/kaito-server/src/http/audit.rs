@@ -175,6 +175,12 @@ async fn set_audit_retention(
     owner: Requires<OwnerRole>,
     JsonBody(setting): JsonBody<RetentionSetting>,
 ) -> Result<Json<RetentionSetting>, ServerError> {
-    audit::set_retention(&state.store, &owner.caller, setting, owner.at).await?;
+    audit::set_retention(
+        &state.store,
+        &owner.caller,
+        (setting, state.audit_min_retention_days),
+        owner.at,
+    )
+    .await?;
     Ok(Json(setting))
 }

@@ -59,6 +59,8 @@ pub struct ServerState {
     pub metrics_token: Option<Arc<zeroize::Zeroizing<String>>>,
     /// The live inbox streams each member has open on this replica.
     pub sms_streams: crate::sms::stream_slots::StreamSlots,
+    /// The operator's floor under every team's audit retention, in days.
+    pub audit_min_retention_days: u32,
 }
 
 impl ServerState {
@@ -77,7 +79,15 @@ impl ServerState {
             device_events: crate::device_limit::DeviceEventLimit::default(),
             metrics_token: None,
             sms_streams: crate::sms::stream_slots::StreamSlots::default(),
+            audit_min_retention_days: crate::audit::MIN_RETENTION_DAYS,
         }
+    }
+
+    /// Another floor under the teams' audit retention (at least a day).
+    #[must_use]
+    pub fn with_audit_min_retention_days(mut self, days: u32) -> Self {
+        self.audit_min_retention_days = days.max(1);
+        self
     }
 
     /// Another bound on live inbox streams per member (tests make it small).
@@ -162,7 +172,10 @@ impl ServerState {
             )?
             .run_forever(),
         );
-        tasks.spawn(crate::audit::prune_forever(self.store.clone()));
+        tasks.spawn(crate::audit::prune_forever(
+            self.store.clone(),
+            self.audit_min_retention_days,
+        ));
         tasks.spawn(crate::accounts::prune_login_failures_forever(
             self.store.clone(),
         ));
