@@ -26,6 +26,12 @@ pub enum TeamError {
     },
     #[error("this device is not signed in to a team")]
     NotLinked,
+    /// Signing out (or in as someone else) would drop events not yet in the
+    /// team's log.
+    #[error(
+        "{count} code views or copies have not reached the team's log yet ({why}). Connect to the team server and try again, or sign out anyway to discard them."
+    )]
+    UnsentEvents { count: u64, why: String },
     /// The server asked to wait (HTTP 429 with `Retry-After`).
     #[error("the team server is busy; trying again in {} s", after.as_secs())]
     RetryLater { after: Duration },
@@ -64,6 +70,7 @@ impl TeamError {
             Self::Unreachable { .. } => "team.unreachable".to_owned(),
             Self::Refused { code, .. } => code.clone(),
             Self::NotLinked => "team.not_linked".to_owned(),
+            Self::UnsentEvents { .. } => "team.unsent_events".to_owned(),
             Self::RetryLater { .. } => "team.retry_later".to_owned(),
             Self::SignedOut => "team.signed_out".to_owned(),
             Self::Protocol(_) => "team.protocol".to_owned(),

@@ -109,6 +109,10 @@ impl TeamClient {
                 .map_err(|error| unreachable(&server_url, &error))?,
         )
         .await?;
+        // This device signed in before as the same member: what that sign-in left
+        // unsent goes now, signed by its own device key; another member's events
+        // cannot be sent as this one, so they stop this sign-in.
+        send_leftovers(vault, &secrets, (&http, &server_url, pair), &me).await?;
         let mut seed = Zeroizing::new([0u8; 32]);
         getrandom::fill(seed.as_mut()).map_err(|error| {
             TeamError::Vault(VaultError::Randomness {
@@ -172,10 +176,24 @@ impl TeamClient {
 
     /// Signs out: the server ends the session (when it can be reached), and the
     /// keychain entry, the link and the cached list go. Personal tokens stay.
-    pub async fn sign_out(&self, vault: &Vault) -> Result<(), TeamError> {
-        // What is still unsent goes first, if the server takes it: a signed-out
-        // device could never send it later.
-        let _ = self.sync_outbox(vault).await;
+    /// Events not yet in the team's log are sent first; if some cannot be, the
+    /// sign-out is refused ([`TeamError::UnsentEvents`]) unless `discard_unsent`
+    /// (the member chose to, having been told).
+    pub async fn sign_out(&self, vault: &Vault, discard_unsent: bool) -> Result<(), TeamError> {
+        let synced = self.sync_outbox(vault).await;
+        let (pending, _) = vault.team_outbox_state().await?;
+        if pending > 0 && !discard_unsent {
+            return Err(TeamError::UnsentEvents {
+                count: pending,
+                why: synced.err().map_or_else(
+                    || "the server did not take them".to_owned(),
+                    |error| error.to_string(),
+                ),
+            });
+        }
+        if pending > 0 {
+            tracing::warn!(pending, "signed out with events the team's log never got");
+        }
         if let Ok(token) = self.access_token(false).await {
             // Best effort: offline, the session simply expires on the server.
             let _ = self
@@ -191,4 +209,69 @@ impl TeamClient {
         vault.forget_team().await?;
         Ok(())
     }
+}
+
+/// A slot holding the previous sign-in's secrets in memory, for sending what it
+/// left unsent; it stores nothing.
+#[derive(Debug)]
+struct HeldSecrets(Zeroizing<String>);
+
+impl SecretSlot for HeldSecrets {
+    fn load(&self) -> Result<Option<Zeroizing<String>>, VaultError> {
+        Ok(Some(self.0.clone()))
+    }
+
+    fn store(&self, _text: &str) -> Result<(), VaultError> {
+        Ok(())
+    }
+
+    fn delete(&self) -> Result<(), VaultError> {
+        Ok(())
+    }
+}
+
+/// Before a new sign-in replaces the link (and with it the outbox): sends the
+/// events the previous sign-in left unsent when it was the same member on the same
+/// server, with the new access token and the old device's key; refuses the sign-in
+/// when they cannot be sent, so nothing is dropped without the member knowing.
+async fn send_leftovers(
+    vault: &Vault,
+    secrets: &Arc<dyn SecretSlot>,
+    (http, server_url, pair): (&reqwest::Client, &str, &TokenPair),
+    me: &MeView,
+) -> Result<(), TeamError> {
+    let (pending, _) = vault.team_outbox_state().await?;
+    if pending == 0 {
+        return Ok(());
+    }
+    let Some(previous) = TeamLink::load(vault).await? else {
+        return Ok(());
+    };
+    let unsent = |why: String| TeamError::UnsentEvents {
+        count: pending,
+        why,
+    };
+    if previous.server_url != server_url || previous.user_id != me.user_id {
+        return Err(unsent(format!(
+            "they are {}'s on {}; sign in as them to send them, or sign them out",
+            previous.email, previous.server_url
+        )));
+    }
+    let slot = secrets.clone();
+    let Some(old) = blocking(move || slot.load()).await? else {
+        return Err(unsent(
+            "the previous sign-in's device key is gone".to_owned(),
+        ));
+    };
+    let client = TeamClient {
+        http: http.clone(),
+        link: previous,
+        secrets: Arc::new(HeldSecrets(old)),
+        access: tokio::sync::Mutex::new(Some(Access::from_pair(pair))),
+    };
+    client
+        .sync_outbox(vault)
+        .await
+        .map_err(|error| unsent(error.to_string()))?;
+    Ok(())
 }

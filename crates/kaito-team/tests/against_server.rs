@@ -227,7 +227,7 @@ async fn a_code_only_member_signs_in_and_gets_the_servers_codes_with_no_seed_on_
     assert_eq!(ended.code(), "team.signed_out");
 
     // Signing out leaves no link, no cache and no keychain entry.
-    client.sign_out(&vault).await.unwrap();
+    client.sign_out(&vault, false).await.unwrap();
     assert!(TeamLink::load(&vault).await.unwrap().is_none());
     assert!(cached_tokens(&vault).await.unwrap().is_none());
     assert!(slot.load().unwrap().is_none());
@@ -354,7 +354,7 @@ async fn views_and_copies_reach_the_team_log_once_across_outages_and_interrupted
             .any(|event| event.kind == "device.sequence_gap"),
         "a gap was reported"
     );
-    client.sign_out(&vault).await.unwrap();
+    client.sign_out(&vault, false).await.unwrap();
 }
 
 #[tokio::test]
@@ -402,7 +402,7 @@ async fn the_shared_inbox_arrives_live_and_a_reopened_stream_catches_up() {
         .unwrap();
     assert_eq!(second.code.as_deref(), Some("230442"));
     assert_eq!(client.sms_messages(0).await.unwrap().len(), 2);
-    client.sign_out(&vault).await.unwrap();
+    client.sign_out(&vault, false).await.unwrap();
 }
 
 /// The secret of an `otpauth://` URI, for comparing seeds without printing them.
@@ -499,6 +499,90 @@ async fn a_full_seed_member_keeps_the_seed_sealed_and_loses_it_with_the_grant() 
         .await;
     client.shared_tokens(&vault).await.unwrap();
     client.keep_seed(&vault, &id(token_id)).await.unwrap();
-    client.sign_out(&vault).await.unwrap();
+    client.sign_out(&vault, false).await.unwrap();
     assert!(vault.team_seed_ids().await.unwrap().is_empty());
+}
+
+/// #16 L3: unsent views and copies survive a sign-out and a new sign-in. Offline,
+/// signing out is refused with how many would be lost; a new sign-in of the same
+/// member sends what the previous one left, signed by its own device key; only an
+/// explicit "sign out anyway" discards.
+#[tokio::test]
+async fn unsent_events_are_sent_or_kept_never_silently_dropped() {
+    require_session();
+    let mut team = team_with_shared_token().await;
+    let (owner, token_id) = (team.owner.clone(), team.token_id.clone());
+    let device_dir = tempfile::tempdir().unwrap();
+    let (vault, slot) = device(&device_dir.path().join("vault.sqlite"), "test-team-unsent").await;
+    let mia = login("mia@example.com", MEMBER_PASSWORD);
+    let client = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        &team.server.url(),
+        &mia,
+        "Mia's laptop",
+    )
+    .await
+    .unwrap();
+
+    // Offline, a copy is recorded; signing out would drop it, so it is refused.
+    team.server.stop().await;
+    record_event(
+        &vault,
+        &token_id,
+        TeamEventKind::CodeCopied,
+        Surface::Window,
+    )
+    .await
+    .unwrap();
+    let refused = client.sign_out(&vault, false).await.unwrap_err();
+    assert_eq!(refused.code(), "team.unsent_events");
+    assert!(
+        refused.to_string().starts_with("1 code views or copies"),
+        "{refused}"
+    );
+    assert!(
+        TeamLink::load(&vault).await.unwrap().is_some(),
+        "the refusal signed out"
+    );
+
+    // Back online, signing in again (as after a password reset) sends it first,
+    // with the old device's key.
+    team.server.restart().await;
+    drop(client);
+    let again = TeamClient::sign_in(
+        &vault,
+        slot.clone(),
+        &team.server.url(),
+        &mia,
+        "Mia's laptop",
+    )
+    .await
+    .unwrap();
+    let copies = team
+        .server
+        .audit_events(&owner.access_token)
+        .await
+        .into_iter()
+        .filter(|event| event.kind == "code.copied")
+        .count();
+    assert_eq!(copies, 1, "the copy was dropped by the new sign-in");
+
+    // Only an explicit discard drops what cannot be sent.
+    team.server.stop().await;
+    record_event(
+        &vault,
+        &token_id,
+        TeamEventKind::CodeCopied,
+        Surface::Window,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again.sign_out(&vault, false).await.unwrap_err().code(),
+        "team.unsent_events"
+    );
+    again.sign_out(&vault, true).await.unwrap();
+    assert!(TeamLink::load(&vault).await.unwrap().is_none());
+    assert!(slot.load().unwrap().is_none());
 }

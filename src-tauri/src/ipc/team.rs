@@ -87,8 +87,14 @@ pub async fn team_set_password(
 pub async fn team_sign_out(
     state: State<'_, AppState>,
     team: State<'_, Arc<TeamMode>>,
+    discard_unsent: Option<bool>,
 ) -> Result<TeamStatusView, IpcError> {
-    Ok(team.session().sign_out(state.vault()?).await?.into())
+    let discard = discard_unsent.unwrap_or(false);
+    Ok(team
+        .session()
+        .sign_out(state.vault()?, discard)
+        .await?
+        .into())
 }
 
 #[tauri::command]

@@ -119,7 +119,8 @@ export const commands = {
   teamStatus: () => call<TeamStatusView>('team_status'),
   teamSignIn: (serverUrl: string, email: string, password: string) =>
     call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
-  teamSignOut: () => call<TeamStatusView>('team_sign_out'),
+  /** Refused with `team.unsent_events` while views or copies wait to reach the team's log, unless `discardUnsent`. */
+  teamSignOut: (discardUnsent = false) => call<TeamStatusView>('team_sign_out', { discardUnsent }),
   teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),
   teamSetPassword: (link: string, password: string) => call<TeamStatusView>('team_set_password', { link, password }),
   teamChangePassword: (current: string, next: string) => call<void>('team_change_password', { current, new: next }),

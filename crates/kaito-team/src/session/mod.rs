@@ -277,10 +277,11 @@ impl Session {
         self.status(vault).await
     }
 
-    pub async fn sign_out(&self, vault: &Vault) -> Result<Status, TeamError> {
+    /// Signs out; refused while events are unsent unless `discard_unsent`.
+    pub async fn sign_out(&self, vault: &Vault, discard_unsent: bool) -> Result<Status, TeamError> {
         if let Some(client) = self.client() {
             // Still signed in, as far as this device knows, until the sign-out worked.
-            client.sign_out(vault).await?;
+            client.sign_out(vault, discard_unsent).await?;
             self.set_client(None);
         }
         self.account_changed();
