@@ -58,6 +58,9 @@ pub struct SharedTokenRow {
     pub account: String,
     #[ts(type = "number | null")]
     pub rotated_at_ms: Option<i64>,
+    /// A member who held the seed was disabled then: rotate it at the service.
+    #[ts(type = "number | null")]
+    pub needs_rotation_since_ms: Option<i64>,
     pub grants: Vec<GrantRow>,
 }
 
@@ -230,6 +233,7 @@ pub async fn overview(client: &TeamClient) -> Result<TeamAdminView, IpcError> {
             issuer: token.issuer,
             account: token.account,
             rotated_at_ms: token.rotated_at,
+            needs_rotation_since_ms: token.needs_rotation_since,
             grants,
         });
     }

@@ -57,6 +57,20 @@ pub struct SharedTokenView {
     /// before then is stale.
     #[serde(default)]
     pub rotated_at: Option<i64>,
+    /// Since when (Unix milliseconds) the seed must be rotated: a member who held
+    /// it was disabled and may have kept a copy. Shown to admins only.
+    #[serde(default)]
+    pub needs_rotation_since: Option<i64>,
+}
+
+/// `GET /v1/tokens?needs_rotation=true`: only the tokens whose seed must be
+/// rotated (admins).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct TokenFilter {
+    #[serde(default)]
+    pub needs_rotation: bool,
 }
 
 /// `GET /v1/tokens/{id}/codes`.

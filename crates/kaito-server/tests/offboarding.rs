@@ -236,3 +236,121 @@ async fn an_api_token_stops_working_when_it_expires() {
         );
     }
 }
+
+/// #16 M1: disabling a member marks every token whose seed they could fetch —
+/// directly or through a group — as needing rotation, lists them in the event and
+/// at `GET /v1/tokens?needs_rotation=true`; a rotation clears the mark.
+#[tokio::test]
+async fn a_disabled_members_seeds_are_listed_as_needing_rotation_until_rotated() {
+    for server in servers().await {
+        let label = server.label;
+        let team = common::shared_team::team_with_shared_token(&server).await;
+        let owner = Some(team.owner.access_token.as_str());
+        let add = |issuer: &'static str| {
+            let server = &server;
+            async move {
+                let uri = format!(
+                    "otpauth://totp/{issuer}:ops?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer={issuer}"
+                );
+                let added = server
+                    .post("/v1/tokens", owner, &json!({ "uri": uri }))
+                    .await;
+                assert_eq!(added.status, 200, "{}", added.body);
+                added.body["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let (by_group, code_only) = (add("AWS").await, add("Slack").await);
+        let group = server.create_group(owner, "Rotators").await;
+        server
+            .post(
+                &format!("/v1/groups/{group}/members"),
+                owner,
+                &json!({ "user_id": team.member_id }),
+            )
+            .await;
+        server
+            .grant(
+                owner,
+                &team.token_id,
+                &json!({ "user_id": team.admin_id, "mode": "seed" }),
+            )
+            .await;
+        server
+            .grant(
+                owner,
+                &by_group,
+                &json!({ "group_id": group, "mode": "seed" }),
+            )
+            .await;
+        server
+            .grant(
+                owner,
+                &code_only,
+                &json!({ "user_id": team.member_id, "mode": "code" }),
+            )
+            .await;
+        let to_rotate = || async {
+            let listed: Vec<kaito_api::SharedTokenView> = server
+                .get("/v1/tokens?needs_rotation=true", owner)
+                .await
+                .parse();
+            let mut ids: Vec<String> = listed.into_iter().map(|token| token.token_id).collect();
+            ids.sort();
+            ids
+        };
+        assert!(to_rotate().await.is_empty(), "{label}");
+        let by_member = server
+            .get(
+                "/v1/tokens?needs_rotation=true",
+                Some(&team.member.access_token),
+            )
+            .await;
+        assert_eq!(by_member.status, 403, "{label}");
+
+        let disable = |user_id: String| {
+            let server = &server;
+            async move {
+                let disabled = server
+                    .post(
+                        &format!("/v1/team/members/{user_id}/disable"),
+                        owner,
+                        &json!({}),
+                    )
+                    .await;
+                assert_eq!(disabled.status, 200, "{}", disabled.body);
+            }
+        };
+        disable(team.admin_id.clone()).await;
+        assert_eq!(to_rotate().await, [team.token_id.clone()], "{label}");
+        disable(team.member_id.clone()).await;
+        let mut both = vec![team.token_id.clone(), by_group.clone()];
+        both.sort();
+        assert_eq!(
+            to_rotate().await,
+            both,
+            "{label}: the group's seed too, never the code-only one"
+        );
+        let events: Vec<AuditEventView> = server
+            .get("/v1/audit/events?kind=member.disabled", owner)
+            .await
+            .parse();
+        assert_eq!(
+            events[1].details["tokens_to_rotate"],
+            json!([by_group]),
+            "{label}"
+        );
+        let all: Vec<kaito_api::SharedTokenView> = server.get("/v1/tokens", owner).await.parse();
+        let marked = all.iter().find(|token| token.token_id == by_group).unwrap();
+        assert!(marked.needs_rotation_since.is_some(), "{label}");
+
+        let rotated = server
+            .post(
+                &format!("/v1/tokens/{by_group}/rotate"),
+                owner,
+                &json!({ "uri": "otpauth://totp/AWS:ops?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BAMJ2W4&issuer=AWS" }),
+            )
+            .await;
+        assert_eq!(rotated.status, 200, "{label}: {}", rotated.body);
+        assert_eq!(to_rotate().await, [team.token_id.clone()], "{label}");
+    }
+}

@@ -1,8 +1,9 @@
 //! The Admin page in the real window against a real server: the owner adds a
 //! member with a first password, invites another whose app joins through the
 //! `kaito://join` link (a second launch hands it to the running app), groups them
-//! and shares a token with the group, rotates the token, disables a member, and
-//! adds and removes a SIEM sink — each change checked on the server.
+//! and shares a token with the group, rotates the token, disables a member (whose
+//! seeds are then marked to rotate), and adds and removes a SIEM sink — each
+//! change checked on the server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
@@ -199,6 +200,19 @@ async fn the_owner_runs_the_team_from_the_admin_page() {
             .any(|m| m["email"] == "noah@example.com" && m["disabled"] == true)
     })
     .await;
+
+    // Noah could read the token's seed through On-call: it now needs rotating.
+    olivia.click("[data-testid=admin-tokens]").await;
+    olivia
+        .wait_content("[data-testid=token-needs-rotation]", |text| {
+            text == "needs rotation"
+        })
+        .await;
+    olivia
+        .wait_content("[data-testid=tokens-needing-rotation]", |text| {
+            text.starts_with("1 shared tokens need a new seed")
+        })
+        .await;
 
     // A SIEM webhook sink, listed with its state, then removed.
     olivia.click("[data-testid=admin-sinks]").await;

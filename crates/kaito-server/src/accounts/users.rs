@@ -168,6 +168,7 @@ pub async fn disable_user(
     let api_tokens_revoked = crate::api_tokens::revoke_made_by(&mut tx, user_id).await?;
     let invites_revoked = crate::invites::revoke_made_by(&mut tx, user_id).await?;
     let sinks_held = crate::siem::hold_made_by(&mut tx, user_id).await?;
+    let tokens_to_rotate = mark_seeds_to_rotate(&mut tx, user_id).await?;
     tx.record(
         AuditKind::MemberDisabled,
         Some(user_id.as_str()),
@@ -175,10 +176,37 @@ pub async fn disable_user(
             "api_tokens_revoked": api_tokens_revoked,
             "invites_revoked": invites_revoked,
             "sinks_held": sinks_held,
+            "tokens_to_rotate": tokens_to_rotate,
         }),
     )
     .await?;
     tx.commit().await
+}
+
+/// Marks the tokens whose seed `user_id` could fetch (a live full-seed grant, to
+/// them or a group of theirs) as needing rotation: they may have kept a copy.
+/// Answers the ids.
+async fn mark_seeds_to_rotate(
+    tx: &mut Audited<'_>,
+    user_id: &UserId,
+) -> Result<Vec<String>, ServerError> {
+    let at_ms = tx.at_ms();
+    let team_id = tx.team_id().as_str().to_owned();
+    let tokens: Vec<String> = sqlx::query_scalar(
+        "UPDATE shared_tokens SET needs_rotation_since = COALESCE(needs_rotation_since, $1)
+         WHERE team_id = $2 AND id IN (
+           SELECT token_id FROM grants
+           WHERE mode = 'seed' AND (expires_at IS NULL OR expires_at > $1)
+             AND (user_id = $3
+                  OR group_id IN (SELECT group_id FROM group_members WHERE user_id = $3)))
+         RETURNING id",
+    )
+    .bind(at_ms)
+    .bind(team_id)
+    .bind(user_id.as_str())
+    .fetch_all(&mut ***tx)
+    .await?;
+    Ok(tokens)
 }
 
 /// Ends every session of `user_id` at `tx`'s time: their access and refresh

@@ -59,13 +59,16 @@ async fn add_token(
     Ok(Created(token_id))
 }
 
-/// The shared tokens the caller may use or manage.
+/// The shared tokens the caller may use or manage; with `needs_rotation=true`
+/// (admins) only those whose seed a disabled member held.
 #[utoipa::path(
     get,
     path = "/v1/tokens",
     tag = "tokens",
+    params(kaito_api::TokenFilter),
     responses(
         (status = 200, description = "The caller's shared tokens; never their seeds.", body = Vec<SharedTokenView>),
+        (status = 403, description = "Only admins ask which tokens need rotation (`auth.forbidden`).", body = ApiError),
         SignedOut,
     ),
     security(("bearer" = [])),
@@ -73,8 +76,9 @@ async fn add_token(
 async fn list_tokens(
     State(state): State<ServerState>,
     Authenticated { caller, at }: Authenticated,
+    Query(filter): Query<kaito_api::TokenFilter>,
 ) -> Result<Json<Vec<SharedTokenView>>, ServerError> {
-    shared::list_tokens(&state.store, &caller, at)
+    shared::list_tokens(&state.store, &caller, filter, at)
         .await
         .map(Json)
 }

@@ -77,15 +77,25 @@ pub async fn add_token(
 pub async fn list_tokens(
     store: &Store,
     caller: &Caller,
+    filter: kaito_api::TokenFilter,
     now_ms: i64,
 ) -> Result<Vec<SharedTokenView>, ServerError> {
+    let manages = caller.role >= kaito_api::Role::Admin;
+    if filter.needs_rotation && !manages {
+        return Err(ServerError::Forbidden {
+            have: caller.role,
+            need: kaito_api::Role::Admin,
+        });
+    }
     let rows = sqlx::query(
-        "SELECT id, issuer, account, kind, rotated_at FROM shared_tokens WHERE team_id = $1 ORDER BY issuer, account, id",
+        "SELECT id, issuer, account, kind, rotated_at, needs_rotation_since FROM shared_tokens
+         WHERE team_id = $1 AND ($2 = 0 OR needs_rotation_since IS NOT NULL)
+         ORDER BY issuer, account, id",
     )
     .bind(caller.team_id.as_str())
+    .bind(i64::from(filter.needs_rotation))
     .fetch_all(store.pool())
     .await?;
-    let manages = caller.role >= kaito_api::Role::Admin;
     let mut views = Vec::new();
     for row in &rows {
         let token_id: String = row.try_get("id")?;
@@ -98,6 +108,11 @@ pub async fn list_tokens(
                 kind: row.try_get("kind")?,
                 access,
                 rotated_at: row.try_get("rotated_at")?,
+                needs_rotation_since: if manages {
+                    row.try_get("needs_rotation_since")?
+                } else {
+                    None
+                },
             });
         }
     }
@@ -119,7 +134,8 @@ pub async fn rotate(
     let (wrapped, sealed) = key.seal(token_id, kaito_core::uri::to_uri(&token).as_bytes())?;
     let mut tx = store.audited(admin, now_ms).await?;
     let updated = sqlx::query(
-        "UPDATE shared_tokens SET wrapped_key = $1, sealed_uri = $2, issuer = $3, account = $4, rotated_at = $5
+        "UPDATE shared_tokens SET wrapped_key = $1, sealed_uri = $2, issuer = $3, account = $4, rotated_at = $5,
+           needs_rotation_since = NULL
          WHERE id = $6 AND team_id = $7",
     )
     .bind(wrapped)
