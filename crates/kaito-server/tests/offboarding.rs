@@ -321,7 +321,7 @@ async fn a_disabled_members_seeds_are_listed_as_needing_rotation_until_rotated()
             }
         };
         disable(team.admin_id.clone()).await;
-        assert_eq!(to_rotate().await, [team.token_id.clone()], "{label}");
+        assert_eq!(to_rotate().await, vec![team.token_id.clone()], "{label}");
         disable(team.member_id.clone()).await;
         let mut both = vec![team.token_id.clone(), by_group.clone()];
         both.sort();
@@ -351,6 +351,6 @@ async fn a_disabled_members_seeds_are_listed_as_needing_rotation_until_rotated()
             )
             .await;
         assert_eq!(rotated.status, 200, "{label}: {}", rotated.body);
-        assert_eq!(to_rotate().await, [team.token_id.clone()], "{label}");
+        assert_eq!(to_rotate().await, vec![team.token_id.clone()], "{label}");
     }
 }

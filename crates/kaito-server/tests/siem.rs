@@ -70,18 +70,10 @@ fn records(bytes: &[u8]) -> Vec<String> {
     records
 }
 
-async fn sinks(server: &TestServer, owner: &TokenPair) -> Vec<SinkView> {
-    let answer = server
-        .get("/v1/siem/sinks", Some(&owner.access_token))
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.parse()
-}
-
 /// Waits until every sink has every event (or fails after 30 s with their state).
 async fn until_delivered(server: &TestServer, owner: &TokenPair) -> Vec<SinkView> {
     for _ in 0..300 {
-        let now = sinks(server, owner).await;
+        let now = server.sinks(owner).await;
         if now
             .iter()
             .all(|sink| sink.pending == 0 && sink.delivered_seq > 0)
@@ -93,7 +85,7 @@ async fn until_delivered(server: &TestServer, owner: &TokenPair) -> Vec<SinkView
     panic!(
         "{}: not delivered: {:?}",
         server.label,
-        sinks(server, owner).await
+        server.sinks(owner).await
     );
 }
 
@@ -222,7 +214,7 @@ async fn syslog_over_tls_trusts_the_sinks_own_ca_and_reports_an_untrusted_one() 
         let head = head_seq(&server, &owner).await;
         let mut last = Vec::new();
         for _ in 0..300 {
-            last = sinks(&server, &owner).await;
+            last = server.sinks(&owner).await;
             if last[0].delivered_seq >= head && last[1].last_error.is_some() {
                 break;
             }
@@ -359,7 +351,7 @@ async fn splunk_hec_and_a_signed_webhook_get_every_event_and_an_outage_is_retrie
         // The webhook's first answer is 503: the sink shows it, then catches up.
         let mut saw_error = false;
         for _ in 0..100 {
-            let now = sinks(&server, &owner).await;
+            let now = server.sinks(&owner).await;
             if let Some(error) = &now[1].last_error {
                 assert!(error.contains("503"), "{label}: {error}");
                 saw_error = true;
@@ -441,7 +433,7 @@ async fn splunk_hec_and_a_signed_webhook_get_every_event_and_an_outage_is_retrie
             .delete(&format!("/v1/siem/sinks/{}", status[0].id), admin)
             .await;
         assert_eq!(removed.status, 200, "{label}");
-        assert_eq!(sinks(&server, &owner).await.len(), 1, "{label}");
+        assert_eq!(server.sinks(&owner).await.len(), 1, "{label}");
     }
 }
 

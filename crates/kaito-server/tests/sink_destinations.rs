@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{SERVER_KEY, TestServer, servers, servers_with};
-use kaito_api::{SinkView, TokenPair};
+use kaito_api::TokenPair;
 use kaito_server::custody::ServerKey;
 use kaito_server::http::now_ms;
 use kaito_server::siem::{Deliverer, DestinationPolicy};
@@ -21,14 +21,6 @@ use serde_json::json;
 
 fn strict(state: kaito_server::http::ServerState) -> kaito_server::http::ServerState {
     state.with_sink_destinations(DestinationPolicy::default())
-}
-
-async fn sinks(server: &TestServer, owner: &TokenPair) -> Vec<SinkView> {
-    let answer = server
-        .get("/v1/siem/sinks", Some(&owner.access_token))
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.parse()
 }
 
 /// A TCP listener that counts connections and holds them open without a word.
@@ -98,7 +90,7 @@ async fn a_sink_aimed_at_the_servers_own_network_is_refused_with_the_reason() {
                 "{label}: {message}"
             );
         }
-        assert!(sinks(&server, &owner).await.is_empty(), "{label}");
+        assert!(server.sinks(&owner).await.is_empty(), "{label}");
     }
 }
 
@@ -160,7 +152,7 @@ async fn every_connection_checks_the_address_again() {
         }
         let mut listed = Vec::new();
         for _ in 0..100 {
-            listed = sinks(&server, &owner).await;
+            listed = server.sinks(&owner).await;
             if listed.iter().all(|sink| sink.last_error.is_some()) {
                 break;
             }
@@ -231,7 +223,7 @@ async fn redirects_are_not_followed_and_error_pages_are_not_shown() {
         }
         let mut listed = Vec::new();
         for _ in 0..100 {
-            listed = sinks(&server, &owner).await;
+            listed = server.sinks(&owner).await;
             if listed.iter().all(|sink| sink.last_error.is_some()) {
                 break;
             }
@@ -286,7 +278,8 @@ async fn cleartext_targets_need_the_admins_explicit_insecure() {
         )
         .await;
         assert_eq!(secure.status, 200, "{label}: {}", secure.body);
-        let cleartext: Vec<(String, bool)> = sinks(&server, &owner)
+        let cleartext: Vec<(String, bool)> = server
+            .sinks(&owner)
             .await
             .into_iter()
             .map(|sink| (sink.name, sink.cleartext))
@@ -354,7 +347,7 @@ async fn a_stalled_syslog_sink_does_not_hold_up_another_and_gives_up_its_turn() 
         server.add_member(&owner, "mia@example.com", "member").await;
         let mut listed = Vec::new();
         for _ in 0..100 {
-            listed = sinks(&server, &owner).await;
+            listed = server.sinks(&owner).await;
             if listed[1].pending == 0 && listed[1].delivered_seq > 0 {
                 break;
             }
@@ -386,7 +379,8 @@ async fn a_stalled_syslog_sink_does_not_hold_up_another_and_gives_up_its_turn() 
         .deliver_due(now_ms())
         .await
         .unwrap();
-        let stalled_view = sinks(&server, &owner)
+        let stalled_view = server
+            .sinks(&owner)
             .await
             .into_iter()
             .find(|sink| sink.id == stalled_id)

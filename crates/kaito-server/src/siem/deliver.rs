@@ -46,6 +46,8 @@ pub enum DeliveryError {
     },
     #[error("the TLS settings are unusable: {0}")]
     TlsSettings(String),
+    #[error("the stored target “{0}” is not a URL")]
+    BadTarget(String),
     #[error("the connection broke while sending: {0}")]
     Send(std::io::Error),
     #[error(transparent)]
@@ -330,13 +332,14 @@ impl Deliverer {
         headers: &[(&str, &str)],
         body: String,
     ) -> Result<(), DeliveryError> {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|_| DeliveryError::TlsSettings(format!("“{url}” is not a URL")))?;
-        let host = parsed.host_str().unwrap_or_default();
-        if let Ok(address) = host.trim_matches(['[', ']']).parse() {
-            self.destinations
-                .check(host, address)
-                .map_err(ResolveError::from)?;
+        // Checked when the sink was added, so only a damaged row fails here.
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| DeliveryError::BadTarget(url.to_owned()))?;
+        if let Some(checked) = self
+            .destinations
+            .check_literal(parsed.host_str().unwrap_or_default())
+        {
+            checked.map_err(ResolveError::from)?;
         }
         let mut request = self.http.post(parsed).body(body);
         for (name, value) in headers {

@@ -90,6 +90,14 @@ fn range_v6(address: Ipv6Addr) -> Option<Range> {
 
 impl DestinationPolicy {
     /// Whether a sink may connect to `address` (which `host` named).
+    /// Checks `host` when it is an address written out (`10.0.0.5`, `[::1]`);
+    /// `None` for a name, which only its resolved addresses can answer for.
+    #[must_use]
+    pub fn check_literal(self, host: &str) -> Option<Result<(), RefusedAddress>> {
+        let address = host.trim_matches(['[', ']']).parse().ok()?;
+        Some(self.check(host, address))
+    }
+
     pub fn check(self, host: &str, address: IpAddr) -> Result<(), RefusedAddress> {
         let refused = |kind, hint| RefusedAddress {
             host: host.to_owned(),

@@ -142,8 +142,8 @@ async fn check_destination(
             (host, parsed.port_or_known_default().unwrap_or(443))
         }
     };
-    if let Ok(address) = host.trim_matches(['[', ']']).parse() {
-        return Ok(destinations.check(&host, address)?);
+    if let Some(checked) = destinations.check_literal(&host) {
+        return Ok(checked?);
     }
     let lookup = tokio::time::timeout(
         std::time::Duration::from_secs(5),

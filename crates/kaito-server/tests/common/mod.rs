@@ -316,6 +316,13 @@ impl TestServer {
         added.body["user_id"].as_str().unwrap().to_owned()
     }
 
+    /// The team's SIEM sinks, as `owner` lists them.
+    pub async fn sinks(&self, owner: &kaito_api::TokenPair) -> Vec<kaito_api::SinkView> {
+        let answer = self.get("/v1/siem/sinks", Some(&owner.access_token)).await;
+        assert_eq!(answer.status, 200, "{}: {}", self.label, answer.body);
+        answer.parse()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Answer {
         self.post(
             "/v1/auth/login",
