@@ -14,6 +14,7 @@ mod screen;
 mod state;
 mod team;
 mod team_admin;
+mod team_api_tokens;
 mod tray;
 mod views;
 
@@ -124,6 +125,10 @@ pub fn run() {
             ipc::admin::team_sinks,
             ipc::admin::team_add_sink,
             ipc::admin::team_remove_sink,
+            ipc::admin::team_resume_sink,
+            ipc::admin::team_api_tokens,
+            ipc::admin::team_create_api_token,
+            ipc::admin::team_revoke_api_token,
             ipc::tokens::list_tokens,
             ipc::enroll::stage_uri,
             ipc::enroll::pending_code,

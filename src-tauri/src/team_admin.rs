@@ -179,6 +179,10 @@ pub struct SinkRow {
     pub last_error: Option<String>,
     /// Events cross the network readable (`http://`, syslog without TLS).
     pub cleartext: bool,
+    /// Held since then: the admin who added it was disabled; it delivers again
+    /// once another admin resumes it.
+    #[ts(type = "number | null")]
+    pub held_since_ms: Option<i64>,
 }
 
 /// A new sink as the form gives it.
@@ -202,7 +206,7 @@ pub struct SinkForm {
     pub insecure: Option<bool>,
 }
 
-fn invalid(message: &str) -> IpcError {
+pub(crate) fn invalid(message: &str) -> IpcError {
     IpcError::from(AppError::TeamFormInvalid(message.into()))
 }
 
@@ -407,6 +411,7 @@ pub async fn sinks(client: &TeamClient) -> Result<Vec<SinkRow>, IpcError> {
                 last_delivered_at_ms: sink.last_delivered_at,
                 last_error: sink.last_error,
                 cleartext: sink.cleartext,
+                held_since_ms: sink.held_at,
             }
         })
         .collect())

@@ -4,7 +4,7 @@
 //!
 //! The server's tests check that every template here is one of its routes.
 
-use crate::ids::{GrantId, GroupId, SinkId, TokenId, UserId};
+use crate::ids::{ApiTokenId, GrantId, GroupId, SinkId, TokenId, UserId};
 
 macro_rules! paths {
     ($( $(#[$doc:meta])* $name:ident = $template:literal $(, $arg:ident: $id:ty)* ;)*) => {
@@ -54,6 +54,9 @@ paths! {
     audit_events = "/v1/audit/events";
     sinks = "/v1/siem/sinks";
     sink = "/v1/siem/sinks/{sink_id}", sink_id: SinkId;
+    sink_resume = "/v1/siem/sinks/{sink_id}/resume", sink_id: SinkId;
+    api_tokens = "/v1/api-tokens";
+    api_token = "/v1/api-tokens/{token_id}", token_id: ApiTokenId;
     sms_messages = "/v1/sms/messages";
     sms_stream = "/v1/sms/stream";
 }

@@ -3,11 +3,12 @@
 //! call is the server's; the server checks the caller's role, so a member's app
 //! gets the server's "forbidden" like anyone else.
 
-use kaito_api::ids::{GrantId, GroupId, SinkId, TokenId, UserId};
+use kaito_api::ids::{ApiTokenId, GrantId, GroupId, SinkId, TokenId, UserId};
 use kaito_api::{
-    AuditEventView, CreatedId, CreatedInvite, CreatedMember, CreatedPasswordLink, EventPage,
-    GrantView, GroupMember, GroupView, MemberView, NewGrant, NewGroup, NewInvite, NewMember,
-    NewSharedToken, NewSink, PasswordChange, Role, RoleChange, SharedTokenView, SinkView, paths,
+    ApiTokenView, AuditEventView, CreatedApiToken, CreatedId, CreatedInvite, CreatedMember,
+    CreatedPasswordLink, EventPage, GrantView, GroupMember, GroupView, MemberView, NewApiToken,
+    NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink, PasswordChange, Role,
+    RoleChange, SharedTokenView, SinkView, paths,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -223,6 +224,30 @@ impl TeamClient {
 
     pub async fn remove_sink(&self, sink_id: &SinkId) -> Result<(), TeamError> {
         self.delete(&paths::sink(sink_id)).await
+    }
+
+    /// Lets a sink held at its maker's offboarding deliver again (it then answers
+    /// to this admin).
+    pub async fn resume_sink(&self, sink_id: &SinkId) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::sink_resume(sink_id), &NO_BODY)
+            .await
+    }
+
+    /// Every API token of the team, revoked and expired ones too; never secrets.
+    pub async fn api_tokens(&self) -> Result<Vec<ApiTokenView>, TeamError> {
+        self.get(&paths::api_tokens()).await
+    }
+
+    /// A new API token; its secret is in the answer only.
+    pub async fn create_api_token(
+        &self,
+        token: &NewApiToken,
+    ) -> Result<CreatedApiToken, TeamError> {
+        self.send(Method::POST, &paths::api_tokens(), token).await
+    }
+
+    pub async fn revoke_api_token(&self, token_id: &ApiTokenId) -> Result<(), TeamError> {
+        self.delete(&paths::api_token(token_id)).await
     }
 
     /// `body` as JSON to `path`, signed in; the answer read as `T`.

@@ -231,3 +231,29 @@ pub async fn team_add_sink(team: SignedIn, sink: team_admin::SinkForm) -> Result
 pub async fn team_remove_sink(team: SignedIn, sink_id: String) -> Result<(), IpcError> {
     Ok(team.remove_sink(&sink_id.parse()?).await?)
 }
+
+#[tauri::command]
+pub async fn team_resume_sink(team: SignedIn, sink_id: String) -> Result<(), IpcError> {
+    Ok(team.resume_sink(&sink_id.parse()?).await?)
+}
+
+#[tauri::command]
+pub async fn team_api_tokens(
+    team: SignedIn,
+) -> Result<Vec<crate::team_api_tokens::ApiTokenRow>, IpcError> {
+    crate::team_api_tokens::list(&team).await
+}
+
+#[tauri::command]
+pub async fn team_create_api_token(
+    team: SignedIn,
+    name: String,
+    expires_at_ms: Option<i64>,
+) -> Result<crate::team_api_tokens::CreatedApiTokenRow, IpcError> {
+    crate::team_api_tokens::create(&team, &name, expires_at_ms).await
+}
+
+#[tauri::command]
+pub async fn team_revoke_api_token(team: SignedIn, token_id: String) -> Result<(), IpcError> {
+    Ok(team.revoke_api_token(&token_id.parse()?).await?)
+}

@@ -2,8 +2,8 @@
 //! member with a first password, invites another whose app joins through the
 //! `kaito://join` link (a second launch hands it to the running app), groups them
 //! and shares a token with the group, rotates the token, disables a member (whose
-//! seeds are then marked to rotate), and adds and removes a SIEM sink — each
-//! change checked on the server.
+//! seeds are then marked to rotate), adds and removes a SIEM sink, and creates
+//! and revokes an API token — each change checked on the server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
@@ -243,6 +243,39 @@ async fn the_owner_runs_the_team_from_the_admin_page() {
             .as_array()
             .unwrap()
             .is_empty()
+    })
+    .await;
+
+    // An API token for a SIEM: shown once, listed with its maker, then revoked.
+    olivia
+        .type_into("[data-testid=api-token-name]", "Splunk pull")
+        .await;
+    olivia.click("[data-testid=api-token-create]").await;
+    let secret = olivia
+        .wait_content("[data-testid=api-token-secret]", |text| {
+            text.starts_with("kat_")
+        })
+        .await;
+    let listed = olivia
+        .wait_content("[data-testid=api-token]", |text| {
+            text.contains("Splunk pull")
+        })
+        .await;
+    assert!(
+        listed.contains("audit:read · by olivia@example.com · never used"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "the secret is in the list");
+    let pulled = reqwest::Client::new()
+        .get(format!("{}/v1/audit/checkpoint", team.server.url()))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pulled.status(), 200, "the new token does not work");
+    olivia.click("[data-testid=api-token-revoke]").await;
+    wait_until_server("the token's revocation", || async {
+        get(&team, "/v1/api-tokens").await[0]["active"] == false
     })
     .await;
     olivia.finish().await;

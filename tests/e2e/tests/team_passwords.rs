@@ -5,7 +5,7 @@
 //! changes it again in Settings, where a wrong current password is refused. The
 //! owner also promotes, disables and re-enables her from the page.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown, clippy::too_many_lines)]
 
 use std::time::{Duration, Instant};
 

@@ -12,4 +12,9 @@ destination: string, pending: number, lastDeliveredAtMs: number | null, lastErro
 /**
  * Events cross the network readable (`http://`, syslog without TLS).
  */
-cleartext: boolean, };
+cleartext: boolean, 
+/**
+ * Held since then: the admin who added it was disabled; it delivers again
+ * once another admin resumes it.
+ */
+heldSinceMs: number | null, };

@@ -23,6 +23,8 @@ import type { TeamTokensView } from '../bindings/TeamTokensView';
 import type { TeamInboxView } from '../bindings/TeamInboxView';
 import type { TeamAdminView } from '../bindings/TeamAdminView';
 import type { OneTimeLink } from '../bindings/OneTimeLink';
+import type { ApiTokenRow } from '../bindings/ApiTokenRow';
+import type { CreatedApiTokenRow } from '../bindings/CreatedApiTokenRow';
 import type { GrantForm } from '../bindings/GrantForm';
 import type { AuditFilterForm } from '../bindings/AuditFilterForm';
 import type { AuditPageView } from '../bindings/AuditPageView';
@@ -149,6 +151,10 @@ export const commands = {
   teamSinks: () => call<SinkRow[]>('team_sinks'),
   teamAddSink: (sink: SinkForm) => call<void>('team_add_sink', { sink }),
   teamRemoveSink: (sinkId: string) => call<void>('team_remove_sink', { sinkId }),
+  teamResumeSink: (sinkId: string) => call<void>('team_resume_sink', { sinkId }),
+  teamApiTokens: () => call<ApiTokenRow[]>('team_api_tokens'),
+  teamCreateApiToken: (name: string, expiresAtMs: number | null) => call<CreatedApiTokenRow>('team_create_api_token', { name, expiresAtMs }),
+  teamRevokeApiToken: (tokenId: string) => call<void>('team_revoke_api_token', { tokenId }),
   copySmsCode: (seq: number) => call<string>('copy_sms_code', { seq }),
 };
 
