@@ -75,13 +75,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let link = public_url.map(|base| {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("server", base.trim_end_matches('/'))
-            .append_pair("invite", &token)
-            .finish();
-        format!("kaito://join?{query}")
-    });
+    let link = crate::secrets::app_link(public_url, ("join", "invite"), &token);
     Ok(CreatedInvite {
         id: invite_id.to_string(),
         token,

@@ -146,6 +146,23 @@ pub fn decoy_hash() -> &'static str {
     "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 }
 
+/// A `kaito://{action}?server=…&{param}=…` link that opens the app on a one-time
+/// token (an invite, a set-password link), when the server knows its public URL.
+#[must_use]
+pub fn app_link(
+    public_url: Option<&str>,
+    (action, param): (&str, &str),
+    token: &str,
+) -> Option<String> {
+    public_url.map(|base| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("server", base.trim_end_matches('/'))
+            .append_pair(param, token)
+            .finish();
+        format!("kaito://{action}?{query}")
+    })
+}
+
 /// A new bearer token: 32 random bytes, URL-safe.
 pub fn new_token() -> Result<Zeroizing<String>, ServerError> {
     let mut bytes = Zeroizing::new([0u8; 32]);

@@ -438,6 +438,33 @@ impl AppSession {
         self.click("[data-testid=verify-confirm]").await;
     }
 
+    /// Sets the app-lock passphrase in Settings, as a person would, and waits
+    /// for the "Lock now" button it brings.
+    pub async fn set_passphrase(&self, passphrase: &str) {
+        self.click("[data-testid=nav-settings]").await;
+        self.type_into("[data-testid=passphrase-new]", passphrase)
+            .await;
+        self.type_into("[data-testid=passphrase-repeat]", passphrase)
+            .await;
+        self.click("[data-testid=passphrase-save]").await;
+        self.wait_js(
+            "document.querySelector('[data-testid=lock-now]')",
+            "the Lock now button",
+        )
+        .await;
+    }
+
+    /// Opens `link` the way a second launch does (a browser or a chat handing a
+    /// `kaito://` link to the running app of this profile).
+    pub fn hand_over_link(&self, link: &str) {
+        let handed_over = std::process::Command::new(app_binary())
+            .arg(link)
+            .env("KAITO_DATA_DIR", self.data_dir.path())
+            .status()
+            .expect("a second launch");
+        assert!(handed_over.success(), "{handed_over}");
+    }
+
     /// Adds a token by pasting its link and passing the first-code check.
     pub async fn add_by_uri(&self, uri_text: &str) {
         self.click("[data-testid=add-token]").await;
@@ -568,4 +595,30 @@ impl Drop for AppSession {
         // A failed test must not leave the driver (and the app) running.
         let _ = self.driver.kill();
     }
+}
+
+/// Runs `xdotool` (installed by `make test`) and checks it worked.
+pub fn xdotool(args: &[&str]) {
+    let status = std::process::Command::new("xdotool")
+        .args(args)
+        .status()
+        .expect("xdotool is installed (make test installs it)");
+    assert!(status.success(), "xdotool {args:?}");
+}
+
+/// Opens the quick-search palette with the real global shortcut (X key presses)
+/// and types `query` into it, as a person would.
+pub async fn open_palette_and_type(query: &str) {
+    xdotool(&["key", "ctrl+alt+k"]);
+    // Blocks until the palette is on screen; it takes the keyboard itself.
+    xdotool(&[
+        "search",
+        "--sync",
+        "--onlyvisible",
+        "--name",
+        "^Kaito quick copy$",
+    ]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    xdotool(&["type", "--delay", "60", query]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
 }

@@ -163,20 +163,7 @@ async fn an_idle_app_locks_itself() {
     let session = AppSession::start(&[]).await;
     session.add_by_uri(URI).await;
     session.wait_issuers(&["Vaulted"]).await;
-    session.click("[data-testid=nav-settings]").await;
-    session
-        .type_into("[data-testid=passphrase-new]", PASSPHRASE)
-        .await;
-    session
-        .type_into("[data-testid=passphrase-repeat]", PASSPHRASE)
-        .await;
-    session.click("[data-testid=passphrase-save]").await;
-    session
-        .wait_js(
-            "document.querySelector('[data-testid=lock-now]')",
-            "the Lock now button",
-        )
-        .await;
+    session.set_passphrase(PASSPHRASE).await;
     session.select("[data-testid=auto-lock]", "1").await;
     session
         .wait_content("[data-testid=settings-saved]", |t| t == "Saved")

@@ -9,10 +9,10 @@
 
 use std::time::{Duration, Instant};
 
+use kaito_e2e::AppSession;
 use kaito_e2e::team_server::{
     OWNER_PASSWORD, Team, share_and_choose_grant, sign_in_as, team_with_member,
 };
-use kaito_e2e::{AppSession, app_binary};
 
 /// A server read as the owner.
 async fn get(team: &Team, path: &str) -> serde_json::Value {
@@ -87,12 +87,7 @@ async fn the_owner_runs_the_team_from_the_admin_page() {
         .await;
     let ava = AppSession::start(&[]).await;
     ava.text_of("[data-testid=empty-state]").await;
-    let handed_over = std::process::Command::new(app_binary())
-        .arg(&link)
-        .env("KAITO_DATA_DIR", ava.data_dir.path())
-        .status()
-        .expect("a second launch");
-    assert!(handed_over.success(), "{handed_over}");
+    ava.hand_over_link(&link);
     let intro = ava
         .wait_content("[data-testid=team-join-intro]", |text| !text.is_empty())
         .await;

@@ -9,24 +9,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
-use std::process::Command;
 use std::time::Duration;
 
 use kaito_e2e::team_server::{
     MEMBER_PASSWORD, SHARED, Team, sign_in_as_mia, team_with_shared_token, wait_for_audit,
 };
-use kaito_e2e::{AppSession, digits, keychain_profile, plausible_codes};
+use kaito_e2e::{
+    AppSession, digits, keychain_profile, open_palette_and_type, plausible_codes, xdotool,
+};
 use kaito_vault::{KeyNamespace, KeychainKeyStore, SecretSlot as _};
 
 const PASSPHRASE: &str = "correct horse battery";
-
-fn xdotool(args: &[&str]) {
-    let status = Command::new("xdotool")
-        .args(args)
-        .status()
-        .expect("xdotool is installed (make test installs it)");
-    assert!(status.success(), "xdotool {args:?}");
-}
 
 /// Code views and serves in the team's log at or after `since_ms`.
 async fn code_events_since(team: &Team, since_ms: i64) -> Vec<String> {
@@ -88,19 +81,7 @@ async fn a_locked_app_shows_fetches_and_logs_no_team_code() {
     session
         .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
         .await;
-    session
-        .type_into("[data-testid=passphrase-new]", PASSPHRASE)
-        .await;
-    session
-        .type_into("[data-testid=passphrase-repeat]", PASSPHRASE)
-        .await;
-    session.click("[data-testid=passphrase-save]").await;
-    session
-        .wait_js(
-            "document.querySelector('[data-testid=lock-now]')",
-            "the Lock now button",
-        )
-        .await;
+    session.set_passphrase(PASSPHRASE).await;
     session.click("[data-testid=nav-tokens]").await;
     let shown = session
         .wait_content("[data-testid=team-code]", |text| digits(text).len() == 6)
@@ -141,17 +122,7 @@ async fn a_locked_app_shows_fetches_and_logs_no_team_code() {
     assert_eq!(inbox, 0, "texts left a locked app");
 
     // The palette, opened and searched while locked, asks the core for no team code.
-    xdotool(&["key", "ctrl+alt+k"]);
-    xdotool(&[
-        "search",
-        "--sync",
-        "--onlyvisible",
-        "--name",
-        "^Kaito quick copy$",
-    ]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    xdotool(&["type", "--delay", "60", "acme"]);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    open_palette_and_type("acme").await;
     xdotool(&["key", "Escape"]);
     // Long enough for the token list's polling and the inbox to have asked.
     tokio::time::sleep(Duration::from_secs(6)).await;

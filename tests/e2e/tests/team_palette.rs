@@ -6,22 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
 
-use std::process::Command;
-use std::time::Duration;
-
 use kaito_e2e::team_server::{
     MEMBER_PASSWORD, SHARED, sign_in_as_mia, team_with_shared_token, wait_for_audit,
     wait_for_clipboard,
 };
-use kaito_e2e::{AppSession, plausible_codes};
-
-fn xdotool(args: &[&str]) {
-    let status = Command::new("xdotool")
-        .args(args)
-        .status()
-        .expect("xdotool is installed (make test installs it)");
-    assert!(status.success(), "xdotool {args:?}");
-}
+use kaito_e2e::{AppSession, open_palette_and_type, plausible_codes, xdotool};
 
 #[tokio::test]
 async fn a_shared_code_is_copied_from_the_palette_and_audited_as_such() {
@@ -32,18 +21,7 @@ async fn a_shared_code_is_copied_from_the_palette_and_audited_as_such() {
         .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
         .await;
 
-    xdotool(&["key", "ctrl+alt+k"]);
-    // Blocks until the palette is on screen; it takes the keyboard itself.
-    xdotool(&[
-        "search",
-        "--sync",
-        "--onlyvisible",
-        "--name",
-        "^Kaito quick copy$",
-    ]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    xdotool(&["type", "--delay", "60", "acme"]);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    open_palette_and_type("acme").await;
     xdotool(&["key", "Return"]);
     wait_for_clipboard(|text| plausible_codes(SHARED).contains(&text.to_owned())).await;
     wait_for_audit(&team, "the palette copy", |event| {

@@ -5,14 +5,19 @@
 //! changes it again in Settings, where a wrong current password is refused. The
 //! owner also promotes, disables and re-enables her from the page.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::doc_markdown,
+    clippy::too_many_lines
+)]
 
 use std::time::{Duration, Instant};
 
+use kaito_e2e::AppSession;
 use kaito_e2e::team_server::{
     MEMBER_PASSWORD, OWNER_PASSWORD, Team, sign_in_as, sign_in_as_mia, team_with_member,
 };
-use kaito_e2e::{AppSession, app_binary};
 
 const SET_PASSWORD: &str = "mia's chosen passphrase";
 const CHANGED_PASSWORD: &str = "mia's second passphrase";
@@ -99,12 +104,7 @@ async fn an_owner_resets_a_password_and_the_member_chooses_and_changes_it_in_the
     );
 
     // The link opens Mia's running Kaito on the set-password form.
-    let handed_over = std::process::Command::new(app_binary())
-        .arg(&link)
-        .env("KAITO_DATA_DIR", mia.data_dir.path())
-        .status()
-        .expect("a second launch");
-    assert!(handed_over.success(), "{handed_over}");
+    mia.hand_over_link(&link);
     let intro = mia
         .wait_content("[data-testid=team-reset-intro]", |text| !text.is_empty())
         .await;

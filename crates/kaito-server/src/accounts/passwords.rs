@@ -175,13 +175,7 @@ pub async fn issue_password_link(
     )
     .await?;
     tx.commit().await?;
-    let link = public_url.map(|base| {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("server", base.trim_end_matches('/'))
-            .append_pair("token", &token)
-            .finish();
-        format!("kaito://set-password?{query}")
-    });
+    let link = crate::secrets::app_link(public_url, ("set-password", "token"), &token);
     Ok(CreatedPasswordLink {
         token,
         link,
