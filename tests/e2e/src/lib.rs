@@ -135,6 +135,10 @@ impl AppSession {
                 ])
                 .env("KAITO_DATA_DIR", data_dir.path())
                 .stdin(Stdio::null());
+            // Its own process group, so a failed test can end the app it started
+            // too: a Kaito left running would keep the global shortcut and answer
+            // the next test's palette.
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
             for (key, value) in extra_env {
                 command.env(key, value);
             }
@@ -592,8 +596,14 @@ fn distinct_colours(png: &[u8]) -> usize {
 
 impl Drop for AppSession {
     fn drop(&mut self) {
-        // A failed test must not leave the driver (and the app) running.
+        // A failed test must not leave the driver, WebKitWebDriver or the app
+        // running: the whole process group goes.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 

@@ -30,7 +30,13 @@ pub async fn create_team_with_owner(
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
-    let user_id = insert_user(&mut tx, (email, name, Role::Owner), password).await?;
+    // The operator may know which team holds an email.
+    let user_id = insert_user(&mut tx, (email, name, Role::Owner), password)
+        .await
+        .map_err(|error| match error {
+            ServerError::EmailUnavailable => ServerError::EmailTaken(email.trim().to_lowercase()),
+            other => other,
+        })?;
     tx.commit().await?;
     Ok((team_id, user_id))
 }
