@@ -20,7 +20,8 @@ const CALLERS: [&str; 6] = ["nobody", "member", "admin", "owner", "outsider", "s
 /// (method, path, body, expected status per caller). Placeholders are filled per
 /// call: `{token}` `{group}` `{number}` Acme's; `{member}` the code-only member;
 /// `{n}` a fresh number; `{victim}` `{invite}` `{grant}` `{sink}` `{apitoken}`
-/// `{device}` `{pubkey}` `{smsnumber}` `{smsgrant}` a fresh one made just for this call, and `{grouped}` a
+/// `{device}` `{pubkey}` `{smsnumber}` `{smsgrant}` a fresh one made just for this call, `{adminvictim}`
+/// `{ownervictim}` a fresh admin or owner to act on, and `{grouped}` a
 /// fresh member put in Acme's group for it.
 #[rustfmt::skip]
 const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
@@ -41,6 +42,11 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     // Owners only; the fresh victim is active, so the owner hears "not disabled".
     ("POST", "/v1/team/members/{victim}/enable", "{}", [401, 403, 403, 409, 404, 401]),
     ("PUT", "/v1/team/members/{victim}/role", r#"{"role":"admin"}"#, [401, 403, 403, 200, 404, 401]),
+    // The rank rule: an admin acts on no admin or owner; the owner acts on both.
+    ("POST", "/v1/team/members/{adminvictim}/disable", "{}", [401, 403, 403, 200, 404, 401]),
+    ("POST", "/v1/team/members/{ownervictim}/disable", "{}", [401, 403, 403, 200, 404, 401]),
+    ("POST", "/v1/team/members/{adminvictim}/password-link", "", [401, 403, 403, 200, 404, 401]),
+    ("POST", "/v1/team/members/{ownervictim}/password-link", "", [401, 403, 403, 200, 404, 401]),
     ("POST", "/v1/team/members/{victim}/password-link", "", [401, 403, 200, 200, 404, 401]),
     ("GET", "/v1/team/invites", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/invites", r#"{"email":"invited{n}@example.com","role":"member"}"#, [401, 403, 200, 200, 200, 401]),
@@ -190,6 +196,14 @@ impl<'a> World<'a> {
                 .made("/v1/team/members", json!({ "email": format!("victim{n}@example.com"), "name": "V", "role": "member", "password": MEMBER_PASSWORD }))
                 .await;
             text = text.replace("{victim}", &id);
+        }
+        for (placeholder, role) in [("{adminvictim}", "admin"), ("{ownervictim}", "owner")] {
+            if text.contains(placeholder) {
+                let id = self
+                    .made("/v1/team/members", json!({ "email": format!("{role}{n}@example.com"), "name": "V", "role": role, "password": MEMBER_PASSWORD }))
+                    .await;
+                text = text.replace(placeholder, &id);
+            }
         }
         if text.contains("{grouped}") {
             let id = self
@@ -358,4 +372,70 @@ fn matches(path: &str, pattern: &str) -> bool {
             .iter()
             .zip(&pattern)
             .all(|(segment, wanted)| wanted.starts_with('{') || segment == wanted)
+}
+
+/// Every route an `audit:read` API token may call refuses one whose maker was
+/// disabled, as if it never existed (401); the live token of the matrix still works.
+#[tokio::test]
+async fn a_disabled_admins_api_token_opens_no_route() {
+    for server in servers().await {
+        let label = server.label;
+        let world = World::new(&server).await;
+        let owner = world.owner.access_token.clone();
+        let dora = server
+            .add_member(&world.owner, "dora@example.com", "admin")
+            .await;
+        let dora_session: TokenPair = server
+            .login("dora@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        let made = server
+            .post(
+                "/v1/api-tokens",
+                Some(&dora_session.access_token),
+                &json!({ "name": "Dora's SIEM", "scopes": ["audit:read"] }),
+            )
+            .await;
+        assert_eq!(made.status, 200, "{label}: {}", made.body);
+        let dead = made.body["token"].as_str().unwrap().to_owned();
+        let disabled = server
+            .post(
+                &format!("/v1/team/members/{dora}/disable"),
+                Some(&owner),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(disabled.status, 200, "{label}");
+        let siem_column = CALLERS.iter().position(|caller| *caller == "siem").unwrap();
+        let mut tried = 0;
+        for (method, path, body, expected) in MATRIX {
+            if expected[siem_column] != 200
+                || path.starts_with("/v1/health")
+                || *path == "/metrics"
+                || path.starts_with("/v1/openapi")
+            {
+                continue;
+            }
+            let path = world.fill(path).await;
+            let body = world.fill(body).await;
+            for (token, want) in [
+                (&dead, 401),
+                (world.callers[siem_column].as_ref().unwrap(), 200),
+            ] {
+                let mut request = server
+                    .client
+                    .request(method.parse().unwrap(), format!("{}{path}", server.base))
+                    .bearer_auth(token);
+                if !body.is_empty() {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body.clone());
+                }
+                let status = request.send().await.unwrap().status().as_u16();
+                assert_eq!(status, want, "{label}: {method} {path}");
+            }
+            tried += 1;
+        }
+        assert!(tried >= 2, "{label}: the matrix lists no audit:read route");
+    }
 }
