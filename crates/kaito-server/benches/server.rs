@@ -53,7 +53,16 @@ async fn start(store: Store) -> Server {
         team_admins_add_numbers: true,
         ..SmsConfig::default()
     };
-    let state = ServerState::new(store.clone(), key, sms);
+    // Ingest is measured, not the per-device allowance a real device has.
+    // One member reads from all the subscribers: past the usual per-member bound.
+    let state = ServerState::new(store.clone(), key, sms)
+        .with_sms_streams(kaito_server::sms::stream_slots::StreamSlots::new(
+            SUBSCRIBERS,
+        ))
+        .with_device_events(kaito_server::device_limit::DeviceEventLimit::new(
+            u32::MAX,
+            std::time::Duration::from_nanos(1),
+        ));
     let tasks = state.spawn_background_tasks().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -126,6 +135,15 @@ async fn audit_ingest(server: &Server) -> f64 {
         )
         .await;
     let device_id = device["id"].as_str().unwrap().to_owned();
+    // Device events name a token of the team.
+    let token = server
+        .post(
+            "/v1/tokens",
+            &owner.access_token,
+            &json!({ "uri": "otpauth://totp/Bench:ops?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Bench" }),
+        )
+        .await;
+    let token_id = token["id"].as_str().unwrap().to_owned();
     let bodies: Vec<(String, String)> = (0..BATCHES)
         .map(|batch| {
             let events = (0..BATCH)
@@ -136,7 +154,7 @@ async fn audit_ingest(server: &Server) -> f64 {
                         seq,
                         at: now_ms(),
                         kind: "code.copied".to_owned(),
-                        token_id: Some("tok_bench".to_owned()),
+                        token_id: Some(token_id.clone()),
                         details: json!({ "surface": "tray" }),
                     }
                 })

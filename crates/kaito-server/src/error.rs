@@ -78,6 +78,8 @@ pub enum ServerError {
         "This email cannot be added to your team. Send an invite: whoever owns the email will be told why it cannot join."
     )]
     EmailUnavailable,
+    #[error("the audit log could not be written: {0}")]
+    AuditWrite(String),
     #[error("The current password is wrong.")]
     WrongPassword,
     #[error(
@@ -140,6 +142,7 @@ impl ServerError {
             | ServerError::Corrupt(_)
             | ServerError::ChainBroken { .. }
             | ServerError::Unaudited
+            | ServerError::AuditWrite(_)
             | ServerError::PasswordHash(_)
             | ServerError::Random(_) => "server.internal",
             ServerError::Startup(_) => "server.startup",
@@ -182,6 +185,7 @@ impl ServerError {
             | ServerError::Corrupt(_)
             | ServerError::ChainBroken { .. }
             | ServerError::Unaudited
+            | ServerError::AuditWrite(_)
             | ServerError::PasswordHash(_)
             | ServerError::Random(_)
             | ServerError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -61,6 +61,8 @@ pub struct ServerState {
     pub sms_streams: crate::sms::stream_slots::StreamSlots,
     /// The operator's floor under every team's audit retention, in days.
     pub audit_min_retention_days: u32,
+    /// Records `sms.delivered` for many streams in one commit.
+    pub sms_deliveries: crate::sms::delivery_log::DeliveryLog,
 }
 
 impl ServerState {
@@ -80,6 +82,7 @@ impl ServerState {
             metrics_token: None,
             sms_streams: crate::sms::stream_slots::StreamSlots::default(),
             audit_min_retention_days: crate::audit::MIN_RETENTION_DAYS,
+            sms_deliveries: crate::sms::delivery_log::DeliveryLog::default(),
         }
     }
 

@@ -309,9 +309,15 @@ async fn sms_messages(
     Query(query): Query<AfterSeq>,
 ) -> Result<Json<Vec<SmsMessageView>>, ServerError> {
     let page = (query.after, 500);
-    sms::deliver_messages(&state.store, &caller, page, Delivery::Fetch, at)
-        .await
-        .map(Json)
+    sms::deliver_messages(
+        (&state.store, &state.sms_deliveries),
+        &caller,
+        page,
+        Delivery::Fetch,
+        at,
+    )
+    .await
+    .map(Json)
 }
 
 /// What a live stream holds between events.
@@ -319,6 +325,7 @@ struct LiveInbox {
     /// Held for the stream's life: its end gives the member's slot back.
     _slot: crate::sms::stream_slots::StreamSlot,
     store: Store,
+    deliveries: crate::sms::delivery_log::DeliveryLog,
     caller: Caller,
     wakes: tokio::sync::broadcast::Receiver<InboxWake>,
     cursor: i64,
@@ -363,11 +370,18 @@ async fn sms_stream(
     let slot = state.sms_streams.take(&caller.user_id)?;
     // Subscribed before the backlog is read, so nothing falls between the two.
     let wakes = state.sms_wakes.subscribe();
-    let backlog =
-        sms::deliver_messages(&state.store, &caller, (after, 500), Delivery::Stream, at).await?;
+    let backlog = sms::deliver_messages(
+        (&state.store, &state.sms_deliveries),
+        &caller,
+        (after, 500),
+        Delivery::Stream,
+        at,
+    )
+    .await?;
     let inbox = LiveInbox {
         _slot: slot,
         store: state.store.clone(),
+        deliveries: state.sms_deliveries.clone(),
         caller,
         wakes,
         cursor: after,
@@ -397,7 +411,7 @@ async fn sms_stream(
                     }
                     let page = (inbox.cursor, 500);
                     let delivered = sms::deliver_messages(
-                        &inbox.store,
+                        (&inbox.store, &inbox.deliveries),
                         &inbox.caller,
                         page,
                         Delivery::Stream,

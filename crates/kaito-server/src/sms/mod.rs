@@ -6,6 +6,7 @@
 //! A replayed call inside the window finds its message stored already: providers'
 //! message ids make every message count once.
 
+pub mod delivery_log;
 mod numbers;
 pub mod providers;
 mod relay;

@@ -285,7 +285,7 @@ pub enum Delivery {
 /// handed out: a text's one-time code is as sensitive as a shared token's, whose
 /// every serving is audited too.
 pub async fn deliver_messages(
-    store: &Store,
+    (store, log): (&Store, &super::delivery_log::DeliveryLog),
     caller: &Caller,
     (after_seq, limit): (i64, i64),
     via: Delivery,
@@ -298,18 +298,18 @@ pub async fn deliver_messages(
     let mut numbers: Vec<&str> = messages.iter().map(|m| m.number_id.as_str()).collect();
     numbers.sort_unstable();
     numbers.dedup();
-    let mut tx = store.audited(caller, now_ms).await?;
-    tx.record(
-        AuditKind::SmsDelivered,
-        (numbers.len() == 1).then(|| numbers[0]),
-        json!({
-            "seqs": messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
-            "number_ids": numbers,
-            "via": match via { Delivery::Fetch => "fetch", Delivery::Stream => "stream" },
-        }),
+    let details = json!({
+        "seqs": messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        "number_ids": numbers,
+        "via": match via { Delivery::Fetch => "fetch", Delivery::Stream => "stream" },
+    });
+    log.record(
+        store,
+        caller,
+        ((numbers.len() == 1).then(|| numbers[0]), details),
+        now_ms,
     )
     .await?;
-    tx.commit().await?;
     Ok(messages)
 }
 
