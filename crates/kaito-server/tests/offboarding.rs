@@ -1,6 +1,7 @@
 //! Disabling an admin closes every door they set up: their API tokens stop
-//! working, their open invites no longer let anyone join, and their SIEM sinks
-//! stop delivering until another admin has looked at them. Admins can list every
+//! working, their open invites no longer let anyone join, their devices are
+//! revoked, they leave their groups, and their SIEM sinks stop delivering until
+//! another admin has looked at them. Admins can list every
 //! API token with its maker and last use, and tokens can expire.
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
@@ -58,6 +59,25 @@ async fn a_disabled_admins_api_tokens_invites_and_sinks_stop_working_at_once() {
             .parse();
         let pull = server.post("/v1/audit/events", kat, &json!({})).await;
         assert_eq!(pull.status, 200, "{label}");
+        let device_key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let device = server
+            .post(
+                "/v1/devices",
+                alice_bearer,
+                &json!({ "name": "Laptop", "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, device_key.verifying_key().to_bytes()) }),
+            )
+            .await;
+        assert_eq!(device.status, 200, "{label}: {}", device.body);
+        let device_id = device.body["id"].as_str().unwrap().to_owned();
+        let group = server.create_group(owner_bearer, "Admins").await;
+        let joined = server
+            .post(
+                &format!("/v1/groups/{group}/members"),
+                owner_bearer,
+                &json!({ "user_id": alice_id }),
+            )
+            .await;
+        assert_eq!(joined.status, 200, "{label}");
 
         // The owner sees the token, who made it, and that it was just used.
         let listed: Vec<ApiTokenView> = server.get("/v1/api-tokens", owner_bearer).await.parse();
@@ -152,6 +172,25 @@ async fn a_disabled_admins_api_tokens_invites_and_sinks_stop_working_at_once() {
             "{label}"
         );
         assert_eq!(event.details["sinks_held"], json!([sink_id]), "{label}");
+        assert_eq!(
+            event.details["devices_revoked"],
+            json!([device_id]),
+            "{label}"
+        );
+        assert_eq!(event.details["groups_left"], json!([group]), "{label}");
+        let revoked: Option<i64> =
+            sqlx::query_scalar("SELECT revoked_at FROM devices WHERE id = $1")
+                .bind(device_id.as_str())
+                .fetch_one(server.store.pool())
+                .await
+                .unwrap();
+        assert!(revoked.is_some(), "{label}: the device still sends");
+        let groups: Vec<kaito_api::GroupView> =
+            server.get("/v1/groups", owner_bearer).await.parse();
+        assert!(
+            groups[0].member_ids.is_empty(),
+            "{label}: still in the group"
+        );
 
         // The owner looks at the sink and resumes it: it answers to her now.
         let resume = format!("/v1/siem/sinks/{sink_id}/resume");

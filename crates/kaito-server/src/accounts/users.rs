@@ -174,7 +174,21 @@ pub async fn disable_user(
     let api_tokens_revoked = crate::api_tokens::revoke_made_by(&mut tx, user_id).await?;
     let invites_revoked = crate::invites::revoke_made_by(&mut tx, user_id).await?;
     let sinks_held = crate::siem::hold_made_by(&mut tx, user_id).await?;
+    // Before the group memberships go: seeds reached through a group count too.
     let tokens_to_rotate = mark_seeds_to_rotate(&mut tx, user_id).await?;
+    let at_ms = tx.at_ms();
+    let devices_revoked: Vec<String> = sqlx::query_scalar(
+        "UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(at_ms)
+    .bind(user_id.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let groups_left: Vec<String> =
+        sqlx::query_scalar("DELETE FROM group_members WHERE user_id = $1 RETURNING group_id")
+            .bind(user_id.as_str())
+            .fetch_all(&mut **tx)
+            .await?;
     tx.record(
         AuditKind::MemberDisabled,
         Some(user_id.as_str()),
@@ -183,6 +197,8 @@ pub async fn disable_user(
             "invites_revoked": invites_revoked,
             "sinks_held": sinks_held,
             "tokens_to_rotate": tokens_to_rotate,
+            "devices_revoked": devices_revoked,
+            "groups_left": groups_left,
         }),
     )
     .await?;
