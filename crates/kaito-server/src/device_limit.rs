@@ -7,8 +7,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use governor::DefaultKeyedRateLimiter;
 use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ServerError;
 
@@ -39,11 +39,10 @@ impl DeviceEventLimit {
     /// `burst` events at once, then one more every `refill_every`.
     #[must_use]
     pub fn new(burst: u32, refill_every: Duration) -> Self {
-        let quota = Quota::with_period(refill_every)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         Self {
-            buckets: Arc::new(DefaultKeyedRateLimiter::keyed(quota)),
+            buckets: Arc::new(DefaultKeyedRateLimiter::keyed(
+                crate::login_throttle::quota(burst, refill_every),
+            )),
         }
     }
 

@@ -62,6 +62,14 @@ impl From<Option<IpAddr>> for SourceKey {
     }
 }
 
+/// `burst` at once, then one more every `refill_every` (a zero period or burst
+/// falls back to the smallest quota rather than none).
+pub(crate) fn quota(burst: u32, refill_every: Duration) -> Quota {
+    Quota::with_period(refill_every)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
 impl Default for LoginThrottle {
     fn default() -> Self {
         Self::new(BURST, REFILL_EVERY)
@@ -72,11 +80,8 @@ impl LoginThrottle {
     /// `burst` attempts at once, then one more every `refill_every`.
     #[must_use]
     pub fn new(burst: u32, refill_every: Duration) -> Self {
-        let quota = Quota::with_period(refill_every)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         Self {
-            buckets: Arc::new(DefaultKeyedRateLimiter::keyed(quota)),
+            buckets: Arc::new(DefaultKeyedRateLimiter::keyed(quota(burst, refill_every))),
             trusted_proxies: Arc::from([]),
         }
     }

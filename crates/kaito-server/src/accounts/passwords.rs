@@ -9,9 +9,9 @@ use kaito_api::{AuditKind, CreatedPasswordLink, PasswordChange, TokenPair};
 use serde_json::json;
 use sqlx::Row as _;
 
-use super::sessions::{count_attempt, millis, uncount_attempt};
+use super::sessions::{counted_check, millis};
 use super::users::end_sessions;
-use super::{Caller, MAX_FAILURES, may_act_on, role_of};
+use super::{Caller, may_act_on, role_of};
 use crate::audited::Audited;
 use crate::error::ServerError;
 use crate::ids::{TeamId, UserId};
@@ -54,23 +54,14 @@ pub async fn change_password(
         .await?;
     let email: String = row.try_get("email")?;
     let stored: String = row.try_get("password_hash")?;
-    let (attempts, window_start) = count_attempt(store, &email, now_ms).await?;
-    if attempts > MAX_FAILURES {
-        let wait_ms = window_start + millis(super::FAILURE_WINDOW) - now_ms;
-        return Err(ServerError::RateLimited {
-            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
-        });
-    }
-    let checked = match passwords
-        .check(&change.current_password, stored.clone())
-        .await
-    {
-        Err(busy @ ServerError::Busy { .. }) => {
-            uncount_attempt(store, &email, window_start).await?;
-            return Err(busy);
-        }
-        checked => checked?,
-    };
+    let checked = counted_check(
+        store,
+        passwords,
+        &email,
+        (&change.current_password, stored.clone()),
+        now_ms,
+    )
+    .await?;
     if !checked.matches {
         let mut tx = store.audited(caller, now_ms).await?;
         tx.record(
@@ -262,7 +253,7 @@ pub(super) async fn revoke_open_links(
 }
 
 /// The earlier wrong guesses should not lock out the new password.
-async fn clear_failures(tx: &mut Audited<'_>, email: &str) -> Result<(), ServerError> {
+pub(super) async fn clear_failures(tx: &mut Audited<'_>, email: &str) -> Result<(), ServerError> {
     sqlx::query("DELETE FROM login_failures WHERE email = $1")
         .bind(email)
         .execute(&mut ***tx)

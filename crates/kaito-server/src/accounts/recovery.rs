@@ -66,11 +66,7 @@ async fn reset_password_in(
     // admin issued earlier must not replace the operator's password.
     end_sessions(&mut tx, user_id).await?;
     super::passwords::revoke_open_links(&mut tx, user_id).await?;
-    // The member's earlier wrong guesses should not lock out the new password.
-    sqlx::query("DELETE FROM login_failures WHERE email = $1")
-        .bind(email)
-        .execute(&mut **tx)
-        .await?;
+    super::passwords::clear_failures(&mut tx, email).await?;
     tx.record(
         AuditKind::MemberPasswordReset,
         Some(user_id.as_str()),

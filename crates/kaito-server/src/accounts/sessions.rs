@@ -37,13 +37,6 @@ pub async fn login(
     now_ms: i64,
 ) -> Result<TokenPair, ServerError> {
     let email = normalise_email(email).map_err(|_| ServerError::InvalidCredentials)?;
-    let (attempts, window_start) = count_attempt(store, &email, now_ms).await?;
-    if attempts > MAX_FAILURES {
-        let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
-        return Err(ServerError::RateLimited {
-            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
-        });
-    }
     let user =
         sqlx::query("SELECT id, team_id, password_hash, disabled_at FROM users WHERE email = $1")
             .bind(email.as_str())
@@ -56,15 +49,14 @@ pub async fn login(
     let Checked {
         matches,
         replacement,
-    } = match passwords.check(password, stored_hash.clone()).await {
-        // Not evaluated, so not counted: a flood of other sign-ins filling the
-        // hashing slots must not use up this account's attempts.
-        Err(busy @ ServerError::Busy { .. }) => {
-            uncount_attempt(store, &email, window_start).await?;
-            return Err(busy);
-        }
-        checked => checked?,
-    };
+    } = counted_check(
+        store,
+        passwords,
+        &email,
+        (password, stored_hash.clone()),
+        now_ms,
+    )
+    .await?;
     let user = match user {
         Some(row) if matches && row.try_get::<Option<i64>, _>("disabled_at")?.is_none() => row,
         // The attempt was counted before the check: a failure leaves it counted.
@@ -169,16 +161,40 @@ pub async fn prune_login_failures_forever(store: Store) {
     }
 }
 
+/// Checks `typed` against `stored` as one attempt on `email`'s account: counted
+/// first ([`count_attempt`]), refused past [`MAX_FAILURES`] in the window, and
+/// given back when every hashing slot was busy (not evaluated, so not counted: a
+/// flood of other sign-ins must not use up this account's attempts). Sign-in and
+/// a password change answer to this one limit.
+pub(super) async fn counted_check(
+    store: &Store,
+    passwords: &PasswordWork,
+    email: &str,
+    (typed, stored): (&str, String),
+    now_ms: i64,
+) -> Result<Checked, ServerError> {
+    let (attempts, window_start) = count_attempt(store, email, now_ms).await?;
+    if attempts > MAX_FAILURES {
+        let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
+        return Err(ServerError::RateLimited {
+            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
+        });
+    }
+    match passwords.check(typed, stored).await {
+        Err(busy @ ServerError::Busy { .. }) => {
+            uncount_attempt(store, email, window_start).await?;
+            Err(busy)
+        }
+        checked => checked,
+    }
+}
+
 /// Counts an attempt on `email` before its password is checked, in one statement,
 /// so a burst of parallel guesses cannot all be evaluated: exactly
 /// [`MAX_FAILURES`] of them get a verdict. Answers the attempts now in the window
 /// and when it opened; a window older than [`FAILURE_WINDOW`] starts over at this
 /// attempt, and a successful sign-in clears it.
-pub(super) async fn count_attempt(
-    store: &Store,
-    email: &str,
-    now_ms: i64,
-) -> Result<(i64, i64), ServerError> {
+async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, i64), ServerError> {
     let row = sqlx::query(
         "INSERT INTO login_failures (email, window_start, failures) VALUES ($1, $2, 1)
          ON CONFLICT (email) DO UPDATE SET
@@ -197,11 +213,7 @@ pub(super) async fn count_attempt(
 }
 
 /// Gives back an attempt [`count_attempt`] took, if its window is still the same.
-pub(super) async fn uncount_attempt(
-    store: &Store,
-    email: &str,
-    window_start: i64,
-) -> Result<(), ServerError> {
+async fn uncount_attempt(store: &Store, email: &str, window_start: i64) -> Result<(), ServerError> {
     sqlx::query(
         "UPDATE login_failures SET failures = failures - 1
          WHERE email = $1 AND window_start = $2 AND failures > 0",
