@@ -95,6 +95,7 @@ fn wait_for_port(port: u16, driver: &mut Child) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    kill_process_group(driver);
     panic!("tauri-driver did not listen on port {port} within 30 s");
 }
 
@@ -167,8 +168,7 @@ impl AppSession {
                 Ok(Err(error)) => last_error = error.to_string(),
                 Err(_) => "no WebDriver session within 60 s".clone_into(&mut last_error),
             }
-            let _ = driver.kill();
-            let _ = driver.wait();
+            kill_process_group(&mut driver);
         }
         panic!("could not open a WebDriver session with the app: {last_error}");
     }
@@ -478,6 +478,42 @@ impl AppSession {
     }
 
     /// Ends the WebDriver session (closing the app) and stops the driver.
+    /// The pid of the app this session drives (it runs in the driver's process
+    /// group, started by WebKitWebDriver).
+    #[must_use]
+    pub fn app_pid(&self) -> u32 {
+        let output = Command::new("pgrep")
+            .args(["-g", &self.driver.id().to_string(), "-x", "kaito"])
+            .output()
+            .expect("pgrep (procps) is installed");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .and_then(|line| line.trim().parse().ok())
+            .expect("the app runs in its driver's process group")
+    }
+
+    /// Resizes the app's main window through the X server, as a window manager
+    /// would. WebKitWebDriver's own resize waits for a confirmation that, under
+    /// Xvfb with other apps' windows coming and going, sometimes never arrives.
+    pub fn resize_main_window(&self, width: u32, height: u32) {
+        xdotool(&[
+            "search",
+            "--sync",
+            // Every condition, not any: without it, another app's window named
+            // Kaito would do.
+            "--all",
+            "--onlyvisible",
+            "--pid",
+            &self.app_pid().to_string(),
+            "--name",
+            "^Kaito$",
+            "windowsize",
+            &width.to_string(),
+            &height.to_string(),
+        ]);
+    }
+
     pub async fn finish(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
@@ -596,15 +632,20 @@ fn distinct_colours(png: &[u8]) -> usize {
 
 impl Drop for AppSession {
     fn drop(&mut self) {
-        // A failed test must not leave the driver, WebKitWebDriver or the app
-        // running: the whole process group goes.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        kill_process_group(&mut self.driver);
     }
+}
+
+/// Ends a driver with everything it started. A failed test or session start
+/// must not leave WebKitWebDriver or the app running: they would keep the
+/// global shortcut, and the test's output pipe open so the suite never ends.
+fn kill_process_group(driver: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", driver.id())])
+        .stderr(Stdio::null())
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
 
 /// Runs `xdotool` (installed by `make test`) and checks it worked.

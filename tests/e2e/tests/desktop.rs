@@ -129,24 +129,9 @@ async fn the_window_comes_back_at_the_size_it_was_left() {
     session.text_of("[data-testid=empty-state]").await;
     let (width, height) = session.client.get_window_size().await.unwrap();
     let wanted = (width + 123, height - 67);
-    // WebKitWebDriver's resize has once hung for good under Xvfb with other
-    // windows coming and going: asked again after 20 s, so a stuck call fails the
-    // test clearly instead of holding the suite.
-    let mut resized = false;
-    for _attempt in 0..2 {
-        let resize = session.client.set_window_size(
-            u32::try_from(wanted.0).unwrap(),
-            u32::try_from(wanted.1).unwrap(),
-        );
-        if let Ok(answer) = tokio::time::timeout(Duration::from_secs(20), resize).await {
-            answer.unwrap();
-            resized = true;
-            break;
-        }
-    }
-    assert!(
-        resized,
-        "the window size could not be set: the driver did not answer"
+    session.resize_main_window(
+        u32::try_from(wanted.0).unwrap(),
+        u32::try_from(wanted.1).unwrap(),
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     while session.client.get_window_size().await.unwrap() != wanted {
