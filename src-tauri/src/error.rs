@@ -70,6 +70,8 @@ pub enum AppError {
     NoQrOnScreen,
     #[error("Enter your passphrase to show this secret.")]
     RevealNeedsPassphrase,
+    #[error("The secret stays hidden: showing it was not confirmed.")]
+    RevealNotConfirmed,
     #[error("The QR code could not be drawn: {0}")]
     RevealQr(String),
     #[error("“{text}” is not a shortcut Kaito understands ({detail}).")]
@@ -116,6 +118,7 @@ impl AppError {
             Self::ScanTask(_) => "qr.task",
             Self::NoQrOnScreen => "qr.no_code",
             Self::RevealNeedsPassphrase => "reveal.passphrase_required",
+            Self::RevealNotConfirmed => "reveal.not_confirmed",
             Self::RevealQr(_) => "reveal.qr",
             Self::ShortcutInvalid { .. } => "shortcut.invalid",
             Self::ShortcutTaken(_) => "shortcut.unavailable",

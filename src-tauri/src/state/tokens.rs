@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kaito_core::CodeGenerator;
-use kaito_vault::{TokenEdit, UndoHandle};
+use kaito_vault::{StoredToken, TokenEdit, UndoHandle};
 
 use super::{AppState, CopiedCode, lock, parse_id};
 use crate::views::{self, DeletedToken, RevealedSecret, TokenEditForm, TokenView};
@@ -80,21 +80,30 @@ impl AppState {
 
     /// The secret, its link and a QR code, for moving a token to another device. With
     /// a passphrase set, it must be entered again: an unlocked, unattended window must
-    /// not be enough to walk away with seeds. Audited as a seed reveal.
-    pub async fn reveal(
+    /// not be enough to walk away with seeds. Without one, `confirm` asks the person
+    /// outside the webview (a native dialog), so a script running in the page cannot
+    /// read seeds on its own. Audited as a seed reveal.
+    pub async fn reveal<Confirmed: Future<Output = bool>>(
         &self,
         id: &str,
         passphrase: Option<&str>,
+        confirm: impl FnOnce(&StoredToken) -> Confirmed,
     ) -> Result<RevealedSecret, IpcError> {
         let id = parse_id(id)?;
         let vault = self.vault()?;
-        if vault.has_passphrase().await? {
+        let stored = if vault.has_passphrase().await? {
             let passphrase = passphrase
                 .filter(|p| !p.is_empty())
                 .ok_or_else(|| IpcError::from(AppError::RevealNeedsPassphrase))?;
             vault.unlock(passphrase).await?;
-        }
-        let stored = vault.get(id).await?;
+            vault.get(id).await?
+        } else {
+            let stored = vault.get(id).await?;
+            if !confirm(&stored).await {
+                return Err(AppError::RevealNotConfirmed.into());
+            }
+            stored
+        };
         let token = stored.with_secret(vault.reveal_secret(id).await?);
         let uri = kaito_core::uri::to_uri(&token);
         let qr_svg = qrcode::QrCode::new(uri.as_bytes())

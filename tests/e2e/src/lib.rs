@@ -514,6 +514,42 @@ impl AppSession {
         ]);
     }
 
+    /// Answers a native dialog of the app (found by its exact title) with key
+    /// presses, as the person at the keyboard would: it takes the input focus first,
+    /// since no window manager runs under Xvfb to give it.
+    pub fn answer_dialog(&self, title: &str, keys: &[&str]) {
+        let pattern = format!("^{}$", regex_escape(title));
+        let pid = self.app_pid().to_string();
+        // Bounded: a dialog that never comes must fail the test, not hold it.
+        let found = Command::new("timeout")
+            .args([
+                "20",
+                "xdotool",
+                "search",
+                "--sync",
+                "--all",
+                "--onlyvisible",
+                "--pid",
+                &pid,
+                "--name",
+                &pattern,
+            ])
+            .output()
+            .expect("xdotool is installed (make test installs it)");
+        let windows = String::from_utf8_lossy(&found.stdout);
+        let window = windows
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no dialog {title:?} came up within 20 s"))
+            .trim()
+            .to_owned();
+        xdotool(&["windowfocus", "--sync", &window]);
+        std::thread::sleep(Duration::from_millis(300));
+        let mut args = vec!["key", "--clearmodifiers"];
+        args.extend_from_slice(keys);
+        xdotool(&args);
+    }
+
     pub async fn finish(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
@@ -646,6 +682,19 @@ fn kill_process_group(driver: &mut Child) {
         .status();
     let _ = driver.kill();
     let _ = driver.wait();
+}
+
+/// `text` as a regular expression that matches only itself (xdotool's --name).
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
 }
 
 /// Runs `xdotool` (installed by `make test`) and checks it worked.

@@ -191,3 +191,74 @@ async fn restart_opens_locked(session: AppSession) {
     assert_eq!(issuer.as_str().unwrap().trim(), "Vaulted");
     session.finish().await;
 }
+
+/// The native question asked before a secret is shown without a passphrase
+/// (src-tauri's `REVEAL_DIALOG_TITLE`).
+const REVEAL_DIALOG: &str = "Kaito: show a secret?";
+
+/// Without a passphrase, a secret is shown only after a yes in a native dialog. A
+/// script in the page calling the command itself, as injected code would, gets
+/// nothing when the person says no; the person's own "Show secret" goes through.
+#[tokio::test]
+async fn without_a_passphrase_a_secret_shows_only_after_a_native_yes() {
+    let session = AppSession::start(&[]).await;
+    session.add_by_uri(URI).await;
+    session.wait_issuers(&["Vaulted"]).await;
+
+    session
+        .eval(
+            "(() => {
+                const invoke = window.__TAURI_INTERNALS__.invoke;
+                window.scriptReveal = null;
+                invoke('list_tokens')
+                    .then((tokens) => invoke('reveal_secret', { id: tokens[0].id, passphrase: null }))
+                    .then((revealed) => (window.scriptReveal = { secret: revealed.secret }),
+                          (failure) => (window.scriptReveal = { refused: failure.code }));
+                return true;
+            })()",
+        )
+        .await;
+    session.answer_dialog(REVEAL_DIALOG, &["Escape"]);
+    let outcome = session
+        .wait_js("window.scriptReveal", "the script's reveal to end")
+        .await;
+    assert_eq!(
+        outcome,
+        serde_json::json!({ "refused": "reveal.not_confirmed" }),
+        "a dialog answered no gives the script no secret"
+    );
+
+    session.click("[data-testid=token-details]").await;
+    session.click("[data-testid=reveal-secret]").await;
+    session.answer_dialog(REVEAL_DIALOG, &["Escape"]);
+    let refused = session
+        .wait_js(
+            "document.querySelector('[data-testid=reveal-error]')?.textContent",
+            "the refusal on screen",
+        )
+        .await;
+    assert_eq!(
+        refused.as_str().unwrap().trim(),
+        "The secret stays hidden: showing it was not confirmed."
+    );
+    assert_eq!(
+        session
+            .eval("document.querySelectorAll('[data-testid=revealed]').length")
+            .await,
+        0
+    );
+
+    session.click("[data-testid=reveal-secret]").await;
+    session.answer_dialog(REVEAL_DIALOG, &["Return"]);
+    let secret = session
+        .wait_js(
+            "document.querySelector('[data-testid=reveal-secret-text]')?.textContent",
+            "the revealed secret",
+        )
+        .await;
+    assert_eq!(
+        secret.as_str().unwrap(),
+        "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP"
+    );
+    session.finish().await;
+}
