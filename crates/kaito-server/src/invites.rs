@@ -162,6 +162,23 @@ pub(crate) async fn revoke_made_by(
 
 /// Joins the team with an invite token: the account is created with the invited
 /// email and role, and signed in. The inviter must still be an active member.
+/// Refuses a token that names no open invite, with the same error `accept` gives.
+/// Asked before the new password is hashed, so a made-up token costs no Argon2
+/// work; `accept` checks again as it claims the invite.
+pub async fn check_open(store: &Store, token: &str, now_ms: i64) -> Result<(), ServerError> {
+    sqlx::query(
+        "SELECT 1 AS found FROM invites
+         WHERE token_hash = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+           AND created_by IN (SELECT id FROM users WHERE disabled_at IS NULL)",
+    )
+    .bind(now_ms)
+    .bind(token_hash(token.trim()))
+    .fetch_optional(store.pool())
+    .await?
+    .map(|_| ())
+    .ok_or(ServerError::InvalidInvite)
+}
+
 pub async fn accept(
     store: &Store,
     token: &str,

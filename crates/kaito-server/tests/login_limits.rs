@@ -184,3 +184,37 @@ async fn a_flood_that_fills_the_hashing_slots_is_told_to_wait_and_uses_up_no_att
         .unwrap();
     assert_eq!(counted, i64::try_from(wrong).unwrap(), "{answers:?}");
 }
+
+#[tokio::test]
+async fn made_up_invite_tokens_cost_no_password_hashing() {
+    // One slot and no queue, as in the flood above: were each made-up token's
+    // password hashed before the token is looked up, part of this burst would
+    // find the slot busy (503) instead of hearing the invite is not valid.
+    let server = sqlite_server_with(|state| {
+        state.with_password_work(
+            PasswordWork::with_slots(1).with_queue_wait(Duration::from_millis(1)),
+        )
+    })
+    .await;
+    let answers = futures_util::future::join_all((0..12).map(|n| {
+        // One source each, so the per-address limit stays out of the way.
+        let client = client_from(&format!("127.0.1.{}", n + 1));
+        let base = server.base.clone();
+        async move {
+            client
+                .post(format!("{base}/v1/invites/accept"))
+                .json(&json!({
+                    "token": format!("kin_made-up-{n}"),
+                    "name": "Mallory",
+                    "password": "a long enough passphrase",
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert_eq!(answers, vec![410; 12]);
+}

@@ -114,6 +114,7 @@ async fn accept_invite(
     At(at): At,
     JsonBody(request): JsonBody<AcceptInvite>,
 ) -> Result<Json<TokenPair>, ServerError> {
+    invites::check_open(&state.store, &request.token, at).await?;
     // Before the invite is claimed, so a weak password leaves the link working.
     let password = state.passwords.hash_new(&request.password).await?;
     invites::accept(&state.store, &request.token, (&request.name, &password), at)
