@@ -84,6 +84,15 @@ kinds! {
         PasswordLinkCreated = "member.password_link_created",
         /// A member chose a new password through a set-password link.
         MemberPasswordSet = "member.password_set",
+        /// A member turned on a second factor (details: `method`).
+        MfaEnrolled = "mfa.enrolled",
+        /// A member turned their second factor off, with their password.
+        MfaRemoved = "mfa.removed",
+        /// An admin or owner removed a member's second factor (a lost phone).
+        MfaReset = "mfa.reset",
+        /// A sign-in's second step passed (details: `method`, and for a recovery
+        /// code how many are left).
+        MfaVerified = "mfa.verified",
         InviteCreated = "invite.created",
         InviteRevoked = "invite.revoked",
         InviteAccepted = "invite.accepted",

@@ -31,7 +31,13 @@ paths! {
     accept_invite = "/v1/invites/accept";
     /// Choosing a new password with a set-password link.
     set_password = "/v1/auth/set-password";
+    /// The second step of a sign-in with a second factor.
+    login_mfa = "/v1/auth/mfa";
     me = "/v1/me";
+    my_mfa = "/v1/me/mfa";
+    my_totp = "/v1/me/mfa/totp";
+    my_totp_confirm = "/v1/me/mfa/totp/confirm";
+    my_mfa_remove = "/v1/me/mfa/remove";
     my_password = "/v1/me/password";
     devices = "/v1/devices";
     /// A device's signed audit batch.
@@ -47,6 +53,7 @@ paths! {
     member_enable = "/v1/team/members/{user_id}/enable", user_id: UserId;
     member_role = "/v1/team/members/{user_id}/role", user_id: UserId;
     member_password_link = "/v1/team/members/{user_id}/password-link", user_id: UserId;
+    member_mfa_reset = "/v1/team/members/{user_id}/mfa/reset", user_id: UserId;
     invites = "/v1/team/invites";
     groups = "/v1/groups";
     group_members = "/v1/groups/{group_id}/members", group_id: GroupId;

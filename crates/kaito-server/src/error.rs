@@ -86,6 +86,14 @@ pub enum ServerError {
         "This set-password link does not work: it was used already, replaced by a newer one, or it expired. Ask an admin for a new one."
     )]
     InvalidPasswordLink,
+    #[error(
+        "The code is wrong, or it was used already. Type the authenticator's current code, or an unused recovery code."
+    )]
+    InvalidSecondFactor,
+    #[error("This sign-in expired or was finished already. Sign in again with your password.")]
+    InvalidMfaChallenge,
+    #[error("{0}")]
+    MfaState(String),
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database could not be migrated: {0}")]
@@ -137,6 +145,9 @@ impl ServerError {
             ServerError::OwnSeedGrant => "grant.own_seed",
             ServerError::DeviceRateLimited { .. } => "device.rate_limited",
             ServerError::InvalidPasswordLink => "auth.invalid_password_link",
+            ServerError::InvalidSecondFactor => "auth.invalid_second_factor",
+            ServerError::InvalidMfaChallenge => "auth.mfa_challenge_invalid",
+            ServerError::MfaState(_) => "mfa.state",
             ServerError::Database(_)
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
@@ -154,7 +165,9 @@ impl ServerError {
         match self {
             ServerError::InvalidCredentials
             | ServerError::Unauthenticated
-            | ServerError::InvalidRefresh => StatusCode::UNAUTHORIZED,
+            | ServerError::InvalidRefresh
+            | ServerError::InvalidSecondFactor
+            | ServerError::InvalidMfaChallenge => StatusCode::UNAUTHORIZED,
             ServerError::RateLimited { .. }
             | ServerError::AddressRateLimited { .. }
             | ServerError::DeviceRateLimited { .. }
@@ -178,6 +191,7 @@ impl ServerError {
             | ServerError::CleartextSink(_) => StatusCode::BAD_REQUEST,
             ServerError::EmailTaken(_)
             | ServerError::EmailUnavailable
+            | ServerError::MfaState(_)
             | ServerError::Conflict(_) => StatusCode::CONFLICT,
             // Listed, not `_`: a new error must choose its status.
             ServerError::Database(_)

@@ -35,6 +35,15 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("GET", "/v1/me", "", [401, 200, 200, 200, 200, 401]),
     // Every caller types a wrong current password: refused, nothing changes.
     ("POST", "/v1/me/password", r#"{"current_password":"not my password","new_password":"a new passphrase"}"#, [401, 403, 403, 403, 403, 401]),
+    ("POST", "/v1/auth/mfa", r#"{"challenge":"kmc_made_up","code":"123456"}"#, [401, 401, 401, 401, 401, 401]),
+    ("GET", "/v1/me/mfa", "", [401, 200, 200, 200, 200, 401]),
+    // Every signed-in caller may start their own; a wrong first code confirms nothing.
+    ("POST", "/v1/me/mfa/totp", "", [401, 200, 200, 200, 200, 401]),
+    ("POST", "/v1/me/mfa/totp/confirm", r#"{"code":"000000"}"#, [401, 400, 400, 400, 400, 401]),
+    ("POST", "/v1/me/mfa/remove", r#"{"current_password":"not my password"}"#, [401, 403, 403, 403, 403, 401]),
+    // Past the role and rank checks, the fresh victim has no second factor: 409.
+    ("POST", "/v1/team/members/{victim}/mfa/reset", "", [401, 403, 409, 409, 404, 401]),
+    ("POST", "/v1/team/members/{adminvictim}/mfa/reset", "", [401, 403, 403, 409, 404, 401]),
     ("GET", "/v1/team/members", "", [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/members", r#"{"email":"new{n}@example.com","name":"New","role":"member","password":"a first passphrase"}"#, [401, 403, 200, 200, 200, 401]),
     ("POST", "/v1/team/members", r#"{"email":"boss{n}@example.com","name":"Boss","role":"admin","password":"a first passphrase"}"#, [401, 403, 403, 200, 200, 401]),

@@ -2,6 +2,7 @@
 //! short-lived access tokens, and refresh tokens that rotate on every use — a
 //! refresh token used twice means it was copied, and ends the whole session.
 
+pub mod mfa;
 mod passwords;
 mod recovery;
 mod sessions;

@@ -39,29 +39,24 @@ pub const PASSWORD_LINK_PREFIX: &str = "kpw_";
 /// The caller changes their own password. The current password is checked under
 /// the account's sign-in failure limit (a stolen access token must not become a
 /// way to guess it); every other session of the caller ends.
-pub async fn change_password(
+/// Checks the signed-in caller's password again, before a change that wants it
+/// (a new password, turning the second factor off): one attempt against the
+/// account's sign-in failure limit, a wrong one audited. Answers the account's
+/// email and the stored hash that matched.
+pub(super) async fn check_current_password(
     store: &Store,
     passwords: &PasswordWork,
     caller: &Caller,
-    change: &PasswordChange,
+    typed: &str,
     now_ms: i64,
-) -> Result<(), ServerError> {
-    // A weak new password costs no attempt and no hash.
-    check_password_strength(&change.new_password)?;
+) -> Result<(String, String), ServerError> {
     let row = sqlx::query("SELECT email, password_hash FROM users WHERE id = $1")
         .bind(caller.user_id.as_str())
         .fetch_one(store.pool())
         .await?;
     let email: String = row.try_get("email")?;
     let stored: String = row.try_get("password_hash")?;
-    let checked = counted_check(
-        store,
-        passwords,
-        &email,
-        (&change.current_password, stored.clone()),
-        now_ms,
-    )
-    .await?;
+    let checked = counted_check(store, passwords, &email, (typed, stored.clone()), now_ms).await?;
     if !checked.matches {
         let mut tx = store.audited(caller, now_ms).await?;
         tx.record(
@@ -73,6 +68,20 @@ pub async fn change_password(
         tx.commit().await?;
         return Err(ServerError::WrongPassword);
     }
+    Ok((email, stored))
+}
+
+pub async fn change_password(
+    store: &Store,
+    passwords: &PasswordWork,
+    caller: &Caller,
+    change: &PasswordChange,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    // A weak new password costs no attempt and no hash.
+    check_password_strength(&change.new_password)?;
+    let (email, stored) =
+        check_current_password(store, passwords, caller, &change.current_password, now_ms).await?;
     let fresh = passwords.hash_new(&change.new_password).await?;
     let mut tx = store.audited(caller, now_ms).await?;
     // Only over the hash just checked: a reset meanwhile wins.

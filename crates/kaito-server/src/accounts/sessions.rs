@@ -4,7 +4,7 @@
 use crate::ids::NewId as _;
 use std::time::Duration;
 
-use kaito_api::{AuditKind, TokenPair};
+use kaito_api::{AuditKind, LoginAnswer, TokenPair};
 use sqlx::Row as _;
 
 use super::{Caller, normalise_email, role_of};
@@ -35,7 +35,7 @@ pub async fn login(
     email: &str,
     password: &str,
     now_ms: i64,
-) -> Result<TokenPair, ServerError> {
+) -> Result<LoginAnswer, ServerError> {
     let email = normalise_email(email).map_err(|_| ServerError::InvalidCredentials)?;
     let user =
         sqlx::query("SELECT id, team_id, password_hash, disabled_at FROM users WHERE email = $1")
@@ -76,16 +76,25 @@ pub async fn login(
             return Err(ServerError::InvalidCredentials);
         }
     };
-    sqlx::query("DELETE FROM login_failures WHERE email = $1")
-        .bind(email.as_str())
-        .execute(store.pool())
-        .await?;
     let user_id = UserId::from_stored(user.try_get("id")?);
     let team_id = TeamId::from_stored(user.try_get("team_id")?);
     if let Some(fresh_hash) = replacement {
         upgrade_hash(store, &user_id, &stored_hash, &fresh_hash).await?;
     }
-    start_session(store, &team_id, &user_id, now_ms).await
+    if super::mfa::has_totp(store, &user_id).await? {
+        // The failures stay counted until the second step passes: a known
+        // password must not reset the limit on guessing codes.
+        return super::mfa::issue_challenge(store, &user_id, now_ms)
+            .await
+            .map(LoginAnswer::SecondFactor);
+    }
+    sqlx::query("DELETE FROM login_failures WHERE email = $1")
+        .bind(email.as_str())
+        .execute(store.pool())
+        .await?;
+    start_session(store, &team_id, &user_id, now_ms)
+        .await
+        .map(LoginAnswer::SignedIn)
 }
 
 /// Replaces an outdated password hash with a fresh one after a successful sign-in.
@@ -131,6 +140,11 @@ pub async fn prune_spent_credentials(store: &Store, now_ms: i64) -> Result<Prune
         .execute(store.pool())
         .await?
         .rows_affected();
+    // Answered or not, a challenge past its five minutes opens nothing.
+    sqlx::query("DELETE FROM mfa_challenges WHERE expires_at <= $1")
+        .bind(now_ms)
+        .execute(store.pool())
+        .await?;
     let spent_refresh_tokens = sqlx::query(
         "DELETE FROM spent_refresh_tokens WHERE session_id IN
            (SELECT id FROM sessions WHERE revoked_at IS NOT NULL OR expires_at <= $1)",
@@ -194,7 +208,11 @@ pub(super) async fn counted_check(
 /// [`MAX_FAILURES`] of them get a verdict. Answers the attempts now in the window
 /// and when it opened; a window older than [`FAILURE_WINDOW`] starts over at this
 /// attempt, and a successful sign-in clears it.
-async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, i64), ServerError> {
+pub(super) async fn count_attempt(
+    store: &Store,
+    email: &str,
+    now_ms: i64,
+) -> Result<(i64, i64), ServerError> {
     let row = sqlx::query(
         "INSERT INTO login_failures (email, window_start, failures) VALUES ($1, $2, 1)
          ON CONFLICT (email) DO UPDATE SET

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, CreatedMember, CreatedPasswordLink, LoginRequest, MeView, MemberView, NewMember,
-    PasswordChange, RefreshRequest, Role, RoleChange, SetPassword, TokenPair,
+    ApiError, CreatedMember, CreatedPasswordLink, LoginAnswer, LoginRequest, MeView, MemberView,
+    NewMember, PasswordChange, RefreshRequest, Role, RoleChange, SetPassword, TokenPair,
 };
 
 use super::ServerState;
@@ -43,7 +43,7 @@ pub(super) fn routes() -> Router<ServerState> {
     tag = "accounts",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in.", body = TokenPair),
+        (status = 200, description = "Signed in, or, for an account with a second factor, a challenge to answer at `POST /v1/auth/mfa`.", body = LoginAnswer),
         (status = 401, description = "The email or the password is wrong (`auth.invalid_credentials`).", body = ApiError),
         (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`) or attempts from this address (`auth.address_rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
         (status = 503, description = "Every password-hashing slot is busy (`server.busy`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
@@ -55,7 +55,7 @@ async fn login(
     _: AttemptAllowed,
     At(at): At,
     JsonBody(request): JsonBody<LoginRequest>,
-) -> Result<Json<TokenPair>, ServerError> {
+) -> Result<Json<LoginAnswer>, ServerError> {
     let passwords = &state.passwords;
     accounts::login(
         &state.store,

@@ -22,6 +22,7 @@ mod devices;
 mod extract;
 mod groups;
 mod invites;
+mod mfa;
 mod openapi;
 mod operations;
 mod reply;
@@ -214,6 +215,7 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .merge(operations::routes())
         .merge(accounts::routes())
+        .merge(mfa::routes())
         .merge(invites::routes())
         .merge(tokens::routes())
         .merge(groups::routes())

@@ -5,7 +5,7 @@ use kaito_api::ApiError;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use super::{accounts, audit, devices, groups, invites, operations, siem, sms, tokens};
+use super::{accounts, audit, devices, groups, invites, mfa, operations, siem, sms, tokens};
 
 /// The `OpenAPI` document of [`super::router`]: every handler carries a `#[utoipa::path]`,
 /// and this lists them in the router's order (the operations test fails when a
@@ -30,6 +30,12 @@ use super::{accounts, audit, devices, groups, invites, operations, siem, sms, to
         accounts::change_password,
         accounts::issue_password_link,
         accounts::set_password,
+        mfa::answer_challenge,
+        mfa::my_mfa,
+        mfa::begin_totp,
+        mfa::confirm_totp,
+        mfa::remove_mfa,
+        mfa::reset_member_mfa,
         invites::list_invites,
         invites::create_invite,
         invites::revoke_invite,

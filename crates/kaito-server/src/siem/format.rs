@@ -93,6 +93,8 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MemberPasswordChanged
         | AuditKind::PasswordLinkCreated
         | AuditKind::MemberPasswordSet
+        | AuditKind::MfaRemoved
+        | AuditKind::MfaReset
         | AuditKind::SinkResumed
         | AuditKind::SmsGrantRevoked
         | AuditKind::SmsNumberRemoved
@@ -100,6 +102,8 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::RetentionChanged => (5, 5),
         AuditKind::Login
         | AuditKind::MemberAdded
+        | AuditKind::MfaEnrolled
+        | AuditKind::MfaVerified
         | AuditKind::InviteCreated
         | AuditKind::InviteRevoked
         | AuditKind::InviteAccepted

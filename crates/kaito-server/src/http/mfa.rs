@@ -1,0 +1,175 @@
+//! A second factor for Kaito accounts: the sign-in's second step, setting up and
+//! turning off an authenticator, and an admin's reset of a member's.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kaito_api::{
+    ApiError, MfaAnswer, MfaRemoval, MfaStatus, RecoveryCodes, TokenPair, TotpConfirm,
+    TotpEnrolment,
+};
+
+use super::ServerState;
+use super::extract::{AdminRole, At, AttemptAllowed, Authenticated, IdPath, JsonBody, Requires};
+use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
+use super::reply::{Done, done};
+use crate::accounts::mfa;
+use crate::error::ServerError;
+use crate::ids::UserId;
+
+pub(super) fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/v1/auth/mfa", post(answer_challenge))
+        .route("/v1/me/mfa", get(my_mfa))
+        .route("/v1/me/mfa/totp", post(begin_totp))
+        .route("/v1/me/mfa/totp/confirm", post(confirm_totp))
+        .route("/v1/me/mfa/remove", post(remove_mfa))
+        .route(
+            "/v1/team/members/{user_id}/mfa/reset",
+            post(reset_member_mfa),
+        )
+}
+
+/// The second step of signing in: the challenge the password step answered, and
+/// the authenticator's current code or an unused recovery code.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/mfa",
+    tag = "accounts",
+    request_body = MfaAnswer,
+    responses(
+        (status = 200, description = "Signed in.", body = TokenPair),
+        (status = 401, description = "The code is wrong or used (`auth.invalid_second_factor`), or the challenge expired or was answered (`auth.mfa_challenge_invalid`).", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`) or attempts from this address (`auth.address_rate_limited`).", body = ApiError, headers(("Retry-After" = u64, description = "Seconds until the next try is allowed."))),
+        Malformed,
+    ),
+)]
+async fn answer_challenge(
+    State(state): State<ServerState>,
+    _: AttemptAllowed,
+    At(at): At,
+    JsonBody(answer): JsonBody<MfaAnswer>,
+) -> Result<Json<TokenPair>, ServerError> {
+    mfa::complete_login(&state.store, &state.key, &answer, at)
+        .await
+        .map(Json)
+}
+
+/// The caller's second factors.
+#[utoipa::path(
+    get,
+    path = "/v1/me/mfa",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "What is set up.", body = MfaStatus),
+        SignedOut,
+    ),
+    security(("bearer" = [])),
+)]
+async fn my_mfa(
+    State(state): State<ServerState>,
+    Authenticated { caller, .. }: Authenticated,
+) -> Result<Json<MfaStatus>, ServerError> {
+    mfa::status(&state.store, &caller).await.map(Json)
+}
+
+/// Starts setting up an authenticator app: a secret to scan, not in force until
+/// its first code confirms it.
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/totp",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The secret and its otpauth:// link; shown this once.", body = TotpEnrolment),
+        (status = 409, description = "An authenticator is set up already (`mfa.state`).", body = ApiError),
+        SignedOut,
+    ),
+    security(("bearer" = [])),
+)]
+async fn begin_totp(
+    State(state): State<ServerState>,
+    Authenticated { caller, at }: Authenticated,
+) -> Result<Json<TotpEnrolment>, ServerError> {
+    mfa::begin_totp(&state.store, &state.key, &caller, at)
+        .await
+        .map(Json)
+}
+
+/// Confirms the authenticator with its current code; from now on signing in
+/// wants a second factor. Answers ten recovery codes, shown this once.
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/totp/confirm",
+    tag = "accounts",
+    request_body = TotpConfirm,
+    responses(
+        (status = 200, description = "Set up; the recovery codes.", body = RecoveryCodes),
+        (status = 400, description = "Not the authenticator's current code (`request.invalid`).", body = ApiError),
+        (status = 409, description = "No authenticator is being set up (`mfa.state`).", body = ApiError),
+        SignedOut,
+    ),
+    security(("bearer" = [])),
+)]
+async fn confirm_totp(
+    State(state): State<ServerState>,
+    Authenticated { caller, at }: Authenticated,
+    JsonBody(confirm): JsonBody<TotpConfirm>,
+) -> Result<Json<RecoveryCodes>, ServerError> {
+    mfa::confirm_totp(&state.store, &state.key, &caller, &confirm.code, at)
+        .await
+        .map(Json)
+}
+
+/// Turns the caller's second factor off; the current password is required and
+/// counts against the sign-in failure limit.
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/remove",
+    tag = "accounts",
+    request_body = MfaRemoval,
+    responses(
+        (status = 403, description = "The current password is wrong (`auth.wrong_password`).", body = ApiError),
+        (status = 409, description = "No second factor is set up (`mfa.state`).", body = ApiError),
+        EmptyOk, SignedOut,
+    ),
+    security(("bearer" = [])),
+)]
+async fn remove_mfa(
+    State(state): State<ServerState>,
+    Authenticated { caller, at }: Authenticated,
+    JsonBody(removal): JsonBody<MfaRemoval>,
+) -> Done {
+    mfa::remove_own(
+        &state.store,
+        &state.passwords,
+        &caller,
+        &removal.current_password,
+        at,
+    )
+    .await?;
+    done()
+}
+
+/// Removes a member's second factor, for a lost phone (admins; an admin only for
+/// members). They sign in with their password alone until they set one up again.
+#[utoipa::path(
+    post,
+    path = "/v1/team/members/{user_id}/mfa/reset",
+    tag = "accounts",
+    params(
+        ("user_id" = String, Path, description = "The member whose second factor is removed."),
+    ),
+    responses(
+        (status = 409, description = "The member has no second factor (`mfa.state`).", body = ApiError),
+        EmptyOk, SignedOut, NotAllowed, Missing,
+    ),
+    security(("bearer" = [])),
+)]
+async fn reset_member_mfa(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+    IdPath(user_id): IdPath<UserId>,
+) -> Done {
+    mfa::reset_member(&state.store, &admin.caller, &user_id, admin.at).await?;
+    done()
+}
