@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "team_status",
     "team_sign_in",
+    "team_sign_in_code",
     "team_sign_out",
     "team_join",
     "team_set_password",

@@ -98,6 +98,7 @@ pub fn run() {
             ipc::settings::app_info,
             ipc::team::team_status,
             ipc::team::team_sign_in,
+            ipc::team::team_sign_in_code,
             ipc::team::team_sign_out,
             ipc::team::team_join,
             ipc::team::team_set_password,

@@ -26,6 +26,11 @@ pub enum TeamError {
     },
     #[error("this device is not signed in to a team")]
     NotLinked,
+    /// The password was right; the account wants its second factor next.
+    #[error("Type the code your authenticator app shows for this account, or a recovery code.")]
+    SecondFactorRequired,
+    #[error("This sign-in waits for no code: sign in with your password first.")]
+    NoPendingSignIn,
     /// Signing out (or in as someone else) would drop events not yet in the
     /// team's log.
     #[error(
@@ -70,6 +75,8 @@ impl TeamError {
             Self::Unreachable { .. } => "team.unreachable".to_owned(),
             Self::Refused { code, .. } => code.clone(),
             Self::NotLinked => "team.not_linked".to_owned(),
+            Self::SecondFactorRequired => "team.second_factor_required".to_owned(),
+            Self::NoPendingSignIn => "team.no_pending_sign_in".to_owned(),
             Self::UnsentEvents { .. } => "team.unsent_events".to_owned(),
             Self::RetryLater { .. } => "team.retry_later".to_owned(),
             Self::SignedOut => "team.signed_out".to_owned(),

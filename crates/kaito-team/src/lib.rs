@@ -32,3 +32,4 @@ pub use outbox::{
 pub use retry::retry_delay;
 pub use session::{Session, device_name};
 pub use shared::cached_tokens;
+pub use sign_in::{PasswordStep, PendingSignIn};

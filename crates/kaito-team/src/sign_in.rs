@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kaito_api::{AcceptInvite, LoginRequest, MeView, NewDevice, SetPassword, TokenPair, paths};
+use kaito_api::{
+    AcceptInvite, LoginAnswer, LoginRequest, MeView, MfaAnswer, NewDevice, SetPassword, TokenPair,
+    paths,
+};
 use kaito_vault::{SecretSlot, Vault, VaultError};
 use zeroize::Zeroizing;
 
@@ -13,18 +16,43 @@ use crate::error::TeamError;
 use crate::link::{JoinLink, PasswordLink, TeamLink, server_url};
 use crate::secrets::TeamSecrets;
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum PasswordStep {
+    SignedIn(Box<TeamClient>),
+    /// The account has a second factor: the code is asked for next.
+    SecondFactor(PendingSignIn),
+}
+
+/// A sign-in waiting for its second factor: the server's five-minute challenge,
+/// kept in memory only.
+pub struct PendingSignIn {
+    server_url: String,
+    http: reqwest::Client,
+    challenge: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSignIn")
+            .field("server_url", &self.server_url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl TeamClient {
     /// Signs in with email and password, enrols this device with a new Ed25519 key,
     /// and keeps the sign-in: the refresh token and device key in the keychain slot,
     /// the link in the vault. A wrong password or an unreachable server leaves
-    /// nothing behind.
-    pub async fn sign_in(
+    /// nothing behind. An account with a second factor answers a pending sign-in
+    /// instead, for [`Self::answer_second_factor`].
+    pub async fn sign_in_steps(
         vault: &Vault,
         secrets: Arc<dyn SecretSlot>,
         server: &str,
         login: &LoginRequest,
         device_name: &str,
-    ) -> Result<Self, TeamError> {
+    ) -> Result<PasswordStep, TeamError> {
         let server_url = server_url(server)?;
         let http = http_client()?;
         let login = http
@@ -36,8 +64,66 @@ impl TeamClient {
             .send()
             .await
             .map_err(|error| unreachable(&server_url, &error))?;
-        let pair: TokenPair = read(login).await?;
-        Self::enrol(vault, secrets, server_url, http, &pair, device_name).await
+        match read(login).await? {
+            LoginAnswer::SignedIn(pair) => {
+                Self::enrol(vault, secrets, server_url, http, &pair, device_name)
+                    .await
+                    .map(|client| PasswordStep::SignedIn(Box::new(client)))
+            }
+            LoginAnswer::SecondFactor(challenge) => Ok(PasswordStep::SecondFactor(PendingSignIn {
+                server_url,
+                http,
+                challenge: Zeroizing::new(challenge.challenge),
+            })),
+        }
+    }
+
+    /// [`Self::sign_in_steps`] for an account without a second factor; one with
+    /// one is refused as [`TeamError::SecondFactorRequired`].
+    pub async fn sign_in(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        server: &str,
+        login: &LoginRequest,
+        device_name: &str,
+    ) -> Result<Self, TeamError> {
+        match Self::sign_in_steps(vault, secrets, server, login, device_name).await? {
+            PasswordStep::SignedIn(client) => Ok(*client),
+            PasswordStep::SecondFactor(_) => Err(TeamError::SecondFactorRequired),
+        }
+    }
+
+    /// The second step of a sign-in whose password step asked for one: the
+    /// authenticator's code or a recovery code. A wrong code leaves `pending`
+    /// usable for another try (the server counts each).
+    pub async fn answer_second_factor(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        pending: &PendingSignIn,
+        code: &str,
+        device_name: &str,
+    ) -> Result<Self, TeamError> {
+        let server_url = &pending.server_url;
+        let answered = pending
+            .http
+            .post(format!("{server_url}{}", paths::login_mfa()))
+            .json(&MfaAnswer {
+                challenge: pending.challenge.to_string(),
+                code: code.trim().to_owned(),
+            })
+            .send()
+            .await
+            .map_err(|error| unreachable(server_url, &error))?;
+        let pair: TokenPair = read(answered).await?;
+        Self::enrol(
+            vault,
+            secrets,
+            server_url.clone(),
+            pending.http.clone(),
+            &pair,
+            device_name,
+        )
+        .await
     }
 
     /// Joins a team with an invite (a `kaito://join` link's): sets this member's

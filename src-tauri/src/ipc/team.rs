@@ -44,6 +44,23 @@ pub async fn team_sign_in(
     Ok(signed_in?.into())
 }
 
+/// The second step of a sign-in whose password step asked for the account's
+/// second factor (`team.second_factor_required`).
+#[tauri::command]
+pub async fn team_sign_in_code(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    code: String,
+) -> Result<TeamStatusView, IpcError> {
+    let code = zeroize::Zeroizing::new(code);
+    let vault = state.vault()?;
+    Ok(team
+        .session()
+        .answer_second_factor(vault, &code)
+        .await?
+        .into())
+}
+
 #[tauri::command]
 pub async fn team_join(
     state: State<'_, AppState>,

@@ -121,6 +121,8 @@ export const commands = {
   teamStatus: () => call<TeamStatusView>('team_status'),
   teamSignIn: (serverUrl: string, email: string, password: string) =>
     call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
+  /** After `team.second_factor_required`: the authenticator's code or a recovery code. */
+  teamSignInCode: (code: string) => call<TeamStatusView>('team_sign_in_code', { code }),
   /** Refused with `team.unsent_events` while views or copies wait to reach the team's log, unless `discardUnsent`. */
   teamSignOut: (discardUnsent = false) => call<TeamStatusView>('team_sign_out', { discardUnsent }),
   teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),

@@ -24,6 +24,7 @@ use crate::link::{JoinLink, PasswordLink, TeamLink};
 use crate::outbox::{Surface, TeamEventKind, record_event};
 use crate::retry::retry_delay;
 use crate::shared::cached_tokens;
+use crate::sign_in::{PasswordStep, PendingSignIn};
 
 /// A failure as the UI shows it, kept to be shown again (a [`TeamError`] is not
 /// `Clone`).
@@ -85,6 +86,8 @@ pub struct Session {
     sign_ins: tokio::sync::watch::Sender<u64>,
     /// The app is locked: no team code, seed, text or admin call until the unlock.
     locked: tokio::sync::watch::Sender<bool>,
+    /// A sign-in whose password was right, waiting for its second factor.
+    pending_sign_in: Mutex<Option<Arc<PendingSignIn>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -135,6 +138,7 @@ impl Session {
             viewed: Mutex::new(ViewLog::default()),
             sign_ins: tokio::sync::watch::Sender::new(0),
             locked: tokio::sync::watch::Sender::new(vault.is_some_and(Vault::is_locked)),
+            pending_sign_in: Mutex::new(None),
         }
     }
 
@@ -149,6 +153,7 @@ impl Session {
                 client.forget_access().await;
             }
             lock(&self.codes).clear();
+            lock(&self.pending_sign_in).take();
             // Codes shown again after the unlock are views again.
             lock(&self.viewed).clear();
             self.clear_inbox();
@@ -211,7 +216,8 @@ impl Session {
         server_url: &str,
         login: &LoginRequest,
     ) -> Result<Status, TeamError> {
-        let client = TeamClient::sign_in(
+        lock(&self.pending_sign_in).take();
+        let step = TeamClient::sign_in_steps(
             vault,
             self.keychain_slot()?,
             server_url,
@@ -219,7 +225,47 @@ impl Session {
             &device_name(),
         )
         .await?;
-        self.adopt(vault, client).await
+        match step {
+            PasswordStep::SignedIn(client) => self.adopt(vault, *client).await,
+            PasswordStep::SecondFactor(pending) => {
+                *lock(&self.pending_sign_in) = Some(Arc::new(pending));
+                Err(TeamError::SecondFactorRequired)
+            }
+        }
+    }
+
+    /// Finishes the sign-in [`Self::sign_in`] left waiting for a second factor.
+    /// A wrong code keeps it waiting; an expired or finished challenge ends it
+    /// (sign in with the password again).
+    pub async fn answer_second_factor(
+        &self,
+        vault: &Vault,
+        code: &str,
+    ) -> Result<Status, TeamError> {
+        let pending = lock(&self.pending_sign_in)
+            .clone()
+            .ok_or(TeamError::NoPendingSignIn)?;
+        let answered = TeamClient::answer_second_factor(
+            vault,
+            self.keychain_slot()?,
+            &pending,
+            code,
+            &device_name(),
+        )
+        .await;
+        match answered {
+            Ok(client) => {
+                lock(&self.pending_sign_in).take();
+                self.adopt(vault, client).await
+            }
+            Err(error) => {
+                if matches!(&error, TeamError::Refused { code, .. } if code == "auth.mfa_challenge_invalid" || code == "auth.rate_limited")
+                {
+                    lock(&self.pending_sign_in).take();
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Joins a team with a `kaito://join` invite link: name and first password for

@@ -1,0 +1,95 @@
+//! Signing in with a second factor from the real window against a real server
+//! (#17): Mia's account has an authenticator, so her right password alone opens
+//! nothing; the app asks for the code, refuses a wrong one with a clear message,
+//! and signs her in with the authenticator's code. The sign-in is in the team's log
+//! as a second factor passed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
+
+use kaito_core::CodeGenerator;
+use kaito_e2e::AppSession;
+use kaito_e2e::team_server::{
+    MEMBER_PASSWORD, Team, sign_in_as_mia, team_with_shared_token, wait_for_audit,
+};
+use serde_json::json;
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Sets up Mia's authenticator on the server, as she would from another device.
+async fn enrol_mia(team: &Team) -> CodeGenerator {
+    let http = reqwest::Client::new();
+    let url = team.server.url();
+    let pair: serde_json::Value = http
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({ "email": "mia@example.com", "password": MEMBER_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = pair["access_token"].as_str().unwrap();
+    let enrolment = team
+        .server
+        .call(reqwest::Method::POST, "/v1/me/mfa/totp", bearer, json!({}))
+        .await;
+    let token = kaito_core::uri::parse(enrolment["otpauth_uri"].as_str().unwrap()).unwrap();
+    let generator = CodeGenerator::new(&token);
+    team.server
+        .call(
+            reqwest::Method::POST,
+            "/v1/me/mfa/totp/confirm",
+            bearer,
+            json!({ "code": generator.code_at(now_secs()).as_str() }),
+        )
+        .await;
+    generator
+}
+
+#[tokio::test]
+async fn a_member_with_an_authenticator_signs_in_with_its_code() {
+    let team = team_with_shared_token().await;
+    let generator = enrol_mia(&team).await;
+    let session = AppSession::start(&[]).await;
+    session.text_of("[data-testid=empty-state]").await;
+
+    sign_in_as_mia(&session, &team, MEMBER_PASSWORD).await;
+    let intro = session.text_of("[data-testid=team-code-intro]").await;
+    assert!(intro.contains("mia@example.com"), "{intro}");
+    assert_eq!(
+        session
+            .eval("document.querySelectorAll('[data-testid=team-status]').length")
+            .await,
+        0,
+        "not signed in on the password alone"
+    );
+
+    session.type_into("[data-testid=team-code]", "000000").await;
+    session.click("[data-testid=team-code-submit]").await;
+    let refused = session
+        .wait_content("[data-testid=team-error]", |text| !text.is_empty())
+        .await;
+    assert!(refused.contains("That code is wrong"), "{refused}");
+
+    // The next step's code: newer than the one used to set it up.
+    let code = generator.code_at(now_secs() + 30);
+    session
+        .type_into("[data-testid=team-code]", code.as_str())
+        .await;
+    session.click("[data-testid=team-code-submit]").await;
+    let status = session
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+    assert!(status.contains("mia@example.com (member)"), "{status}");
+
+    wait_for_audit(&team, "the second factor's sign-in", |event| {
+        event.kind == "mfa.verified" && event.details["method"] == "totp"
+    })
+    .await;
+    session.finish().await;
+}
