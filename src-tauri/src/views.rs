@@ -484,3 +484,24 @@ pub struct RevealedSecret {
     /// That link as a QR code, an SVG document.
     pub qr_svg: String,
 }
+
+/// An authenticator being set up for the team account: scanned from the QR code
+/// or typed in, then confirmed with its first code.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TotpEnrolmentView {
+    /// Base32 in groups of four.
+    pub secret: String,
+    /// The `otpauth://` link as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// The team account's second factors.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct MfaStatusView {
+    pub totp: bool,
+    pub recovery_codes_left: u32,
+}

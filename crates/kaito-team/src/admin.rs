@@ -6,9 +6,10 @@
 use kaito_api::ids::{ApiTokenId, GrantId, GroupId, SinkId, TokenId, UserId};
 use kaito_api::{
     ApiTokenView, AuditEventView, CreatedApiToken, CreatedId, CreatedInvite, CreatedMember,
-    CreatedPasswordLink, EventPage, GrantView, GroupMember, GroupView, MemberView, NewApiToken,
-    NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink, PasswordChange, Role,
-    RoleChange, SharedTokenView, SinkView, paths,
+    CreatedPasswordLink, EventPage, GrantView, GroupMember, GroupView, MemberView, MfaRemoval,
+    MfaStatus, NewApiToken, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink,
+    PasswordChange, RecoveryCodes, Role, RoleChange, SharedTokenView, SinkView, TotpConfirm,
+    TotpEnrolment, paths,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -111,6 +112,37 @@ impl TeamClient {
     /// Changes this member's own password; their other sessions end.
     pub async fn change_password(&self, change: &PasswordChange) -> Result<(), TeamError> {
         self.send_ignored(Method::POST, &paths::my_password(), change)
+            .await
+    }
+
+    /// This account's second factors.
+    pub async fn mfa_status(&self) -> Result<MfaStatus, TeamError> {
+        self.get(&paths::my_mfa()).await
+    }
+
+    /// Starts setting up an authenticator: its secret, shown this once.
+    pub async fn begin_totp(&self) -> Result<TotpEnrolment, TeamError> {
+        self.send(Method::POST, &paths::my_totp(), &NO_BODY).await
+    }
+
+    /// Confirms the authenticator with its current code; the recovery codes.
+    pub async fn confirm_totp(&self, code: &str) -> Result<RecoveryCodes, TeamError> {
+        let confirm = TotpConfirm {
+            code: code.trim().to_owned(),
+        };
+        self.send(Method::POST, &paths::my_totp_confirm(), &confirm)
+            .await
+    }
+
+    /// Turns this account's second factor off (the password is checked again).
+    pub async fn remove_mfa(&self, removal: &MfaRemoval) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::my_mfa_remove(), removal)
+            .await
+    }
+
+    /// Removes a member's second factor, for a lost phone (admins).
+    pub async fn reset_member_mfa(&self, user_id: &UserId) -> Result<(), TeamError> {
+        self.send_ignored(Method::POST, &paths::member_mfa_reset(user_id), &NO_BODY)
             .await
     }
 

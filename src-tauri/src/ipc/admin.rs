@@ -17,6 +17,7 @@ use crate::AppError;
 use crate::IpcError;
 use crate::team::TeamMode;
 use crate::team_admin;
+use crate::views::{MfaStatusView, TotpEnrolmentView};
 
 /// The signed-in team client, as a command argument: a command taking it fails
 /// with `team.not_linked` before it runs when this device is signed out.
@@ -129,6 +130,57 @@ pub async fn team_change_password(
     change.current_password.zeroize();
     change.new_password.zeroize();
     Ok(changed?)
+}
+
+#[tauri::command]
+pub async fn team_mfa_status(team: SignedIn) -> Result<MfaStatusView, IpcError> {
+    let status = team.mfa_status().await?;
+    Ok(MfaStatusView {
+        totp: status.totp,
+        recovery_codes_left: status.recovery_codes_left,
+    })
+}
+
+#[tauri::command]
+pub async fn team_begin_totp(team: SignedIn) -> Result<TotpEnrolmentView, IpcError> {
+    let enrolment = team.begin_totp().await?;
+    let qr_svg = qrcode::QrCode::new(enrolment.otpauth_uri.as_bytes())
+        .map_err(|error| IpcError::from(AppError::RevealQr(error.to_string())))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    let grouped: Vec<String> = enrolment
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect();
+    Ok(TotpEnrolmentView {
+        secret: grouped.join(" "),
+        qr_svg,
+    })
+}
+
+/// Confirms the authenticator; answers the recovery codes, shown this once.
+#[tauri::command]
+pub async fn team_confirm_totp(team: SignedIn, code: String) -> Result<Vec<String>, IpcError> {
+    Ok(team.confirm_totp(&code).await?.codes)
+}
+
+#[tauri::command]
+pub async fn team_remove_mfa(team: SignedIn, password: String) -> Result<(), IpcError> {
+    let mut removal = kaito_api::MfaRemoval {
+        current_password: password,
+    };
+    let removed = team.remove_mfa(&removal).await;
+    removal.current_password.zeroize();
+    Ok(removed?)
+}
+
+#[tauri::command]
+pub async fn team_reset_member_mfa(team: SignedIn, user_id: String) -> Result<(), IpcError> {
+    Ok(team.reset_member_mfa(&user_id.parse()?).await?)
 }
 
 #[tauri::command]

@@ -93,3 +93,97 @@ async fn a_member_with_an_authenticator_signs_in_with_its_code() {
     .await;
     session.finish().await;
 }
+
+/// Mia turns two-step sign-in on from Settings (the secret read off the screen, as
+/// she would type it into her phone), keeps the recovery codes shown once, signs in
+/// again with one of them, and turns it off with her password.
+#[tokio::test]
+async fn a_member_turns_two_step_sign_in_on_and_off_in_settings() {
+    let team = team_with_shared_token().await;
+    let session = AppSession::start(&[]).await;
+    session.text_of("[data-testid=empty-state]").await;
+    sign_in_as_mia(&session, &team, MEMBER_PASSWORD).await;
+    session
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+    session.text_of("[data-testid=mfa-off]").await;
+
+    session.click("[data-testid=mfa-begin]").await;
+    let secret = session
+        .wait_content("[data-testid=mfa-secret]", |text| !text.is_empty())
+        .await;
+    let token = kaito_core::Token::new(
+        "",
+        "",
+        kaito_core::OtpKind::Totp { period: 30 },
+        kaito_core::Algorithm::Sha1,
+        6,
+        kaito_core::Secret::from_base32(&secret).unwrap(),
+    )
+    .unwrap();
+    let phone = CodeGenerator::new(&token);
+    assert_eq!(
+        session
+            .eval("document.querySelectorAll('[data-testid=mfa-qr] svg').length")
+            .await,
+        1,
+        "a QR code to scan"
+    );
+    session.type_into("[data-testid=mfa-code]", "000000").await;
+    session.click("[data-testid=mfa-confirm]").await;
+    let wrong = session
+        .wait_content("[data-testid=mfa-error]", |text| !text.is_empty())
+        .await;
+    assert!(
+        wrong.contains("not the authenticator's current code"),
+        "{wrong}"
+    );
+    session
+        .type_into("[data-testid=mfa-code]", phone.code_at(now_secs()).as_str())
+        .await;
+    session.click("[data-testid=mfa-confirm]").await;
+    session.text_of("[data-testid=mfa-recovery-codes]").await;
+    let codes = session
+        .eval("[...document.querySelectorAll('[data-testid=mfa-recovery-codes] code')].map((c) => c.textContent)")
+        .await;
+    let codes: Vec<String> = serde_json::from_value(codes).unwrap();
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    let recovery = codes[0].clone();
+    session.click("[data-testid=mfa-codes-saved]").await;
+    let on = session
+        .wait_content("[data-testid=mfa-on]", |text| {
+            text.contains("recovery codes left")
+        })
+        .await;
+    assert!(on.contains("10 recovery codes left"), "{on}");
+
+    // Signed in again on this device: the password, then a recovery code.
+    session.click("[data-testid=team-sign-out]").await;
+    session.text_of("[data-testid=team-form]").await;
+    sign_in_as_mia(&session, &team, MEMBER_PASSWORD).await;
+    session.text_of("[data-testid=team-code-intro]").await;
+    session
+        .type_into("[data-testid=team-code]", &recovery)
+        .await;
+    session.click("[data-testid=team-code-submit]").await;
+    session
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+    let on = session
+        .wait_content("[data-testid=mfa-on]", |text| {
+            text.contains("recovery codes left")
+        })
+        .await;
+    assert!(on.contains("9 recovery codes left"), "{on}");
+
+    session
+        .type_into("[data-testid=mfa-remove-password]", MEMBER_PASSWORD)
+        .await;
+    session.click("[data-testid=mfa-remove]").await;
+    session.text_of("[data-testid=mfa-off]").await;
+    wait_for_audit(&team, "turning two-step sign-in off", |event| {
+        event.kind == "mfa.removed"
+    })
+    .await;
+    session.finish().await;
+}

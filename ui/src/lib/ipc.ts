@@ -16,6 +16,8 @@ import type { LockStatus } from '../bindings/LockStatus';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { ScanResultView } from '../bindings/ScanResultView';
 import type { RevealedSecret } from '../bindings/RevealedSecret';
+import type { MfaStatusView } from '../bindings/MfaStatusView';
+import type { TotpEnrolmentView } from '../bindings/TotpEnrolmentView';
 import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraView } from '../bindings/CameraView';
 import type { TeamStatusView } from '../bindings/TeamStatusView';
@@ -127,6 +129,12 @@ export const commands = {
   teamSignOut: (discardUnsent = false) => call<TeamStatusView>('team_sign_out', { discardUnsent }),
   teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),
   teamSetPassword: (link: string, password: string) => call<TeamStatusView>('team_set_password', { link, password }),
+  teamMfaStatus: () => call<MfaStatusView>('team_mfa_status'),
+  teamBeginTotp: () => call<TotpEnrolmentView>('team_begin_totp'),
+  /** Answers the recovery codes, shown this once. */
+  teamConfirmTotp: (code: string) => call<string[]>('team_confirm_totp', { code }),
+  teamRemoveMfa: (password: string) => call<void>('team_remove_mfa', { password }),
+  teamResetMemberMfa: (userId: string) => call<void>('team_reset_member_mfa', { userId }),
   teamChangePassword: (current: string, next: string) => call<void>('team_change_password', { current, new: next }),
   teamTokens: () => call<TeamTokensView>('team_tokens'),
   copyTeamCode: (tokenId: string) => call<string>('copy_team_code', { tokenId }),
