@@ -25,6 +25,8 @@ pub struct MemberRow {
     /// "member", "admin" or "owner".
     pub role: String,
     pub disabled: bool,
+    /// Signing in wants a second factor.
+    pub mfa: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -252,6 +254,7 @@ pub async fn overview(client: &TeamClient) -> Result<TeamAdminView, IpcError> {
                 name: member.name,
                 role: member.role.as_str().to_owned(),
                 disabled: member.disabled,
+                mfa: member.mfa,
             })
             .collect(),
         groups: groups

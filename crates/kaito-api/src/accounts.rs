@@ -94,6 +94,9 @@ pub struct MemberView {
     pub name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Signing in wants a second factor (an authenticator is set up).
+    #[serde(default)]
+    pub mfa: bool,
 }
 
 /// `POST /v1/team/members`: an admin adds a member with a first password (or sends

@@ -318,6 +318,20 @@ async fn an_admin_resets_a_lost_authenticator_and_a_member_turns_theirs_off() {
             .parse();
         enrol(&server, &dana_session).await;
         enrol(&server, &admin).await;
+        let members: Vec<kaito_api::MemberView> = server
+            .get("/v1/team/members", Some(&owner.access_token))
+            .await
+            .parse();
+        let with_mfa: Vec<&str> = members
+            .iter()
+            .filter(|member| member.mfa)
+            .map(|member| member.email.as_str())
+            .collect();
+        assert_eq!(
+            with_mfa,
+            ["ada@example.com", "dana@example.com"],
+            "{label}: the members list says who has a second factor"
+        );
 
         // A member resets nobody's; an admin resets a member's, not an admin's.
         let by_member = server

@@ -9,7 +9,8 @@
 use kaito_core::CodeGenerator;
 use kaito_e2e::AppSession;
 use kaito_e2e::team_server::{
-    MEMBER_PASSWORD, Team, sign_in_as_mia, team_with_shared_token, wait_for_audit,
+    MEMBER_PASSWORD, OWNER_PASSWORD, Team, sign_in_as, sign_in_as_mia, team_with_shared_token,
+    wait_for_audit,
 };
 use serde_json::json;
 
@@ -186,4 +187,48 @@ async fn a_member_turns_two_step_sign_in_on_and_off_in_settings() {
     })
     .await;
     session.finish().await;
+}
+
+/// Mia lost her phone: Olivia sees on the Admin page that Mia has two-step sign-in,
+/// resets it, and Mia's password alone signs her in again.
+#[tokio::test]
+async fn an_owner_resets_a_lost_authenticator_from_the_admin_page() {
+    let team = team_with_shared_token().await;
+    enrol_mia(&team).await;
+    let olivia = AppSession::start(&[]).await;
+    sign_in_as(&olivia, &team, "olivia@example.com", OWNER_PASSWORD).await;
+    olivia
+        .wait_content("[data-testid=team-status]", |text| text.contains("(owner)"))
+        .await;
+    olivia.click("[data-testid=nav-admin]").await;
+    let row = format!(
+        "[data-testid=admin-member][data-user-id={}]",
+        team.member_id
+    );
+    let shown = olivia
+        .wait_content(&format!("{row} [data-testid=member-mfa]"), |text| {
+            !text.is_empty()
+        })
+        .await;
+    assert!(shown.contains("two-step sign-in"), "{shown}");
+    olivia
+        .click(&format!("{row} [data-testid=member-reset-mfa]"))
+        .await;
+    olivia
+        .wait_content(&format!("{row} [data-testid=member-mfa]"), |text| {
+            text.contains("password only")
+        })
+        .await;
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/auth/login", team.server.url()))
+        .json(&json!({ "email": "mia@example.com", "password": MEMBER_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["access_token"].is_string(), "{answer}");
+    wait_for_audit(&team, "the reset", |event| event.kind == "mfa.reset").await;
+    olivia.finish().await;
 }

@@ -4,4 +4,8 @@ export type MemberRow = { userId: string, email: string, name: string,
 /**
  * "member", "admin" or "owner".
  */
-role: string, disabled: boolean, };
+role: string, disabled: boolean, 
+/**
+ * Signing in wants a second factor.
+ */
+mfa: boolean, };

@@ -116,7 +116,9 @@ pub async fn me(store: &Store, caller: &Caller) -> Result<MeView, ServerError> {
 
 pub async fn members(store: &Store, team_id: &TeamId) -> Result<Vec<MemberView>, ServerError> {
     let rows = sqlx::query(
-        "SELECT id, email, name, role, disabled_at FROM users WHERE team_id = $1 ORDER BY email",
+        "SELECT u.id, u.email, u.name, u.role, u.disabled_at, m.confirmed_at AS mfa_at
+         FROM users u LEFT JOIN mfa_totp m ON m.user_id = u.id AND m.confirmed_at IS NOT NULL
+         WHERE u.team_id = $1 ORDER BY u.email",
     )
     .bind(team_id.as_str())
     .fetch_all(store.pool())
@@ -129,6 +131,7 @@ pub async fn members(store: &Store, team_id: &TeamId) -> Result<Vec<MemberView>,
                 name: row.try_get("name")?,
                 role: role_of(&row.try_get::<String, _>("role")?)?,
                 disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+                mfa: row.try_get::<Option<i64>, _>("mfa_at")?.is_some(),
             })
         })
         .collect()
