@@ -505,3 +505,25 @@ pub struct MfaStatusView {
     pub totp: bool,
     pub recovery_codes_left: u32,
 }
+
+/// `text` (an `otpauth://` link) as a QR code, an SVG document at least `size`
+/// pixels square.
+pub fn qr_svg(text: &str, size: u32) -> Result<String, crate::IpcError> {
+    Ok(qrcode::QrCode::new(text.as_bytes())
+        .map_err(|error| crate::IpcError::from(crate::AppError::RevealQr(error.to_string())))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(size, size)
+        .quiet_zone(true)
+        .build())
+}
+
+/// A base32 secret in groups of four, as services print it.
+#[must_use]
+pub fn in_groups_of_four(base32: &str) -> String {
+    base32
+        .as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

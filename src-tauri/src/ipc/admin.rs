@@ -17,7 +17,7 @@ use crate::AppError;
 use crate::IpcError;
 use crate::team::TeamMode;
 use crate::team_admin;
-use crate::views::{MfaStatusView, TotpEnrolmentView};
+use crate::views::{MfaStatusView, TotpEnrolmentView, in_groups_of_four, qr_svg};
 
 /// The signed-in team client, as a command argument: a command taking it fails
 /// with `team.not_linked` before it runs when this device is signed out.
@@ -144,21 +144,9 @@ pub async fn team_mfa_status(team: SignedIn) -> Result<MfaStatusView, IpcError> 
 #[tauri::command]
 pub async fn team_begin_totp(team: SignedIn) -> Result<TotpEnrolmentView, IpcError> {
     let enrolment = team.begin_totp().await?;
-    let qr_svg = qrcode::QrCode::new(enrolment.otpauth_uri.as_bytes())
-        .map_err(|error| IpcError::from(AppError::RevealQr(error.to_string())))?
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    let grouped: Vec<String> = enrolment
-        .secret
-        .as_bytes()
-        .chunks(4)
-        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-        .collect();
     Ok(TotpEnrolmentView {
-        secret: grouped.join(" "),
-        qr_svg,
+        secret: in_groups_of_four(&enrolment.secret),
+        qr_svg: qr_svg(&enrolment.otpauth_uri, 200)?,
     })
 }
 

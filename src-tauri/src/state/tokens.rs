@@ -106,20 +106,10 @@ impl AppState {
         };
         let token = stored.with_secret(vault.reveal_secret(id).await?);
         let uri = kaito_core::uri::to_uri(&token);
-        let qr_svg = qrcode::QrCode::new(uri.as_bytes())
-            .map_err(|error| IpcError::from(AppError::RevealQr(error.to_string())))?
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(232, 232)
-            .quiet_zone(true)
-            .build();
-        let base32 = token.secret.to_base32();
-        let grouped: Vec<String> = base32
-            .as_bytes()
-            .chunks(4)
-            .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-            .collect();
+        let qr_svg = views::qr_svg(&uri, 232)?;
+        let secret = views::in_groups_of_four(&token.secret.to_base32());
         Ok(RevealedSecret {
-            secret: grouped.join(" "),
+            secret,
             uri: uri.to_string(),
             qr_svg,
         })
