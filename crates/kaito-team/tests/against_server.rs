@@ -586,3 +586,84 @@ async fn unsent_events_are_sent_or_kept_never_silently_dropped() {
     assert!(TeamLink::load(&vault).await.unwrap().is_none());
     assert!(slot.load().unwrap().is_none());
 }
+
+/// Mia's account has an authenticator: the session's sign-in stops after the
+/// password and keeps the server's challenge in memory; a wrong code keeps it
+/// waiting, the right one signs the device in, and a lock forgets a waiting one.
+#[tokio::test]
+async fn a_sign_in_with_a_second_factor_waits_for_the_code() {
+    require_session();
+    let team = team_with_shared_token().await;
+    let url = team.server.url();
+    let pair: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({ "email": "mia@example.com", "password": MEMBER_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = pair["access_token"].as_str().unwrap();
+    let enrolment = team
+        .server
+        .call(reqwest::Method::POST, "/v1/me/mfa/totp", bearer, json!({}))
+        .await;
+    let phone = CodeGenerator::new(
+        &kaito_core::uri::parse(enrolment["otpauth_uri"].as_str().unwrap()).unwrap(),
+    );
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    team.server
+        .call(
+            reqwest::Method::POST,
+            "/v1/me/mfa/totp/confirm",
+            bearer,
+            json!({ "code": phone.code_at(now()).as_str() }),
+        )
+        .await;
+
+    let device_dir = tempfile::tempdir().unwrap();
+    let (vault, slot) = device(&device_dir.path().join("vault.sqlite"), "test-mfa").await;
+    let session = kaito_team::Session::open(Some(&vault), Some(slot)).await;
+    let mia = login("mia@example.com", MEMBER_PASSWORD);
+    let waiting = session.sign_in(&vault, &url, &mia).await;
+    assert!(
+        matches!(waiting, Err(TeamError::SecondFactorRequired)),
+        "{waiting:?}"
+    );
+    assert!(session.status(&vault).await.unwrap().link.is_none());
+
+    let wrong = session.answer_second_factor(&vault, "000000").await;
+    assert_eq!(wrong.unwrap_err().code(), "auth.invalid_second_factor");
+    let signed = session
+        .answer_second_factor(&vault, phone.code_at(now() + 30).as_str())
+        .await
+        .unwrap();
+    assert_eq!(signed.link.unwrap().email, "mia@example.com");
+    let again = session.answer_second_factor(&vault, "123456").await;
+    assert!(
+        matches!(again, Err(TeamError::NoPendingSignIn)),
+        "{again:?}"
+    );
+
+    // Signed out, halfway through a new sign-in, the app locks: the challenge goes.
+    session.sign_out(&vault, true).await.unwrap();
+    assert!(matches!(
+        session.sign_in(&vault, &url, &mia).await,
+        Err(TeamError::SecondFactorRequired)
+    ));
+    session.set_locked(true).await;
+    session.set_locked(false).await;
+    let forgotten = session
+        .answer_second_factor(&vault, phone.code_at(now() + 30).as_str())
+        .await;
+    assert!(
+        matches!(forgotten, Err(TeamError::NoPendingSignIn)),
+        "{forgotten:?}"
+    );
+}
