@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "team_confirm_totp",
     "team_remove_mfa",
     "team_reset_member_mfa",
+    "team_new_recovery_codes",
     "team_create_group",
     "team_add_to_group",
     "team_remove_from_group",

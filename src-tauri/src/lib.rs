@@ -121,6 +121,7 @@ pub fn run() {
             ipc::admin::team_confirm_totp,
             ipc::admin::team_remove_mfa,
             ipc::admin::team_reset_member_mfa,
+            ipc::admin::team_new_recovery_codes,
             ipc::admin::team_create_group,
             ipc::admin::team_add_to_group,
             ipc::admin::team_remove_from_group,

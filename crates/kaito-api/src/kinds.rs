@@ -90,6 +90,8 @@ kinds! {
         MfaRemoved = "mfa.removed",
         /// An admin or owner removed a member's second factor (a lost phone).
         MfaReset = "mfa.reset",
+        /// A member replaced their recovery codes (the old ones stopped working).
+        MfaRecoveryCodesReplaced = "mfa.recovery_codes_replaced",
         /// A sign-in's second step passed (details: `method`, and for a recovery
         /// code how many are left).
         MfaVerified = "mfa.verified",

@@ -85,14 +85,15 @@ pub struct RecoveryCodes {
 
 debug_without_secrets!(RecoveryCodes {});
 
-/// `POST /v1/me/mfa/remove`: turning the second factor off wants the password.
+/// `POST /v1/me/mfa/remove` and `POST /v1/me/mfa/recovery-codes`: turning the
+/// second factor off, or new recovery codes, want the password.
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MfaRemoval {
+pub struct CurrentPassword {
     pub current_password: String,
 }
 
-debug_without_secrets!(MfaRemoval {});
+debug_without_secrets!(CurrentPassword {});
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,7 @@ paths! {
     my_totp = "/v1/me/mfa/totp";
     my_totp_confirm = "/v1/me/mfa/totp/confirm";
     my_mfa_remove = "/v1/me/mfa/remove";
+    my_recovery_codes = "/v1/me/mfa/recovery-codes";
     my_password = "/v1/me/password";
     devices = "/v1/devices";
     /// A device's signed audit batch.

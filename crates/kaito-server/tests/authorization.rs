@@ -41,6 +41,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("POST", "/v1/me/mfa/totp", "", [401, 200, 200, 200, 200, 401]),
     ("POST", "/v1/me/mfa/totp/confirm", r#"{"code":"000000"}"#, [401, 400, 400, 400, 400, 401]),
     ("POST", "/v1/me/mfa/remove", r#"{"current_password":"not my password"}"#, [401, 403, 403, 403, 403, 401]),
+    ("POST", "/v1/me/mfa/recovery-codes", r#"{"current_password":"not my password"}"#, [401, 403, 403, 403, 403, 401]),
     // Past the role and rank checks, the fresh victim has no second factor: 409.
     ("POST", "/v1/team/members/{victim}/mfa/reset", "", [401, 403, 409, 409, 404, 401]),
     ("POST", "/v1/team/members/{adminvictim}/mfa/reset", "", [401, 403, 403, 409, 404, 401]),

@@ -399,7 +399,41 @@ async fn an_admin_resets_a_lost_authenticator_and_a_member_turns_theirs_off() {
             .login("dana@example.com", MEMBER_PASSWORD)
             .await
             .parse();
-        enrol(&server, &dana_again).await;
+        let (_, old_codes) = enrol(&server, &dana_again).await;
+        // New recovery codes, with the password: the old ones stop working.
+        let refused = server
+            .post(
+                "/v1/me/mfa/recovery-codes",
+                Some(&dana_again.access_token),
+                &json!({ "current_password": "not it at all" }),
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{label}");
+        let replaced = server
+            .post(
+                "/v1/me/mfa/recovery-codes",
+                Some(&dana_again.access_token),
+                &json!({ "current_password": MEMBER_PASSWORD }),
+            )
+            .await;
+        assert_eq!(replaced.status, 200, "{label}: {}", replaced.body);
+        let new_codes: RecoveryCodes = replaced.parse();
+        assert_eq!(new_codes.codes.len(), 10, "{label}");
+        assert!(
+            new_codes.codes.iter().all(|code| !old_codes.contains(code)),
+            "{label}"
+        );
+        let pending = challenge(&server, "dana@example.com").await;
+        assert_eq!(
+            answer(&server, &pending, &old_codes[0]).await.status,
+            401,
+            "{label}: an old recovery code is dead"
+        );
+        assert_eq!(
+            answer(&server, &pending, &new_codes.codes[0]).await.status,
+            200,
+            "{label}"
+        );
         let wrong = server
             .post(
                 "/v1/me/mfa/remove",
@@ -430,7 +464,7 @@ async fn an_admin_resets_a_lost_authenticator_and_a_member_turns_theirs_off() {
             kinds_of(&server, &owner, "mfa.")
                 .await
                 .into_iter()
-                .filter(|event| event.kind != "mfa.enrolled")
+                .filter(|event| event.kind != "mfa.enrolled" && event.kind != "mfa.verified")
                 .map(|event| (event.kind, event.actor, event.subject))
                 .collect();
         let me: kaito_api::MeView = server
@@ -451,6 +485,11 @@ async fn an_admin_resets_a_lost_authenticator_and_a_member_turns_theirs_off() {
                     Some(admin_id.clone())
                 ),
                 (
+                    "mfa.recovery_codes_replaced".to_owned(),
+                    Some(dana.clone()),
+                    Some(dana.clone())
+                ),
+                (
                     "mfa.removed".to_owned(),
                     Some(dana.clone()),
                     Some(dana.clone())
@@ -458,5 +497,39 @@ async fn an_admin_resets_a_lost_authenticator_and_a_member_turns_theirs_off() {
             ],
             "{label}"
         );
+    }
+}
+
+#[tokio::test]
+async fn unanswered_challenges_are_pruned_once_they_expire() {
+    for server in servers().await {
+        let label = server.label;
+        let owner = server.acme_owner().await;
+        server
+            .add_member(&owner, "finn@example.com", "member")
+            .await;
+        let finn: TokenPair = server
+            .login("finn@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        enrol(&server, &finn).await;
+        challenge(&server, "finn@example.com").await;
+        let count = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM mfa_challenges")
+                .fetch_one(server.store.pool())
+                .await
+                .unwrap()
+        };
+        let now = kaito_server::http::now_ms();
+        kaito_server::accounts::prune_spent_credentials(&server.store, now)
+            .await
+            .unwrap();
+        assert_eq!(count().await, 1, "{label}: a live challenge stays");
+        let later = now
+            + i64::try_from(kaito_server::accounts::mfa::CHALLENGE_LIFETIME.as_millis()).unwrap();
+        kaito_server::accounts::prune_spent_credentials(&server.store, later)
+            .await
+            .unwrap();
+        assert_eq!(count().await, 0, "{label}: an expired one goes");
     }
 }

@@ -6,7 +6,7 @@
 use kaito_api::ids::{ApiTokenId, GrantId, GroupId, SinkId, TokenId, UserId};
 use kaito_api::{
     ApiTokenView, AuditEventView, CreatedApiToken, CreatedId, CreatedInvite, CreatedMember,
-    CreatedPasswordLink, EventPage, GrantView, GroupMember, GroupView, MemberView, MfaRemoval,
+    CreatedPasswordLink, CurrentPassword, EventPage, GrantView, GroupMember, GroupView, MemberView,
     MfaStatus, NewApiToken, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink,
     PasswordChange, RecoveryCodes, Role, RoleChange, SharedTokenView, SinkView, TotpConfirm,
     TotpEnrolment, paths,
@@ -135,8 +135,17 @@ impl TeamClient {
     }
 
     /// Turns this account's second factor off (the password is checked again).
-    pub async fn remove_mfa(&self, removal: &MfaRemoval) -> Result<(), TeamError> {
+    pub async fn remove_mfa(&self, removal: &CurrentPassword) -> Result<(), TeamError> {
         self.send_ignored(Method::POST, &paths::my_mfa_remove(), removal)
+            .await
+    }
+
+    /// New recovery codes (the old ones stop working), with the password.
+    pub async fn new_recovery_codes(
+        &self,
+        confirmation: &CurrentPassword,
+    ) -> Result<RecoveryCodes, TeamError> {
+        self.send(Method::POST, &paths::my_recovery_codes(), confirmation)
             .await
     }
 

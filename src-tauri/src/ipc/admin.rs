@@ -158,12 +158,26 @@ pub async fn team_confirm_totp(team: SignedIn, code: String) -> Result<Vec<Strin
 
 #[tauri::command]
 pub async fn team_remove_mfa(team: SignedIn, password: String) -> Result<(), IpcError> {
-    let mut removal = kaito_api::MfaRemoval {
+    let mut removal = kaito_api::CurrentPassword {
         current_password: password,
     };
     let removed = team.remove_mfa(&removal).await;
     removal.current_password.zeroize();
     Ok(removed?)
+}
+
+/// New recovery codes with the password; the old ones stop working.
+#[tauri::command]
+pub async fn team_new_recovery_codes(
+    team: SignedIn,
+    password: String,
+) -> Result<Vec<String>, IpcError> {
+    let mut confirmation = kaito_api::CurrentPassword {
+        current_password: password,
+    };
+    let replaced = team.new_recovery_codes(&confirmation).await;
+    confirmation.current_password.zeroize();
+    Ok(replaced?.codes)
 }
 
 #[tauri::command]

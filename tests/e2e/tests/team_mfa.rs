@@ -177,6 +177,20 @@ async fn a_member_turns_two_step_sign_in_on_and_off_in_settings() {
         .await;
     assert!(on.contains("9 recovery codes left"), "{on}");
 
+    // A fresh set, with the password: shown once, ten again.
+    session
+        .type_into("[data-testid=mfa-remove-password]", MEMBER_PASSWORD)
+        .await;
+    session.click("[data-testid=mfa-new-codes]").await;
+    session.text_of("[data-testid=mfa-recovery-codes]").await;
+    session.click("[data-testid=mfa-codes-saved]").await;
+    let on = session
+        .wait_content("[data-testid=mfa-on]", |text| {
+            text.contains("10 recovery codes left")
+        })
+        .await;
+    assert!(on.contains("10 recovery codes left"), "{on}");
+
     session
         .type_into("[data-testid=mfa-remove-password]", MEMBER_PASSWORD)
         .await;

@@ -134,6 +134,8 @@ export const commands = {
   /** Answers the recovery codes, shown this once. */
   teamConfirmTotp: (code: string) => call<string[]>('team_confirm_totp', { code }),
   teamRemoveMfa: (password: string) => call<void>('team_remove_mfa', { password }),
+  /** Answers the new recovery codes, shown this once. */
+  teamNewRecoveryCodes: (password: string) => call<string[]>('team_new_recovery_codes', { password }),
   teamResetMemberMfa: (userId: string) => call<void>('team_reset_member_mfa', { userId }),
   teamChangePassword: (current: string, next: string) => call<void>('team_change_password', { current, new: next }),
   teamTokens: () => call<TeamTokensView>('team_tokens'),

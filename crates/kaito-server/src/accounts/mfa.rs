@@ -409,6 +409,33 @@ async fn replace_recovery_codes(
     Ok(RecoveryCodes { codes })
 }
 
+/// New recovery codes for the caller, with their password; the old ones stop
+/// working. Answers the new ones, shown this once.
+pub async fn new_recovery_codes(
+    store: &Store,
+    passwords: &PasswordWork,
+    caller: &Caller,
+    current_password: &str,
+    now_ms: i64,
+) -> Result<RecoveryCodes, ServerError> {
+    check_current_password(store, passwords, caller, current_password, now_ms).await?;
+    if !has_totp(store, &caller.user_id).await? {
+        return Err(ServerError::MfaState(
+            "Two-step sign-in is off, so there are no recovery codes to replace.".to_owned(),
+        ));
+    }
+    let mut tx = store.audited(caller, now_ms).await?;
+    let codes = replace_recovery_codes(&mut tx, &caller.user_id, now_ms).await?;
+    tx.record(
+        AuditKind::MfaRecoveryCodesReplaced,
+        Some(caller.user_id.as_str()),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
 /// Deletes every second factor of `user_id`; whether anything was there.
 async fn remove_all(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, MfaAnswer, MfaRemoval, MfaStatus, RecoveryCodes, TokenPair, TotpConfirm,
+    ApiError, CurrentPassword, MfaAnswer, MfaStatus, RecoveryCodes, TokenPair, TotpConfirm,
     TotpEnrolment,
 };
 
@@ -24,6 +24,7 @@ pub(super) fn routes() -> Router<ServerState> {
         .route("/v1/me/mfa/totp", post(begin_totp))
         .route("/v1/me/mfa/totp/confirm", post(confirm_totp))
         .route("/v1/me/mfa/remove", post(remove_mfa))
+        .route("/v1/me/mfa/recovery-codes", post(new_recovery_codes))
         .route(
             "/v1/team/members/{user_id}/mfa/reset",
             post(reset_member_mfa),
@@ -126,7 +127,7 @@ async fn confirm_totp(
     post,
     path = "/v1/me/mfa/remove",
     tag = "accounts",
-    request_body = MfaRemoval,
+    request_body = CurrentPassword,
     responses(
         (status = 403, description = "The current password is wrong (`auth.wrong_password`).", body = ApiError),
         (status = 409, description = "No second factor is set up (`mfa.state`).", body = ApiError),
@@ -137,7 +138,7 @@ async fn confirm_totp(
 async fn remove_mfa(
     State(state): State<ServerState>,
     Authenticated { caller, at }: Authenticated,
-    JsonBody(removal): JsonBody<MfaRemoval>,
+    JsonBody(removal): JsonBody<CurrentPassword>,
 ) -> Done {
     mfa::remove_own(
         &state.store,
@@ -148,6 +149,37 @@ async fn remove_mfa(
     )
     .await?;
     done()
+}
+
+/// New recovery codes for the caller (the old ones stop working); the current
+/// password is required and counts against the sign-in failure limit.
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/recovery-codes",
+    tag = "accounts",
+    request_body = CurrentPassword,
+    responses(
+        (status = 200, description = "The new recovery codes, shown this once.", body = RecoveryCodes),
+        (status = 403, description = "The current password is wrong (`auth.wrong_password`).", body = ApiError),
+        (status = 409, description = "Two-step sign-in is off (`mfa.state`).", body = ApiError),
+        SignedOut,
+    ),
+    security(("bearer" = [])),
+)]
+async fn new_recovery_codes(
+    State(state): State<ServerState>,
+    Authenticated { caller, at }: Authenticated,
+    JsonBody(confirmation): JsonBody<CurrentPassword>,
+) -> Result<Json<RecoveryCodes>, ServerError> {
+    mfa::new_recovery_codes(
+        &state.store,
+        &state.passwords,
+        &caller,
+        &confirmation.current_password,
+        at,
+    )
+    .await
+    .map(Json)
 }
 
 /// Removes a member's second factor, for a lost phone (admins; an admin only for

@@ -35,6 +35,7 @@ use super::{accounts, audit, devices, groups, invites, mfa, operations, siem, sm
         mfa::begin_totp,
         mfa::confirm_totp,
         mfa::remove_mfa,
+        mfa::new_recovery_codes,
         mfa::reset_member_mfa,
         invites::list_invites,
         invites::create_invite,

@@ -95,6 +95,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MemberPasswordSet
         | AuditKind::MfaRemoved
         | AuditKind::MfaReset
+        | AuditKind::MfaRecoveryCodesReplaced
         | AuditKind::SinkResumed
         | AuditKind::SmsGrantRevoked
         | AuditKind::SmsNumberRemoved
