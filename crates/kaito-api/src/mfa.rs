@@ -66,11 +66,14 @@ pub struct TotpEnrolment {
 
 debug_without_secrets!(TotpEnrolment {});
 
-/// `POST /v1/me/mfa/totp/confirm`: the authenticator's current code.
+/// `POST /v1/me/mfa/totp/confirm`: the authenticator's current code, and the
+/// account's password (a borrowed session alone must not tie the account to
+/// someone else's phone).
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotpConfirm {
     pub code: String,
+    pub current_password: String,
 }
 
 debug_without_secrets!(TotpConfirm {});

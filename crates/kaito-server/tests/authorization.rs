@@ -39,7 +39,7 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     ("GET", "/v1/me/mfa", "", [401, 200, 200, 200, 200, 401]),
     // Every signed-in caller may start their own; a wrong first code confirms nothing.
     ("POST", "/v1/me/mfa/totp", "", [401, 200, 200, 200, 200, 401]),
-    ("POST", "/v1/me/mfa/totp/confirm", r#"{"code":"000000"}"#, [401, 400, 400, 400, 400, 401]),
+    ("POST", "/v1/me/mfa/totp/confirm", r#"{"code":"000000","current_password":"not my password"}"#, [401, 403, 403, 403, 403, 401]),
     ("POST", "/v1/me/mfa/remove", r#"{"current_password":"not my password"}"#, [401, 403, 403, 403, 403, 401]),
     ("POST", "/v1/me/mfa/recovery-codes", r#"{"current_password":"not my password"}"#, [401, 403, 403, 403, 403, 401]),
     // Past the role and rank checks, the fresh victim has no second factor: 409.

@@ -44,7 +44,10 @@ async fn enrol(server: &TestServer, member: &TokenPair) -> (CodeGenerator, Vec<S
         .post(
             "/v1/me/mfa/totp/confirm",
             Some(&member.access_token),
-            &json!({ "code": generator.code_at(now_secs()).as_str() }),
+            &json!({
+                "code": generator.code_at(now_secs()).as_str(),
+                "current_password": MEMBER_PASSWORD,
+            }),
         )
         .await;
     assert_eq!(confirmed.status, 200, "{label}: {}", confirmed.body);
@@ -127,10 +130,24 @@ async fn a_member_sets_up_an_authenticator_and_signs_in_with_a_code_used_once() 
             .post(
                 "/v1/me/mfa/totp/confirm",
                 Some(&first.access_token),
-                &json!({ "code": "000000" }),
+                &json!({ "code": "000000", "current_password": MEMBER_PASSWORD }),
             )
             .await;
         assert_eq!(wrong_first.status, 400, "{label}: {}", wrong_first.body);
+        // Nor does a right code without the password: a borrowed session alone
+        // cannot tie the account to someone else's phone.
+        let no_password = server
+            .post(
+                "/v1/me/mfa/totp/confirm",
+                Some(&first.access_token),
+                &json!({ "code": "000000", "current_password": "someone else's guess" }),
+            )
+            .await;
+        assert_eq!(
+            (no_password.status, no_password.code()),
+            (403, "auth.wrong_password"),
+            "{label}"
+        );
         let still_plain: TokenPair = server
             .login("bob@example.com", MEMBER_PASSWORD)
             .await

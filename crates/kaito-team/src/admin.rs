@@ -125,10 +125,16 @@ impl TeamClient {
         self.send(Method::POST, &paths::my_totp(), &NO_BODY).await
     }
 
-    /// Confirms the authenticator with its current code; the recovery codes.
-    pub async fn confirm_totp(&self, code: &str) -> Result<RecoveryCodes, TeamError> {
+    /// Confirms the authenticator with its current code and the password; the
+    /// recovery codes.
+    pub async fn confirm_totp(
+        &self,
+        code: &str,
+        current_password: &str,
+    ) -> Result<RecoveryCodes, TeamError> {
         let confirm = TotpConfirm {
             code: code.trim().to_owned(),
+            current_password: current_password.to_owned(),
         };
         self.send(Method::POST, &paths::my_totp_confirm(), &confirm)
             .await

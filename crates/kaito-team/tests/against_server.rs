@@ -623,7 +623,10 @@ async fn a_sign_in_with_a_second_factor_waits_for_the_code() {
             reqwest::Method::POST,
             "/v1/me/mfa/totp/confirm",
             bearer,
-            json!({ "code": phone.code_at(now()).as_str() }),
+            json!({
+                "code": phone.code_at(now()).as_str(),
+                "current_password": MEMBER_PASSWORD,
+            }),
         )
         .await;
 

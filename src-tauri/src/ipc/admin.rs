@@ -152,8 +152,13 @@ pub async fn team_begin_totp(team: SignedIn) -> Result<TotpEnrolmentView, IpcErr
 
 /// Confirms the authenticator; answers the recovery codes, shown this once.
 #[tauri::command]
-pub async fn team_confirm_totp(team: SignedIn, code: String) -> Result<Vec<String>, IpcError> {
-    Ok(team.confirm_totp(&code).await?.codes)
+pub async fn team_confirm_totp(
+    team: SignedIn,
+    code: String,
+    password: String,
+) -> Result<Vec<String>, IpcError> {
+    let password = zeroize::Zeroizing::new(password);
+    Ok(team.confirm_totp(&code, &password).await?.codes)
 }
 
 #[tauri::command]

@@ -4,7 +4,12 @@
 //! and signs her in with the authenticator's code. The sign-in is in the team's log
 //! as a second factor passed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::doc_markdown)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::doc_markdown,
+    clippy::too_many_lines
+)]
 
 use kaito_core::CodeGenerator;
 use kaito_e2e::AppSession;
@@ -46,7 +51,10 @@ async fn enrol_mia(team: &Team) -> CodeGenerator {
             reqwest::Method::POST,
             "/v1/me/mfa/totp/confirm",
             bearer,
-            json!({ "code": generator.code_at(now_secs()).as_str() }),
+            json!({
+                "code": generator.code_at(now_secs()).as_str(),
+                "current_password": MEMBER_PASSWORD,
+            }),
         )
         .await;
     generator
@@ -131,6 +139,9 @@ async fn a_member_turns_two_step_sign_in_on_and_off_in_settings() {
         "a QR code to scan"
     );
     session.type_into("[data-testid=mfa-code]", "000000").await;
+    session
+        .type_into("[data-testid=mfa-password]", MEMBER_PASSWORD)
+        .await;
     session.click("[data-testid=mfa-confirm]").await;
     let wrong = session
         .wait_content("[data-testid=mfa-error]", |text| !text.is_empty())
@@ -141,6 +152,9 @@ async fn a_member_turns_two_step_sign_in_on_and_off_in_settings() {
     );
     session
         .type_into("[data-testid=mfa-code]", phone.code_at(now_secs()).as_str())
+        .await;
+    session
+        .type_into("[data-testid=mfa-password]", MEMBER_PASSWORD)
         .await;
     session.click("[data-testid=mfa-confirm]").await;
     session.text_of("[data-testid=mfa-recovery-codes]").await;

@@ -132,7 +132,7 @@ export const commands = {
   teamMfaStatus: () => call<MfaStatusView>('team_mfa_status'),
   teamBeginTotp: () => call<TotpEnrolmentView>('team_begin_totp'),
   /** Answers the recovery codes, shown this once. */
-  teamConfirmTotp: (code: string) => call<string[]>('team_confirm_totp', { code }),
+  teamConfirmTotp: (code: string, password: string) => call<string[]>('team_confirm_totp', { code, password }),
   teamRemoveMfa: (password: string) => call<void>('team_remove_mfa', { password }),
   /** Answers the new recovery codes, shown this once. */
   teamNewRecoveryCodes: (password: string) => call<string[]>('team_new_recovery_codes', { password }),

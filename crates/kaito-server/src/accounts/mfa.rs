@@ -7,14 +7,15 @@
 use std::time::Duration;
 
 use kaito_api::{
-    AuditKind, MfaAnswer, MfaChallenge, MfaStatus, RecoveryCodes, Role, TokenPair, TotpEnrolment,
+    AuditKind, MfaAnswer, MfaChallenge, MfaStatus, RecoveryCodes, Role, TokenPair, TotpConfirm,
+    TotpEnrolment,
 };
 use kaito_core::otp::CodeGenerator;
 use kaito_core::{Algorithm, OtpKind, Secret, Token};
 use serde_json::json;
 use sqlx::Row as _;
 
-use super::passwords::check_current_password;
+use super::passwords::{check_current_password, clear_failures};
 use super::sessions::{FAILURE_WINDOW, MAX_FAILURES, count_attempt, millis, start_session};
 use super::{Caller, may_act_on, role_of};
 use crate::custody::ServerKey;
@@ -300,7 +301,8 @@ pub async fn begin_totp(
         "INSERT INTO mfa_totp (user_id, wrapped_key, sealed_secret, created_at)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id) DO UPDATE SET wrapped_key = $2, sealed_secret = $3,
-           created_at = $4, confirmed_at = NULL, last_step = NULL",
+           created_at = $4, confirmed_at = NULL, last_step = NULL
+         WHERE mfa_totp.confirmed_at IS NULL",
     )
     .bind(caller.user_id.as_str())
     .bind(wrapped)
@@ -325,16 +327,21 @@ pub async fn begin_totp(
     })
 }
 
-/// Confirms the authenticator with its current code: from now on sign-in wants a
-/// second factor. Answers a fresh set of recovery codes, shown this once.
+/// Confirms the authenticator with its current code and the caller's password:
+/// from now on sign-in wants a second factor. Answers a fresh set of recovery codes, shown this once.
 pub async fn confirm_totp(
     store: &Store,
-    key: &ServerKey,
+    (key, passwords): (&ServerKey, &PasswordWork),
     caller: &Caller,
-    code: &str,
+    confirm: &TotpConfirm,
     now_ms: i64,
 ) -> Result<RecoveryCodes, ServerError> {
+    let (email, _) =
+        check_current_password(store, passwords, caller, &confirm.current_password, now_ms).await?;
+    let code = confirm.code.as_str();
     let mut tx = store.audited(caller, now_ms).await?;
+    // Signed in and the password right: the count starts over, as after a sign-in.
+    clear_failures(&mut tx, &email).await?;
     let row = sqlx::query(
         "SELECT wrapped_key, sealed_secret FROM mfa_totp
          WHERE user_id = $1 AND confirmed_at IS NULL",
@@ -418,13 +425,15 @@ pub async fn new_recovery_codes(
     current_password: &str,
     now_ms: i64,
 ) -> Result<RecoveryCodes, ServerError> {
-    check_current_password(store, passwords, caller, current_password, now_ms).await?;
+    let (email, _) =
+        check_current_password(store, passwords, caller, current_password, now_ms).await?;
     if !has_totp(store, &caller.user_id).await? {
         return Err(ServerError::MfaState(
             "Two-step sign-in is off, so there are no recovery codes to replace.".to_owned(),
         ));
     }
     let mut tx = store.audited(caller, now_ms).await?;
+    clear_failures(&mut tx, &email).await?;
     let codes = replace_recovery_codes(&mut tx, &caller.user_id, now_ms).await?;
     tx.record(
         AuditKind::MfaRecoveryCodesReplaced,
@@ -465,8 +474,10 @@ pub async fn remove_own(
     current_password: &str,
     now_ms: i64,
 ) -> Result<(), ServerError> {
-    check_current_password(store, passwords, caller, current_password, now_ms).await?;
+    let (email, _) =
+        check_current_password(store, passwords, caller, current_password, now_ms).await?;
     let mut tx = store.audited(caller, now_ms).await?;
+    clear_failures(&mut tx, &email).await?;
     if !remove_all(&mut tx, &caller.user_id).await? {
         return Err(ServerError::MfaState(
             "No second factor is set up for your account.".to_owned(),

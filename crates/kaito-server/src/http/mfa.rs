@@ -96,7 +96,8 @@ async fn begin_totp(
         .map(Json)
 }
 
-/// Confirms the authenticator with its current code; from now on signing in
+/// Confirms the authenticator with its current code and the caller's password
+/// (counted against the sign-in failure limit); from now on signing in
 /// wants a second factor. Answers ten recovery codes, shown this once.
 #[utoipa::path(
     post,
@@ -106,6 +107,7 @@ async fn begin_totp(
     responses(
         (status = 200, description = "Set up; the recovery codes.", body = RecoveryCodes),
         (status = 400, description = "Not the authenticator's current code (`request.invalid`).", body = ApiError),
+        (status = 403, description = "The current password is wrong (`auth.wrong_password`).", body = ApiError),
         (status = 409, description = "No authenticator is being set up (`mfa.state`).", body = ApiError),
         SignedOut,
     ),
@@ -116,9 +118,15 @@ async fn confirm_totp(
     Authenticated { caller, at }: Authenticated,
     JsonBody(confirm): JsonBody<TotpConfirm>,
 ) -> Result<Json<RecoveryCodes>, ServerError> {
-    mfa::confirm_totp(&state.store, &state.key, &caller, &confirm.code, at)
-        .await
-        .map(Json)
+    mfa::confirm_totp(
+        &state.store,
+        (&state.key, &state.passwords),
+        &caller,
+        &confirm,
+        at,
+    )
+    .await
+    .map(Json)
 }
 
 /// Turns the caller's second factor off; the current password is required and
