@@ -16,7 +16,7 @@ use serde_json::json;
 use sqlx::Row as _;
 
 use super::passwords::{check_current_password, clear_failures};
-use super::sessions::{FAILURE_WINDOW, MAX_FAILURES, count_attempt, millis, start_session};
+use super::sessions::{millis, start_session, take_attempt};
 use super::{Caller, may_act_on, role_of};
 use crate::custody::ServerKey;
 use crate::error::ServerError;
@@ -117,13 +117,7 @@ pub async fn complete_login(
     let user_id = UserId::from_stored(row.try_get("user_id")?);
     let team_id = TeamId::from_stored(row.try_get("team_id")?);
     let email: String = row.try_get("email")?;
-    let (attempts, window_start) = count_attempt(store, &email, now_ms).await?;
-    if attempts > MAX_FAILURES {
-        let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
-        return Err(ServerError::RateLimited {
-            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
-        });
-    }
+    take_attempt(store, &email, now_ms).await?;
     let mut tx = store.audited_in(&team_id, Some(&user_id), now_ms).await?;
     let Some(method) = spend_code(&mut tx, key, &user_id, &answer.code, now_ms).await? else {
         tx.record(
@@ -146,10 +140,7 @@ pub async fn complete_login(
     if claimed.rows_affected() != 1 {
         return Err(ServerError::InvalidMfaChallenge);
     }
-    sqlx::query("DELETE FROM login_failures WHERE email = $1")
-        .bind(email.as_str())
-        .execute(&mut **tx)
-        .await?;
+    clear_failures(&mut tx, &email).await?;
     tx.record(AuditKind::MfaVerified, Some(user_id.as_str()), method)
         .await?;
     tx.commit().await?;

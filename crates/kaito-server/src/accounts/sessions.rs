@@ -187,13 +187,7 @@ pub(super) async fn counted_check(
     (typed, stored): (&str, String),
     now_ms: i64,
 ) -> Result<Checked, ServerError> {
-    let (attempts, window_start) = count_attempt(store, email, now_ms).await?;
-    if attempts > MAX_FAILURES {
-        let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
-        return Err(ServerError::RateLimited {
-            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
-        });
-    }
+    let window_start = take_attempt(store, email, now_ms).await?;
     match passwords.check(typed, stored).await {
         Err(busy @ ServerError::Busy { .. }) => {
             uncount_attempt(store, email, window_start).await?;
@@ -203,16 +197,30 @@ pub(super) async fn counted_check(
     }
 }
 
+/// Counts an attempt on `email` ([`count_attempt`]) and refuses it past
+/// [`MAX_FAILURES`] in the window; answers when the window opened. Passwords and
+/// second factors share it: one limit for both steps of a sign-in.
+pub(super) async fn take_attempt(
+    store: &Store,
+    email: &str,
+    now_ms: i64,
+) -> Result<i64, ServerError> {
+    let (attempts, window_start) = count_attempt(store, email, now_ms).await?;
+    if attempts > MAX_FAILURES {
+        let wait_ms = window_start + millis(FAILURE_WINDOW) - now_ms;
+        return Err(ServerError::RateLimited {
+            retry_after_secs: u64::try_from(wait_ms.max(0) / 1000 + 1).unwrap_or(1),
+        });
+    }
+    Ok(window_start)
+}
+
 /// Counts an attempt on `email` before its password is checked, in one statement,
 /// so a burst of parallel guesses cannot all be evaluated: exactly
 /// [`MAX_FAILURES`] of them get a verdict. Answers the attempts now in the window
 /// and when it opened; a window older than [`FAILURE_WINDOW`] starts over at this
 /// attempt, and a successful sign-in clears it.
-pub(super) async fn count_attempt(
-    store: &Store,
-    email: &str,
-    now_ms: i64,
-) -> Result<(i64, i64), ServerError> {
+async fn count_attempt(store: &Store, email: &str, now_ms: i64) -> Result<(i64, i64), ServerError> {
     let row = sqlx::query(
         "INSERT INTO login_failures (email, window_start, failures) VALUES ($1, $2, 1)
          ON CONFLICT (email) DO UPDATE SET
