@@ -126,6 +126,44 @@ impl Server {
         response.json().await.expect("JSON")
     }
 
+    /// Signs `email` in and sets up an authenticator for them, as they would from
+    /// another device; its code generator (the phone).
+    pub async fn enrol_authenticator(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> kaito_core::CodeGenerator {
+        let pair: TokenPair = reqwest::Client::new()
+            .post(format!("{}/v1/auth/login", self.url()))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("signed in without a second factor");
+        let bearer = pair.access_token.as_str();
+        let enrolment = self
+            .call(reqwest::Method::POST, "/v1/me/mfa/totp", bearer, json!({}))
+            .await;
+        let phone = kaito_core::CodeGenerator::new(
+            &kaito_core::uri::parse(enrolment["otpauth_uri"].as_str().expect("a link"))
+                .expect("an otpauth link"),
+        );
+        let now = crate::http::now_ms() / 1000;
+        self.call(
+            reqwest::Method::POST,
+            "/v1/me/mfa/totp/confirm",
+            bearer,
+            json!({
+                "code": phone.code_at(u64::try_from(now).unwrap_or(0)).as_str(),
+                "current_password": password,
+            }),
+        )
+        .await;
+        phone
+    }
+
     /// The team's audit events, oldest first.
     pub async fn audit_events(&self, admin: &str) -> Vec<kaito_api::AuditEventView> {
         serde_json::from_value(

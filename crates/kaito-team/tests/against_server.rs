@@ -595,40 +595,16 @@ async fn a_sign_in_with_a_second_factor_waits_for_the_code() {
     require_session();
     let team = team_with_shared_token().await;
     let url = team.server.url();
-    let pair: serde_json::Value = reqwest::Client::new()
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({ "email": "mia@example.com", "password": MEMBER_PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = pair["access_token"].as_str().unwrap();
-    let enrolment = team
+    let phone = team
         .server
-        .call(reqwest::Method::POST, "/v1/me/mfa/totp", bearer, json!({}))
+        .enrol_authenticator("mia@example.com", MEMBER_PASSWORD)
         .await;
-    let phone = CodeGenerator::new(
-        &kaito_core::uri::parse(enrolment["otpauth_uri"].as_str().unwrap()).unwrap(),
-    );
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs()
     };
-    team.server
-        .call(
-            reqwest::Method::POST,
-            "/v1/me/mfa/totp/confirm",
-            bearer,
-            json!({
-                "code": phone.code_at(now()).as_str(),
-                "current_password": MEMBER_PASSWORD,
-            }),
-        )
-        .await;
 
     let device_dir = tempfile::tempdir().unwrap();
     let (vault, slot) = device(&device_dir.path().join("vault.sqlite"), "test-mfa").await;

@@ -28,36 +28,9 @@ fn now_secs() -> u64 {
 
 /// Sets up Mia's authenticator on the server, as she would from another device.
 async fn enrol_mia(team: &Team) -> CodeGenerator {
-    let http = reqwest::Client::new();
-    let url = team.server.url();
-    let pair: serde_json::Value = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({ "email": "mia@example.com", "password": MEMBER_PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = pair["access_token"].as_str().unwrap();
-    let enrolment = team
-        .server
-        .call(reqwest::Method::POST, "/v1/me/mfa/totp", bearer, json!({}))
-        .await;
-    let token = kaito_core::uri::parse(enrolment["otpauth_uri"].as_str().unwrap()).unwrap();
-    let generator = CodeGenerator::new(&token);
     team.server
-        .call(
-            reqwest::Method::POST,
-            "/v1/me/mfa/totp/confirm",
-            bearer,
-            json!({
-                "code": generator.code_at(now_secs()).as_str(),
-                "current_password": MEMBER_PASSWORD,
-            }),
-        )
-        .await;
-    generator
+        .enrol_authenticator("mia@example.com", MEMBER_PASSWORD)
+        .await
 }
 
 #[tokio::test]
