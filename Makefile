@@ -28,9 +28,10 @@ ui-test:
 
 # Every Rust test — unit, integration and end-to-end — inside a throwaway desktop
 # session (Xvfb + private D-Bus + unlocked gnome-keyring), beside a throwaway
-# PostgreSQL server (the team server tests run on SQLite and PostgreSQL).
+# PostgreSQL server (the team server tests run on SQLite and PostgreSQL) and a
+# real OpenID provider (the SSO tests sign in against it).
 rust-test: app
-	scripts/with-postgres.sh scripts/with-test-session.sh $(CARGO) test --workspace --no-fail-fast
+	scripts/with-postgres.sh scripts/with-oidc-provider.sh scripts/with-test-session.sh $(CARGO) test --workspace --no-fail-fast
 
 # The TypeScript bindings are generated from Rust types when the Rust tests run;
 # a difference means someone changed a type without committing the new bindings.

@@ -54,6 +54,13 @@ if [[ ! -f $stamp ]] || ! cmp -s "$root/ui/package-lock.json" "$stamp"; then
   cp "$root/ui/package-lock.json" "$stamp"
 fi
 
+# The SSO tests' OpenID provider (tests/oidc), likewise only when its lock changed.
+oidc_stamp="$root/tests/oidc/node_modules/.kaito-lock-stamp"
+if [[ $mode == test ]] && { [[ ! -f $oidc_stamp ]] || ! cmp -s "$root/tests/oidc/package-lock.json" "$oidc_stamp"; }; then
+  (cd "$root/tests/oidc" && npm ci --no-fund --no-audit)
+  cp "$root/tests/oidc/package-lock.json" "$oidc_stamp"
+fi
+
 if [[ $mode == test ]] && ! command -v tauri-driver >/dev/null && [[ ! -x ${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver ]]; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version "^2.1"

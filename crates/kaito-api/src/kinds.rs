@@ -95,6 +95,10 @@ kinds! {
         /// A sign-in's second step passed (details: `method`, and for a recovery
         /// code how many are left).
         MfaVerified = "mfa.verified",
+        /// An owner changed the team's identity provider settings.
+        SsoSettingsChanged = "sso.settings_changed",
+        /// An owner removed the team's identity provider.
+        SsoRemoved = "sso.removed",
         InviteCreated = "invite.created",
         InviteRevoked = "invite.revoked",
         InviteAccepted = "invite.accepted",

@@ -34,6 +34,7 @@ pub mod paths;
 pub mod responses;
 pub mod siem;
 pub mod sms;
+pub mod sso;
 pub mod tokens;
 
 pub use accounts::*;
@@ -45,6 +46,7 @@ pub use mfa::*;
 pub use responses::*;
 pub use siem::*;
 pub use sms::*;
+pub use sso::*;
 pub use tokens::*;
 
 use serde::{Deserialize, Serialize};

@@ -33,6 +33,12 @@ paths! {
     set_password = "/v1/auth/set-password";
     /// The second step of a sign-in with a second factor.
     login_mfa = "/v1/auth/mfa";
+    /// Whether an email's team signs in through its identity provider.
+    sso_availability = "/v1/auth/sso";
+    sso_start = "/v1/auth/sso/start";
+    sso_finish = "/v1/auth/sso/finish";
+    /// The team's identity provider settings.
+    team_sso = "/v1/team/sso";
     me = "/v1/me";
     my_mfa = "/v1/me/mfa";
     my_totp = "/v1/me/mfa/totp";

@@ -154,6 +154,15 @@ impl<'a> Audited<'a> {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// Commits when the work found something to change and recorded it; when it
+    /// recorded nothing, it also wrote nothing, and is rolled back.
+    pub async fn commit_if_recorded(self) -> Result<(), ServerError> {
+        if self.recorded == 0 {
+            return Ok(());
+        }
+        self.commit().await
+    }
 }
 
 impl std::fmt::Debug for Audited<'_> {

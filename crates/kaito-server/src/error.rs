@@ -94,6 +94,8 @@ pub enum ServerError {
     InvalidMfaChallenge,
     #[error("{0}")]
     MfaState(String),
+    #[error(transparent)]
+    Sso(#[from] crate::sso::SsoError),
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the database could not be migrated: {0}")]
@@ -148,6 +150,7 @@ impl ServerError {
             ServerError::InvalidSecondFactor => "auth.invalid_second_factor",
             ServerError::InvalidMfaChallenge => "auth.mfa_challenge_invalid",
             ServerError::MfaState(_) => "mfa.state",
+            ServerError::Sso(error) => error.code(),
             ServerError::Database(_)
             | ServerError::Migration(_)
             | ServerError::Corrupt(_)
@@ -163,6 +166,7 @@ impl ServerError {
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
+            ServerError::Sso(error) => error.status(),
             ServerError::InvalidCredentials
             | ServerError::Unauthenticated
             | ServerError::InvalidRefresh

@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod shared;
 pub mod siem;
 pub mod sms;
+pub mod sso;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -80,6 +80,11 @@ struct Cli {
     /// metadata) stay refused.
     #[arg(long, global = true, env = "KAITO_SERVER_SIEM_ALLOW_PRIVATE")]
     siem_allow_private: bool,
+    /// Let a team's identity provider (SSO) be at a loopback or private address,
+    /// over plain http too: one on the team's own network. Without it an owner
+    /// could aim the server at its own network; issuers must be public https.
+    #[arg(long, global = true, env = "KAITO_SERVER_SSO_ALLOW_PRIVATE")]
+    sso_allow_private: bool,
     /// A file holding a token Prometheus must send (`Authorization: Bearer …`) to
     /// read `/metrics` (or set `KAITO_SERVER_METRICS_TOKEN`). Without it the
     /// counts are open to anyone who reaches the server.
@@ -298,6 +303,9 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             .with_audit_min_retention_days(cli.audit_min_retention_days)
             .with_sink_destinations(kaito_server::siem::DestinationPolicy {
                 allow_private: cli.siem_allow_private,
+            })
+            .with_sso_destinations(kaito_server::siem::DestinationPolicy {
+                allow_private: cli.sso_allow_private,
             })
     };
     match cli.command {

@@ -18,12 +18,12 @@ pub use passwords::{
     set_password_with_link,
 };
 pub use recovery::{Recovery, recover};
-pub(crate) use sessions::start_session;
 pub use sessions::{
     ACCESS_LIFETIME, FAILURE_WINDOW, MAX_FAILURES, Pruned, REFRESH_LIFETIME, authenticate, login,
     logout, prune_login_failures, prune_login_failures_forever, prune_spent_credentials, refresh,
     still_signed_in,
 };
+pub(crate) use sessions::{millis, start_session, start_session_with};
 pub(crate) use users::insert_user;
 pub use users::{
     create_team_with_owner, create_user, disable_user, enable_user, me, members, set_role,

@@ -24,7 +24,7 @@ pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[allow(clippy::cast_possible_truncation)] // milliseconds for centuries fit in i64
-pub(super) fn millis(duration: Duration) -> i64 {
+pub(crate) fn millis(duration: Duration) -> i64 {
     duration.as_millis() as i64
 }
 
@@ -37,11 +37,12 @@ pub async fn login(
     now_ms: i64,
 ) -> Result<LoginAnswer, ServerError> {
     let email = normalise_email(email).map_err(|_| ServerError::InvalidCredentials)?;
-    let user =
-        sqlx::query("SELECT id, team_id, password_hash, disabled_at FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(store.pool())
-            .await?;
+    let user = sqlx::query(
+        "SELECT id, team_id, role, password_hash, disabled_at FROM users WHERE email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(store.pool())
+    .await?;
     let stored_hash = match &user {
         Some(row) => row.try_get::<String, _>("password_hash")?,
         None => decoy_hash().to_owned(),
@@ -80,6 +81,12 @@ pub async fn login(
     let team_id = TeamId::from_stored(user.try_get("team_id")?);
     if let Some(fresh_hash) = replacement {
         upgrade_hash(store, &user_id, &stored_hash, &fresh_hash).await?;
+    }
+    // Owners keep their password: the way back in when the provider is down.
+    if role_of(user.try_get("role")?)? != kaito_api::Role::Owner
+        && crate::sso::settings::passwords_off(store, &team_id).await?
+    {
+        return Err(crate::sso::SsoError::SsoOnly.into());
     }
     if super::mfa::has_totp(store, &user_id).await? {
         // The failures stay counted until the second step passes: a known
@@ -257,6 +264,17 @@ pub(crate) async fn start_session(
     user_id: &UserId,
     now_ms: i64,
 ) -> Result<TokenPair, ServerError> {
+    start_session_with(store, team_id, user_id, now_ms, serde_json::json!({})).await
+}
+
+/// [`start_session`], with `details` on its `login` event (how it signed in).
+pub(crate) async fn start_session_with(
+    store: &Store,
+    team_id: &TeamId,
+    user_id: &UserId,
+    now_ms: i64,
+    details: serde_json::Value,
+) -> Result<TokenPair, ServerError> {
     let session_id = SessionId::generate()?;
     let refresh = new_token()?;
     let mut tx = store.audited_in(team_id, Some(user_id), now_ms).await?;
@@ -272,12 +290,8 @@ pub(crate) async fn start_session(
     .execute(&mut **tx)
     .await?;
     let access = issue_access(&mut tx, &session_id, now_ms).await?;
-    tx.record(
-        AuditKind::Login,
-        Some(session_id.as_str()),
-        serde_json::json!({}),
-    )
-    .await?;
+    tx.record(AuditKind::Login, Some(session_id.as_str()), details)
+        .await?;
     tx.commit().await?;
     Ok(TokenPair {
         access_token: access.to_string(),

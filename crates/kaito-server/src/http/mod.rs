@@ -28,6 +28,7 @@ mod operations;
 mod reply;
 mod siem;
 mod sms;
+mod sso;
 mod tokens;
 
 pub use extract::{
@@ -53,6 +54,8 @@ pub struct ServerState {
     pub login_throttle: LoginThrottle,
     /// The addresses SIEM sinks may reach.
     pub sink_destinations: DestinationPolicy,
+    /// The addresses a team's identity provider may be at.
+    pub sso_destinations: DestinationPolicy,
     /// How many audit events each device may report.
     pub device_events: crate::device_limit::DeviceEventLimit,
     /// When set, `GET /metrics` wants it as a bearer token: on a server of
@@ -79,6 +82,7 @@ impl ServerState {
             passwords: PasswordWork::default(),
             login_throttle: LoginThrottle::default(),
             sink_destinations: DestinationPolicy::default(),
+            sso_destinations: DestinationPolicy::default(),
             device_events: crate::device_limit::DeviceEventLimit::default(),
             metrics_token: None,
             sms_streams: crate::sms::stream_slots::StreamSlots::default(),
@@ -115,6 +119,14 @@ impl ServerState {
         device_events: crate::device_limit::DeviceEventLimit,
     ) -> Self {
         self.device_events = device_events;
+        self
+    }
+
+    /// Lets identity providers be at private addresses (one on the team's own
+    /// network), or not.
+    #[must_use]
+    pub fn with_sso_destinations(mut self, sso_destinations: DestinationPolicy) -> Self {
+        self.sso_destinations = sso_destinations;
         self
     }
 
@@ -216,6 +228,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(operations::routes())
         .merge(accounts::routes())
         .merge(mfa::routes())
+        .merge(sso::routes())
         .merge(invites::routes())
         .merge(tokens::routes())
         .merge(groups::routes())

@@ -5,7 +5,7 @@ use kaito_api::ApiError;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use super::{accounts, audit, devices, groups, invites, mfa, operations, siem, sms, tokens};
+use super::{accounts, audit, devices, groups, invites, mfa, operations, siem, sms, sso, tokens};
 
 /// The `OpenAPI` document of [`super::router`]: every handler carries a `#[utoipa::path]`,
 /// and this lists them in the router's order (the operations test fails when a
@@ -37,6 +37,12 @@ use super::{accounts, audit, devices, groups, invites, mfa, operations, siem, sm
         mfa::remove_mfa,
         mfa::new_recovery_codes,
         mfa::reset_member_mfa,
+        sso::availability,
+        sso::start,
+        sso::finish,
+        sso::get_settings,
+        sso::put_settings,
+        sso::remove_settings,
         invites::list_invites,
         invites::create_invite,
         invites::revoke_invite,

@@ -154,7 +154,7 @@ pub enum ResolveError {
 /// Name resolution for the sinks' HTTP client: a name is resolved and checked as
 /// [`DestinationPolicy::resolve`] does, at every connection reqwest opens.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct CheckedResolver(pub DestinationPolicy);
+pub(crate) struct CheckedResolver(pub DestinationPolicy);
 
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {

@@ -96,6 +96,8 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MfaRemoved
         | AuditKind::MfaReset
         | AuditKind::MfaRecoveryCodesReplaced
+        | AuditKind::SsoSettingsChanged
+        | AuditKind::SsoRemoved
         | AuditKind::SinkResumed
         | AuditKind::SmsGrantRevoked
         | AuditKind::SmsNumberRemoved

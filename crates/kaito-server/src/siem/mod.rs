@@ -22,6 +22,7 @@ mod sinks;
 mod transport;
 
 pub use deliver::{Deliverer, DeliveryError};
+pub(crate) use destination::CheckedResolver;
 pub use destination::{DestinationPolicy, RefusedAddress, ResolveError};
 pub use format::{cef, octet_counted, syslog_record, webhook_signature};
 pub(crate) use sinks::hold_made_by;

@@ -106,11 +106,15 @@ async fn serve_with(
         team_admins_add_numbers: true,
     };
     // The tests' SIEM receivers listen on loopback; `sink_destinations` tests the
-    // default.
+    // default, `sso` the default for identity providers.
     let state = configure(
         ServerState::new(store.clone(), key, sms)
             .with_public_url(Some("https://kaito.example.com".to_owned()))
             .with_sink_destinations(kaito_server::siem::DestinationPolicy {
+                allow_private: true,
+            })
+            // The test identity provider listens on loopback too.
+            .with_sso_destinations(kaito_server::siem::DestinationPolicy {
                 allow_private: true,
             }),
     );

@@ -6,6 +6,8 @@
 // A test harness fails the test at once on anything unexpected.
 #![allow(clippy::expect_used, clippy::missing_panics_doc)]
 
+pub mod identity_provider;
+
 use kaito_api::TokenPair;
 use serde_json::json;
 
@@ -50,11 +52,14 @@ impl Server {
         };
         // Invites carry a `kaito://join` link to this address.
         let public_url = format!("http://127.0.0.1:{}", address.port());
-        // The app tests' SIEM receivers, if any, listen on loopback.
+        // The app tests' SIEM receivers and identity provider listen on loopback.
         let app = router(
             ServerState::new(store.clone(), key, sms)
                 .with_public_url(Some(public_url))
                 .with_sink_destinations(crate::siem::DestinationPolicy {
+                    allow_private: true,
+                })
+                .with_sso_destinations(crate::siem::DestinationPolicy {
                     allow_private: true,
                 }),
         );
