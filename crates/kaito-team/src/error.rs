@@ -31,6 +31,16 @@ pub enum TeamError {
     SecondFactorRequired,
     #[error("This sign-in waits for no code: sign in with your password first.")]
     NoPendingSignIn,
+    #[error("Kaito cannot listen for the browser's return on this computer: {0}")]
+    SsoLoopback(String),
+    #[error("The system browser could not be opened: {0}")]
+    NoBrowser(String),
+    #[error("The SSO sign-in was not finished in the browser in time. Start it again.")]
+    SsoTimedOut,
+    #[error("The SSO sign-in was cancelled.")]
+    SsoCancelled,
+    #[error("The identity provider did not sign you in ({0}).")]
+    SsoRefusedByProvider(String),
     /// Signing out (or in as someone else) would drop events not yet in the
     /// team's log.
     #[error(
@@ -77,6 +87,11 @@ impl TeamError {
             Self::NotLinked => "team.not_linked".to_owned(),
             Self::SecondFactorRequired => "team.second_factor_required".to_owned(),
             Self::NoPendingSignIn => "team.no_pending_sign_in".to_owned(),
+            Self::SsoLoopback(_) => "team.sso_loopback".to_owned(),
+            Self::NoBrowser(_) => "team.no_browser".to_owned(),
+            Self::SsoTimedOut => "team.sso_timed_out".to_owned(),
+            Self::SsoCancelled => "team.sso_cancelled".to_owned(),
+            Self::SsoRefusedByProvider(_) => "team.sso_refused".to_owned(),
             Self::UnsentEvents { .. } => "team.unsent_events".to_owned(),
             Self::RetryLater { .. } => "team.retry_later".to_owned(),
             Self::SignedOut => "team.signed_out".to_owned(),

@@ -1,5 +1,5 @@
 //! The desktop's client of a team server (`kaito-server`), with no UI in it: signs a
-//! device in (password or invite link) and keeps the sign-in, lists the shared tokens
+//! device in (password, invite link, or the team's identity provider in the system browser) and keeps the sign-in, lists the shared tokens
 //! this member may use and fetches the codes the server computes, keeps full-seed
 //! grants' seeds sealed in the vault, follows the shared SMS inbox, sends the device's
 //! audit outbox in signed batches, and runs the admin calls.
@@ -19,6 +19,7 @@ mod secrets;
 pub mod session;
 mod shared;
 mod sign_in;
+mod sso;
 
 pub use admin::{AUDIT_PAGE, AuditFilter, EXPORT_LIMIT};
 pub use client::TeamClient;
@@ -33,3 +34,4 @@ pub use retry::retry_delay;
 pub use session::{Session, device_name};
 pub use shared::cached_tokens;
 pub use sign_in::{PasswordStep, PendingSignIn};
+pub use sso::sso_availability;

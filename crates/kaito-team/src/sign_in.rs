@@ -178,7 +178,7 @@ impl TeamClient {
 
     /// With a fresh sign-in: enrols this device, keeps the refresh token and the
     /// device key in the keychain slot and the link in the vault.
-    async fn enrol(
+    pub(crate) async fn enrol(
         vault: &Vault,
         secrets: Arc<dyn SecretSlot>,
         server_url: String,

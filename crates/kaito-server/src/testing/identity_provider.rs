@@ -116,3 +116,36 @@ pub async fn sign_in_at_provider(authorize_url: &str, email: &str) -> String {
     }
     panic!("the provider never sent the browser back");
 }
+
+/// Has `server`'s team (its owner's `owner_access`) sign in `example.com` through
+/// the tests' provider.
+pub async fn use_for_example_com(server: &super::Server, owner_access: &str, sso_only: bool) {
+    server
+        .call(
+            reqwest::Method::PUT,
+            "/v1/team/sso",
+            owner_access,
+            serde_json::json!({
+                "issuer": issuer(),
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "email_domains": ["example.com"],
+                "sso_only": sso_only,
+            }),
+        )
+        .await;
+}
+
+/// What a browser does with the provider's page: signs in as `email` there, then
+/// follows the redirect back to the app's loopback port. Answers the app's page.
+pub async fn browse_and_return(authorize_url: &str, email: &str) -> String {
+    let back = sign_in_at_provider(authorize_url, email).await;
+    client()
+        .get(back)
+        .send()
+        .await
+        .expect("the app's loopback answers")
+        .text()
+        .await
+        .expect("its page")
+}

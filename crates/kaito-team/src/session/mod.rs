@@ -88,6 +88,8 @@ pub struct Session {
     locked: tokio::sync::watch::Sender<bool>,
     /// A sign-in whose password was right, waiting for its second factor.
     pending_sign_in: Mutex<Option<Arc<PendingSignIn>>>,
+    /// Ends an SSO sign-in waiting for the browser.
+    sso_cancel: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Session {
@@ -139,6 +141,7 @@ impl Session {
             sign_ins: tokio::sync::watch::Sender::new(0),
             locked: tokio::sync::watch::Sender::new(vault.is_some_and(Vault::is_locked)),
             pending_sign_in: Mutex::new(None),
+            sso_cancel: tokio::sync::Notify::new(),
         }
     }
 
@@ -266,6 +269,34 @@ impl Session {
                 Err(error)
             }
         }
+    }
+
+    /// Signs in through the team's identity provider in the system browser
+    /// ([`TeamClient::sign_in_with_sso`]); a sign-in still waiting for the browser
+    /// is cancelled first.
+    pub async fn sign_in_with_sso(
+        &self,
+        vault: &Vault,
+        (server_url, email): (&str, &str),
+        open_browser: &(dyn Fn(&str) -> Result<(), String> + Sync),
+    ) -> Result<Status, TeamError> {
+        self.cancel_sso();
+        lock(&self.pending_sign_in).take();
+        let client = TeamClient::sign_in_with_sso(
+            vault,
+            self.keychain_slot()?,
+            (server_url, email),
+            &device_name(),
+            open_browser,
+            &self.sso_cancel,
+        )
+        .await?;
+        self.adopt(vault, client).await
+    }
+
+    /// Ends the SSO sign-in waiting for the browser, if one is.
+    pub fn cancel_sso(&self) {
+        self.sso_cancel.notify_waiters();
     }
 
     /// Joins a team with a `kaito://join` invite link: name and first password for
