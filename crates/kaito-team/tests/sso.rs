@@ -149,7 +149,7 @@ async fn a_refusal_a_cancel_or_a_forged_return_leaves_the_device_signed_out() {
     let idle = |_: &str| Ok(());
     let cancelling = cancel.clone();
     // Again and again: a cancel before the wait begins reaches nobody.
-    let canceller = tokio::spawn(async move {
+    let repeating = tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             cancelling.notify_waiters();
@@ -165,7 +165,7 @@ async fn a_refusal_a_cancel_or_a_forged_return_leaves_the_device_signed_out() {
     )
     .await
     .unwrap_err();
-    canceller.abort();
+    repeating.abort();
     assert_eq!(cancelled.code(), "team.sso_cancelled");
 
     // No browser at all.
