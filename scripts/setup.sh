@@ -12,7 +12,7 @@ build_packages=(
   libdbus-1-dev libclang-dev
 )
 test_packages=(
-  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils libsecret-tools xclip xdotool x11-xserver-utils procps
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring keyutils libsecret-tools xclip xdotool x11-xserver-utils procps xdg-utils
   postgresql
 )
 

@@ -21,6 +21,7 @@ import type { TotpEnrolmentView } from '../bindings/TotpEnrolmentView';
 import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraView } from '../bindings/CameraView';
 import type { TeamStatusView } from '../bindings/TeamStatusView';
+import type { SsoAvailabilityView } from '../bindings/SsoAvailabilityView';
 import type { TeamTokensView } from '../bindings/TeamTokensView';
 import type { TeamInboxView } from '../bindings/TeamInboxView';
 import type { TeamAdminView } from '../bindings/TeamAdminView';
@@ -125,6 +126,11 @@ export const commands = {
     call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
   /** After `team.second_factor_required`: the authenticator's code or a recovery code. */
   teamSignInCode: (code: string) => call<TeamStatusView>('team_sign_in_code', { code }),
+  /** Whether the email's team signs in through its identity provider (read from the domain). */
+  teamSsoAvailability: (serverUrl: string, email: string) => call<SsoAvailabilityView>('team_sso_availability', { serverUrl, email }),
+  /** Opens the provider in the system browser and waits for it to come back. */
+  teamSignInSso: (serverUrl: string, email: string) => call<TeamStatusView>('team_sign_in_sso', { serverUrl, email }),
+  teamCancelSso: () => call<void>('team_cancel_sso'),
   /** Refused with `team.unsent_events` while views or copies wait to reach the team's log, unless `discardUnsent`. */
   teamSignOut: (discardUnsent = false) => call<TeamStatusView>('team_sign_out', { discardUnsent }),
   teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),
