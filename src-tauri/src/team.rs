@@ -65,25 +65,6 @@ pub struct TeamStatusView {
     pub last_synced_at_ms: Option<f64>,
 }
 
-/// Whether a team signs in through its identity provider.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct SsoAvailabilityView {
-    pub available: bool,
-    /// Passwords are off for members and admins (owners keep theirs).
-    pub sso_only: bool,
-}
-
-impl From<kaito_api::SsoAvailability> for SsoAvailabilityView {
-    fn from(answer: kaito_api::SsoAvailability) -> Self {
-        Self {
-            available: answer.available,
-            sso_only: answer.sso_only,
-        }
-    }
-}
-
 /// A shared token as the list shows it.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]

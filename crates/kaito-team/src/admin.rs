@@ -8,8 +8,8 @@ use kaito_api::{
     ApiTokenView, AuditEventView, CreatedApiToken, CreatedId, CreatedInvite, CreatedMember,
     CreatedPasswordLink, CurrentPassword, EventPage, GrantView, GroupMember, GroupView, MemberView,
     MfaStatus, NewApiToken, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink,
-    PasswordChange, RecoveryCodes, Role, RoleChange, SharedTokenView, SinkView, TotpConfirm,
-    TotpEnrolment, paths,
+    PasswordChange, RecoveryCodes, Role, RoleChange, SharedTokenView, SinkView, SsoSettings,
+    SsoSettingsUpdate, TotpConfirm, TotpEnrolment, paths,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -159,6 +159,25 @@ impl TeamClient {
     pub async fn reset_member_mfa(&self, user_id: &UserId) -> Result<(), TeamError> {
         self.send_ignored(Method::POST, &paths::member_mfa_reset(user_id), &NO_BODY)
             .await
+    }
+
+    /// The team's identity provider settings (admins; the secret never comes back).
+    pub async fn sso_settings(&self) -> Result<SsoSettings, TeamError> {
+        self.get(&paths::team_sso()).await
+    }
+
+    /// Sets the team's identity provider (owners); the server reads the
+    /// provider's metadata first and refuses a wrong issuer.
+    pub async fn set_sso_settings(
+        &self,
+        update: &SsoSettingsUpdate,
+    ) -> Result<SsoSettings, TeamError> {
+        self.send(Method::PUT, &paths::team_sso(), update).await
+    }
+
+    /// Turns SSO off for the team (owners): passwords work again for everyone.
+    pub async fn remove_sso(&self) -> Result<(), TeamError> {
+        self.delete(&paths::team_sso()).await
     }
 
     /// A one-time invite link (a week long) for `email` to join with `role`.

@@ -7,6 +7,7 @@ pub mod enroll;
 pub mod lock;
 pub mod scan;
 pub mod settings;
+pub mod sso;
 pub mod team;
 pub mod tokens;
 pub mod windows;

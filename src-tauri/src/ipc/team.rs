@@ -13,7 +13,7 @@ use zeroize::Zeroize as _;
 
 use crate::IpcError;
 use crate::state::AppState;
-use crate::team::{SsoAvailabilityView, TeamInboxView, TeamMode, TeamStatusView, TeamTokensView};
+use crate::team::{TeamInboxView, TeamMode, TeamStatusView, TeamTokensView};
 
 #[tauri::command]
 pub async fn team_status(
@@ -59,47 +59,6 @@ pub async fn team_sign_in_code(
         .answer_second_factor(vault, &code)
         .await?
         .into())
-}
-
-/// Whether the team of `email` on `server_url` signs in through an identity
-/// provider: the sign-in form offers "Sign in with SSO" when it does.
-#[tauri::command]
-pub async fn team_sso_availability(
-    server_url: String,
-    email: String,
-) -> Result<SsoAvailabilityView, IpcError> {
-    Ok(kaito_team::sso_availability(&server_url, &email)
-        .await?
-        .into())
-}
-
-/// Signs in through the team's identity provider in the system browser; ends when
-/// the browser comes back, the sign-in expires, or `team_cancel_sso` is called.
-#[tauri::command]
-pub async fn team_sign_in_sso<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    team: State<'_, Arc<TeamMode>>,
-    server_url: String,
-    email: String,
-) -> Result<TeamStatusView, IpcError> {
-    use tauri_plugin_opener::OpenerExt as _;
-    let open_browser = |url: &str| {
-        app.opener()
-            .open_url(url, None::<&str>)
-            .map_err(|error| error.to_string())
-    };
-    Ok(team
-        .session()
-        .sign_in_with_sso(state.vault()?, (&server_url, &email), &open_browser)
-        .await?
-        .into())
-}
-
-/// Stops waiting for the browser of an SSO sign-in.
-#[tauri::command]
-pub fn team_cancel_sso(team: State<'_, Arc<TeamMode>>) {
-    team.session().cancel_sso();
 }
 
 #[tauri::command]

@@ -9,7 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use kaito_e2e::team_server::{Team, identity_provider, team_with_shared_token, wait_for_audit};
+use kaito_e2e::team_server::{
+    OWNER_PASSWORD, Team, identity_provider, sign_in_as, team_with_shared_token, wait_for_audit,
+};
 use kaito_e2e::{AppSession, workspace_root};
 
 /// Waits until the app has asked the browser to open a page; that page.
@@ -121,5 +123,76 @@ async fn a_cancelled_sso_sign_in_leaves_the_form_and_signs_nobody_in() {
         0,
         "nobody signed in, and a cancel is no error"
     );
+    session.finish().await;
+}
+
+/// Olivia, the owner, sets the team's identity provider up on the Admin page: a
+/// provider that does not answer is refused with the reason, a real one is saved
+/// (the server checked its metadata) and the sign-in form starts offering SSO.
+#[tokio::test]
+async fn an_owner_sets_up_sso_on_the_admin_page() {
+    let team = team_with_shared_token().await;
+    let session = AppSession::start(&[]).await;
+    session.text_of("[data-testid=empty-state]").await;
+    sign_in_as(&session, &team, "olivia@example.com", OWNER_PASSWORD).await;
+    session
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+    session.click("[data-testid=nav-admin]").await;
+    session.click("[data-testid=admin-sso]").await;
+    let off = session.text_of("[data-testid=sso-state]").await;
+    assert!(off.contains("Off"), "{off}");
+
+    session
+        .type_into("[data-testid=sso-issuer]", "http://127.0.0.1:9/")
+        .await;
+    session
+        .type_into("[data-testid=sso-client-id]", identity_provider::CLIENT_ID)
+        .await;
+    session
+        .type_into(
+            "[data-testid=sso-client-secret]",
+            identity_provider::CLIENT_SECRET,
+        )
+        .await;
+    session
+        .type_into("[data-testid=sso-domains]", "example.com")
+        .await;
+    session.click("[data-testid=sso-only]").await;
+    session.click("[data-testid=sso-save]").await;
+    let refused = session
+        .wait_content("[data-testid=sso-error]", |text| !text.is_empty())
+        .await;
+    assert!(refused.contains("could not be reached"), "{refused}");
+
+    session
+        .type_into("[data-testid=sso-issuer]", &identity_provider::issuer())
+        .await;
+    session.click("[data-testid=sso-save]").await;
+    let saved = session
+        .wait_content("[data-testid=sso-state]", |text| {
+            text.contains("sign in through")
+        })
+        .await;
+    assert!(saved.contains("example.com"), "{saved}");
+    assert!(saved.contains("passwords off"), "{saved}");
+    let availability = kaito_team::sso_availability(&team.server.url(), "mia@example.com")
+        .await
+        .unwrap();
+    assert!(
+        availability.available && availability.sso_only,
+        "{availability:?}"
+    );
+    wait_for_audit(&team, "the settings change", |event| {
+        event.kind == "sso.settings_changed"
+    })
+    .await;
+
+    // Turning it off takes a second click.
+    session.click("[data-testid=sso-remove]").await;
+    session.click("[data-testid=sso-remove]").await;
+    session
+        .wait_content("[data-testid=sso-state]", |text| text.contains("Off"))
+        .await;
     session.finish().await;
 }

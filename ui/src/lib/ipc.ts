@@ -22,6 +22,8 @@ import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraView } from '../bindings/CameraView';
 import type { TeamStatusView } from '../bindings/TeamStatusView';
 import type { SsoAvailabilityView } from '../bindings/SsoAvailabilityView';
+import type { SsoSettingsView } from '../bindings/SsoSettingsView';
+import type { SsoForm } from '../bindings/SsoForm';
 import type { TeamTokensView } from '../bindings/TeamTokensView';
 import type { TeamInboxView } from '../bindings/TeamInboxView';
 import type { TeamAdminView } from '../bindings/TeamAdminView';
@@ -131,6 +133,10 @@ export const commands = {
   /** Opens the provider in the system browser and waits for it to come back. */
   teamSignInSso: (serverUrl: string, email: string) => call<TeamStatusView>('team_sign_in_sso', { serverUrl, email }),
   teamCancelSso: () => call<void>('team_cancel_sso'),
+  teamSsoSettings: () => call<SsoSettingsView>('team_sso_settings'),
+  /** Owners; the server reads the provider's metadata before it saves. */
+  teamSetSsoSettings: (form: SsoForm) => call<SsoSettingsView>('team_set_sso_settings', { form }),
+  teamRemoveSso: () => call<void>('team_remove_sso'),
   /** Refused with `team.unsent_events` while views or copies wait to reach the team's log, unless `discardUnsent`. */
   teamSignOut: (discardUnsent = false) => call<TeamStatusView>('team_sign_out', { discardUnsent }),
   teamJoin: (link: string, name: string, password: string) => call<TeamStatusView>('team_join', { link, name, password }),
