@@ -95,6 +95,9 @@ kinds! {
         /// A sign-in's second step passed (details: `method`, and for a recovery
         /// code how many are left).
         MfaVerified = "mfa.verified",
+        /// An owner required (or stopped requiring) a second factor of everyone
+        /// (details: `required`).
+        MfaPolicyChanged = "mfa.policy_changed",
         /// An owner changed the team's identity provider settings.
         SsoSettingsChanged = "sso.settings_changed",
         /// An owner removed the team's identity provider.

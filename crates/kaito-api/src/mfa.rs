@@ -117,3 +117,32 @@ mod tests {
         assert!(matches!(challenged, LoginAnswer::SecondFactor(c) if c.challenge == "kmc_x"));
     }
 }
+
+/// `POST /v1/auth/mfa/enrol`: the login challenge of an account its team wants a
+/// second factor of (`methods: ["enrol_totp"]`).
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrolChallenge {
+    pub challenge: String,
+}
+
+debug_without_secrets!(EnrolChallenge {});
+
+/// `POST /v1/auth/mfa/enrol/confirm`: signed in, with the new authenticator in
+/// force and its recovery codes, shown this once.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrolledSignIn {
+    pub tokens: TokenPair,
+    pub recovery_codes: RecoveryCodes,
+}
+
+debug_without_secrets!(EnrolledSignIn {});
+
+/// `GET/PUT /v1/team/mfa-policy`: whether everyone in the team must sign in with
+/// a second factor (those without one set it up at their next sign-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaPolicy {
+    pub required: bool,
+}

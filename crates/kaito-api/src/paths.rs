@@ -33,6 +33,10 @@ paths! {
     set_password = "/v1/auth/set-password";
     /// The second step of a sign-in with a second factor.
     login_mfa = "/v1/auth/mfa";
+    /// Setting an authenticator up during a sign-in the team's policy asks it of.
+    login_mfa_enrol = "/v1/auth/mfa/enrol";
+    login_mfa_enrol_confirm = "/v1/auth/mfa/enrol/confirm";
+    mfa_policy = "/v1/team/mfa-policy";
     /// Whether an email's team signs in through its identity provider.
     sso_availability = "/v1/auth/sso";
     sso_start = "/v1/auth/sso/start";

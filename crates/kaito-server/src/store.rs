@@ -58,10 +58,10 @@ macro_rules! migrations {
 fn migrator(backend: Backend) -> Migrator {
     match backend {
         Backend::Sqlite => {
-            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding", 10 "0010_password_links", 11 "0011_needs_rotation", 12 "0012_mfa", 13 "0013_sso")
+            migrations!("sqlite": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding", 10 "0010_password_links", 11 "0011_needs_rotation", 12 "0012_mfa", 13 "0013_sso", 14 "0014_mfa_policy")
         }
         Backend::Postgres => {
-            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding", 10 "0010_password_links", 11 "0011_needs_rotation", 12 "0012_mfa", 13 "0013_sso")
+            migrations!("postgres": 1 "0001_accounts", 2 "0002_shared_tokens", 3 "0003_api_tokens", 4 "0004_sms", 5 "0005_devices", 6 "0006_siem", 7 "0007_invites", 8 "0008_notifications", 9 "0009_offboarding", 10 "0010_password_links", 11 "0011_needs_rotation", 12 "0012_mfa", 13 "0013_sso", 14 "0014_mfa_policy")
         }
     }
 }

@@ -36,6 +36,11 @@ const MATRIX: &[(&str, &str, &str, [u16; 6])] = &[
     // Every caller types a wrong current password: refused, nothing changes.
     ("POST", "/v1/me/password", r#"{"current_password":"not my password","new_password":"a new passphrase"}"#, [401, 403, 403, 403, 403, 401]),
     ("POST", "/v1/auth/mfa", r#"{"challenge":"kmc_made_up","code":"123456"}"#, [401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/auth/mfa/enrol", r#"{"challenge":"kmc_made_up"}"#, [401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/auth/mfa/enrol/confirm", r#"{"challenge":"kmc_made_up","code":"123456"}"#, [401, 401, 401, 401, 401, 401]),
+    ("GET", "/v1/team/mfa-policy", "", [401, 403, 200, 200, 200, 401]),
+    // The owner turns it off (as it was): the matrix's later sign-ins stay one step.
+    ("PUT", "/v1/team/mfa-policy", r#"{"required":false}"#, [401, 403, 403, 200, 200, 401]),
     ("GET", "/v1/me/mfa", "", [401, 200, 200, 200, 200, 401]),
     // Every signed-in caller may start their own; a wrong first code confirms nothing.
     ("POST", "/v1/me/mfa/totp", "", [401, 200, 200, 200, 200, 401]),

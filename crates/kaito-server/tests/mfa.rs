@@ -550,3 +550,135 @@ async fn unanswered_challenges_are_pruned_once_they_expire() {
         assert_eq!(count().await, 0, "{label}: an expired one goes");
     }
 }
+
+#[tokio::test]
+async fn a_team_that_requires_a_second_factor_has_members_set_one_up_at_sign_in() {
+    for server in servers().await {
+        let label = server.label;
+        let owner = server.acme_owner().await;
+        server.add_member(&owner, "nia@example.com", "member").await;
+        let by_member: TokenPair = server
+            .login("nia@example.com", MEMBER_PASSWORD)
+            .await
+            .parse();
+        let refused = server
+            .call(
+                reqwest::Method::PUT,
+                "/v1/team/mfa-policy",
+                Some(&by_member.access_token),
+                Some(&json!({ "required": true })),
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{label}: owners only");
+        let set = server
+            .call(
+                reqwest::Method::PUT,
+                "/v1/team/mfa-policy",
+                Some(&owner.access_token),
+                Some(&json!({ "required": true })),
+            )
+            .await;
+        assert_eq!(
+            set.body,
+            json!({ "required": true }),
+            "{label}: {}",
+            set.body
+        );
+
+        let asked = challenge(&server, "nia@example.com").await;
+        assert_eq!(asked.methods, ["enrol_totp"], "{label}");
+        // Not a challenge a code answers: there is no authenticator yet.
+        let as_code = answer(&server, &asked, "123456").await;
+        assert_eq!(as_code.code(), "auth.mfa_challenge_invalid", "{label}");
+        let too_soon = server
+            .post(
+                "/v1/auth/mfa/enrol/confirm",
+                None,
+                &json!({ "challenge": asked.challenge, "code": "123456" }),
+            )
+            .await;
+        assert_eq!(
+            (too_soon.status, too_soon.code()),
+            (409, "mfa.state"),
+            "{label}"
+        );
+
+        let started = server
+            .post(
+                "/v1/auth/mfa/enrol",
+                None,
+                &json!({ "challenge": asked.challenge }),
+            )
+            .await;
+        assert_eq!(started.status, 200, "{label}: {}", started.body);
+        let enrolment: TotpEnrolment = started.parse();
+        let phone = CodeGenerator::new(&kaito_core::uri::parse(&enrolment.otpauth_uri).unwrap());
+        let wrong = server
+            .post(
+                "/v1/auth/mfa/enrol/confirm",
+                None,
+                &json!({ "challenge": asked.challenge, "code": "000000" }),
+            )
+            .await;
+        assert_eq!(
+            (wrong.status, wrong.code()),
+            (401, "auth.invalid_second_factor"),
+            "{label}"
+        );
+        let confirmed = server
+            .post(
+                "/v1/auth/mfa/enrol/confirm",
+                None,
+                &json!({ "challenge": asked.challenge, "code": phone.code_at(now_secs()).as_str() }),
+            )
+            .await;
+        assert_eq!(confirmed.status, 200, "{label}: {}", confirmed.body);
+        let signed_in: kaito_api::EnrolledSignIn = confirmed.parse();
+        assert_eq!(signed_in.recovery_codes.codes.len(), 10, "{label}");
+        let status: MfaStatus = server
+            .get("/v1/me/mfa", Some(&signed_in.tokens.access_token))
+            .await
+            .parse();
+        assert!(status.totp, "{label}");
+        let again = server
+            .post(
+                "/v1/auth/mfa/enrol/confirm",
+                None,
+                &json!({ "challenge": asked.challenge, "code": next_code(&phone) }),
+            )
+            .await;
+        assert_eq!(
+            again.code(),
+            "auth.mfa_challenge_invalid",
+            "{label}: one use"
+        );
+
+        // From now on a code, as for anyone with an authenticator.
+        let next = challenge(&server, "nia@example.com").await;
+        assert_eq!(next.methods, ["totp", "recovery_code"], "{label}");
+        let enrolled = kinds_of(&server, &owner, "mfa.").await;
+        assert!(
+            enrolled
+                .iter()
+                .any(|event| event.kind == "mfa.enrolled"
+                    && event.details["at_sign_in"] == json!(true)),
+            "{label}: {enrolled:?}"
+        );
+        assert!(
+            enrolled
+                .iter()
+                .any(|event| event.kind == "mfa.policy_changed"
+                    && event.details["required"] == json!(true)),
+            "{label}: {enrolled:?}"
+        );
+        // The owner has none either: the policy applies to them at their next sign-in.
+        let owner_again = server
+            .login("olivia@example.com", common::OWNER_PASSWORD)
+            .await;
+        assert_eq!(
+            owner_again.body["methods"],
+            json!(["enrol_totp"]),
+            "{label}"
+        );
+    }
+}

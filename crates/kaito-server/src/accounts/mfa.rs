@@ -74,24 +74,48 @@ pub(super) async fn issue_challenge(
     store: &Store,
     user_id: &UserId,
     now_ms: i64,
+    purpose: Purpose,
 ) -> Result<MfaChallenge, ServerError> {
     let challenge = format!("{CHALLENGE_PREFIX}{}", new_token()?.as_str());
     sqlx::query(
-        "INSERT INTO mfa_challenges (token_hash, user_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO mfa_challenges (token_hash, user_id, created_at, expires_at, purpose)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash(&challenge))
     .bind(user_id.as_str())
     .bind(now_ms)
     .bind(now_ms + millis(CHALLENGE_LIFETIME))
+    .bind(purpose.as_str())
     .execute(store.pool())
     .await?;
+    let methods: &[&str] = match purpose {
+        Purpose::Verify => &["totp", "recovery_code"],
+        Purpose::Enrol => &["enrol_totp"],
+    };
     Ok(MfaChallenge {
         mfa_required: true,
         challenge,
         expires_in_secs: CHALLENGE_LIFETIME.as_secs(),
-        methods: vec!["totp".to_owned(), "recovery_code".to_owned()],
+        methods: methods.iter().map(|&method| method.to_owned()).collect(),
     })
+}
+
+/// What a login challenge is answered with: a code of the account's
+/// authenticator, or (the team requires one, the account has none) a new one set
+/// up there and then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    Verify,
+    Enrol,
+}
+
+impl Purpose {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verify",
+            Purpose::Enrol => "enrol",
+        }
+    }
 }
 
 /// The second step of a sign-in: a live challenge and an authenticator code not
@@ -107,7 +131,7 @@ pub async fn complete_login(
     let row = sqlx::query(
         "SELECT c.user_id, u.team_id, u.email FROM mfa_challenges c JOIN users u ON u.id = c.user_id
          WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2
-           AND u.disabled_at IS NULL",
+           AND c.purpose = 'verify' AND u.disabled_at IS NULL",
     )
     .bind(challenge_hash.as_str())
     .bind(now_ms)
@@ -277,17 +301,28 @@ pub async fn begin_totp(
             "An authenticator is set up already. Turn it off first to set up another.".to_owned(),
         ));
     }
+    seal_new_secret(store, key, &caller.user_id, now_ms).await
+}
+
+/// A new authenticator secret for `user_id`, sealed and kept unconfirmed (an
+/// unconfirmed one before it is replaced); the secret and its link to show.
+pub(super) async fn seal_new_secret(
+    store: &Store,
+    key: &ServerKey,
+    user_id: &UserId,
+    now_ms: i64,
+) -> Result<TotpEnrolment, ServerError> {
     let row = sqlx::query(
         "SELECT u.email, t.name FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = $1",
     )
-    .bind(caller.user_id.as_str())
+    .bind(user_id.as_str())
     .fetch_one(store.pool())
     .await?;
     let email: String = row.try_get("email")?;
     let team_name: String = row.try_get("name")?;
     let mut bytes = zeroize::Zeroizing::new(vec![0u8; 20]);
     getrandom::fill(bytes.as_mut_slice())?;
-    let (wrapped, sealed) = key.seal(&sealing_id(&caller.user_id), &bytes)?;
+    let (wrapped, sealed) = key.seal(&sealing_id(user_id), &bytes)?;
     sqlx::query(
         "INSERT INTO mfa_totp (user_id, wrapped_key, sealed_secret, created_at)
          VALUES ($1, $2, $3, $4)
@@ -295,7 +330,7 @@ pub async fn begin_totp(
            created_at = $4, confirmed_at = NULL, last_step = NULL
          WHERE mfa_totp.confirmed_at IS NULL",
     )
-    .bind(caller.user_id.as_str())
+    .bind(user_id.as_str())
     .bind(wrapped)
     .bind(sealed)
     .bind(now_ms)
@@ -333,36 +368,14 @@ pub async fn confirm_totp(
     let mut tx = store.audited(caller, now_ms).await?;
     // Signed in and the password right: the count starts over, as after a sign-in.
     clear_failures(&mut tx, &email).await?;
-    let row = sqlx::query(
-        "SELECT wrapped_key, sealed_secret FROM mfa_totp
-         WHERE user_id = $1 AND confirmed_at IS NULL",
-    )
-    .bind(caller.user_id.as_str())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| {
-        ServerError::MfaState(
-            "No authenticator is being set up. Start again to get a new QR code.".to_owned(),
-        )
-    })?;
-    let generator = open_generator(key, &caller.user_id, &row)?;
-    let now = unix_secs(now_ms);
-    let step = generator
-        .verify(code, now, WINDOW_STEPS)
-        .and_then(|offset| generator.step_at(now).checked_add_signed(offset))
+    let codes = confirm_pending(&mut tx, key, &caller.user_id, code, now_ms)
+        .await?
         .ok_or_else(|| {
             ServerError::BadRequest(
                 "That is not the authenticator's current code. Check that its clock is right and type the code it shows now."
                     .to_owned(),
             )
         })?;
-    sqlx::query("UPDATE mfa_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3")
-        .bind(now_ms)
-        .bind(i64::try_from(step).unwrap_or(i64::MAX))
-        .bind(caller.user_id.as_str())
-        .execute(&mut **tx)
-        .await?;
-    let codes = replace_recovery_codes(&mut tx, &caller.user_id, now_ms).await?;
     tx.record(
         AuditKind::MfaEnrolled,
         Some(caller.user_id.as_str()),
@@ -371,6 +384,44 @@ pub async fn confirm_totp(
     .await?;
     tx.commit().await?;
     Ok(codes)
+}
+
+/// Puts `user_id`'s authenticator being set up in force if `code` is its code
+/// now (±1 step), with fresh recovery codes; `None` for a wrong code.
+pub(super) async fn confirm_pending(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    key: &ServerKey,
+    user_id: &UserId,
+    code: &str,
+    now_ms: i64,
+) -> Result<Option<RecoveryCodes>, ServerError> {
+    let row = sqlx::query(
+        "SELECT wrapped_key, sealed_secret FROM mfa_totp
+         WHERE user_id = $1 AND confirmed_at IS NULL",
+    )
+    .bind(user_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| {
+        ServerError::MfaState(
+            "No authenticator is being set up. Start again to get a new QR code.".to_owned(),
+        )
+    })?;
+    let generator = open_generator(key, user_id, &row)?;
+    let now = unix_secs(now_ms);
+    let Some(step) = generator
+        .verify(code.trim(), now, WINDOW_STEPS)
+        .and_then(|offset| generator.step_at(now).checked_add_signed(offset))
+    else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE mfa_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3")
+        .bind(now_ms)
+        .bind(i64::try_from(step).unwrap_or(i64::MAX))
+        .bind(user_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    replace_recovery_codes(tx, user_id, now_ms).await.map(Some)
 }
 
 async fn replace_recovery_codes(

@@ -3,6 +3,7 @@
 //! refresh token used twice means it was copied, and ends the whole session.
 
 pub mod mfa;
+pub mod mfa_policy;
 mod passwords;
 mod recovery;
 mod sessions;

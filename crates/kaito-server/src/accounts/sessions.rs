@@ -7,6 +7,7 @@ use std::time::Duration;
 use kaito_api::{AuditKind, LoginAnswer, TokenPair};
 use sqlx::Row as _;
 
+use super::mfa::Purpose;
 use super::{Caller, normalise_email, role_of};
 use crate::error::ServerError;
 use crate::ids::{SessionId, TeamId, UserId};
@@ -91,7 +92,13 @@ pub async fn login(
     if super::mfa::has_totp(store, &user_id).await? {
         // The failures stay counted until the second step passes: a known
         // password must not reset the limit on guessing codes.
-        return super::mfa::issue_challenge(store, &user_id, now_ms)
+        return super::mfa::issue_challenge(store, &user_id, now_ms, Purpose::Verify)
+            .await
+            .map(LoginAnswer::SecondFactor);
+    }
+    if super::mfa_policy::required(store, &team_id).await? {
+        // The team wants a second factor of everyone: this sign-in sets one up.
+        return super::mfa::issue_challenge(store, &user_id, now_ms, Purpose::Enrol)
             .await
             .map(LoginAnswer::SecondFactor);
     }

@@ -5,21 +5,26 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kaito_api::{
-    ApiError, CurrentPassword, MfaAnswer, MfaStatus, RecoveryCodes, TokenPair, TotpConfirm,
-    TotpEnrolment,
+    ApiError, CurrentPassword, EnrolChallenge, EnrolledSignIn, MfaAnswer, MfaPolicy, MfaStatus,
+    RecoveryCodes, TokenPair, TotpConfirm, TotpEnrolment,
 };
 
 use super::ServerState;
-use super::extract::{AdminRole, At, AttemptAllowed, Authenticated, IdPath, JsonBody, Requires};
+use super::extract::{
+    AdminRole, At, AttemptAllowed, Authenticated, IdPath, JsonBody, OwnerRole, Requires,
+};
 use super::openapi::{EmptyOk, Malformed, Missing, NotAllowed, SignedOut};
 use super::reply::{Done, done};
-use crate::accounts::mfa;
+use crate::accounts::{mfa, mfa_policy};
 use crate::error::ServerError;
 use crate::ids::UserId;
 
 pub(super) fn routes() -> Router<ServerState> {
     Router::new()
         .route("/v1/auth/mfa", post(answer_challenge))
+        .route("/v1/auth/mfa/enrol", post(begin_enrolment))
+        .route("/v1/auth/mfa/enrol/confirm", post(confirm_enrolment))
+        .route("/v1/team/mfa-policy", get(policy).put(set_policy))
         .route("/v1/me/mfa", get(my_mfa))
         .route("/v1/me/mfa/totp", post(begin_totp))
         .route("/v1/me/mfa/totp/confirm", post(confirm_totp))
@@ -52,6 +57,99 @@ async fn answer_challenge(
     JsonBody(answer): JsonBody<MfaAnswer>,
 ) -> Result<Json<TokenPair>, ServerError> {
     mfa::complete_login(&state.store, &state.key, &answer, at)
+        .await
+        .map(Json)
+}
+
+/// For a sign-in whose team requires a second factor the account lacks (the
+/// challenge's methods are `enrol_totp`): a new authenticator secret to scan.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/mfa/enrol",
+    tag = "accounts",
+    request_body = EnrolChallenge,
+    responses(
+        (status = 200, description = "The secret and its otpauth:// link; not in force until its first code.", body = TotpEnrolment),
+        (status = 401, description = "The challenge expired, was used, or is not an enrolment's (`auth.mfa_challenge_invalid`).", body = ApiError),
+        (status = 429, description = "Too many attempts from this address (`auth.address_rate_limited`).", body = ApiError),
+        Malformed,
+    ),
+)]
+async fn begin_enrolment(
+    State(state): State<ServerState>,
+    _: AttemptAllowed,
+    At(at): At,
+    JsonBody(request): JsonBody<EnrolChallenge>,
+) -> Result<Json<TotpEnrolment>, ServerError> {
+    mfa_policy::begin_enrolment(&state.store, &state.key, &request.challenge, at)
+        .await
+        .map(Json)
+}
+
+/// Finishes that sign-in with the new authenticator's first code: signed in, with
+/// recovery codes shown this once. A wrong code counts against the failure limit.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/mfa/enrol/confirm",
+    tag = "accounts",
+    request_body = MfaAnswer,
+    responses(
+        (status = 200, description = "Signed in; the recovery codes.", body = EnrolledSignIn),
+        (status = 401, description = "Not the new authenticator's code (`auth.invalid_second_factor`), or the challenge expired or was used (`auth.mfa_challenge_invalid`).", body = ApiError),
+        (status = 409, description = "No authenticator is being set up: ask for the secret first (`mfa.state`).", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins for this account (`auth.rate_limited`) or attempts from this address (`auth.address_rate_limited`).", body = ApiError),
+        Malformed,
+    ),
+)]
+async fn confirm_enrolment(
+    State(state): State<ServerState>,
+    _: AttemptAllowed,
+    At(at): At,
+    JsonBody(answer): JsonBody<MfaAnswer>,
+) -> Result<Json<EnrolledSignIn>, ServerError> {
+    mfa_policy::confirm_enrolment(
+        &state.store,
+        &state.key,
+        (&answer.challenge, &answer.code),
+        at,
+    )
+    .await
+    .map(Json)
+}
+
+/// Whether the team requires a second factor of everyone (admins).
+#[utoipa::path(
+    get,
+    path = "/v1/team/mfa-policy",
+    tag = "accounts",
+    responses((status = 200, description = "The policy.", body = MfaPolicy), SignedOut, NotAllowed),
+    security(("bearer" = [])),
+)]
+async fn policy(
+    State(state): State<ServerState>,
+    admin: Requires<AdminRole>,
+) -> Result<Json<MfaPolicy>, ServerError> {
+    mfa_policy::policy(&state.store, &admin.caller)
+        .await
+        .map(Json)
+}
+
+/// Requires (or stops requiring) a second factor of everyone (owners): members
+/// without one set it up at their next sign-in.
+#[utoipa::path(
+    put,
+    path = "/v1/team/mfa-policy",
+    tag = "accounts",
+    request_body = MfaPolicy,
+    responses((status = 200, description = "Saved.", body = MfaPolicy), SignedOut, NotAllowed, Malformed),
+    security(("bearer" = [])),
+)]
+async fn set_policy(
+    State(state): State<ServerState>,
+    owner: Requires<OwnerRole>,
+    JsonBody(policy): JsonBody<MfaPolicy>,
+) -> Result<Json<MfaPolicy>, ServerError> {
+    mfa_policy::set_policy(&state.store, &owner.caller, policy, owner.at)
         .await
         .map(Json)
 }

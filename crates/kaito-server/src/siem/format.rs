@@ -97,6 +97,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::MfaReset
         | AuditKind::MfaRecoveryCodesReplaced
         | AuditKind::SsoSettingsChanged
+        | AuditKind::MfaPolicyChanged
         | AuditKind::SsoRemoved
         | AuditKind::SinkResumed
         | AuditKind::SmsGrantRevoked
