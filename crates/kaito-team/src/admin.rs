@@ -7,9 +7,9 @@ use kaito_api::ids::{ApiTokenId, GrantId, GroupId, SinkId, TokenId, UserId};
 use kaito_api::{
     ApiTokenView, AuditEventView, CreatedApiToken, CreatedId, CreatedInvite, CreatedMember,
     CreatedPasswordLink, CurrentPassword, EventPage, GrantView, GroupMember, GroupView, MemberView,
-    MfaStatus, NewApiToken, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken, NewSink,
-    PasswordChange, RecoveryCodes, Role, RoleChange, SharedTokenView, SinkView, SsoSettings,
-    SsoSettingsUpdate, TotpConfirm, TotpEnrolment, paths,
+    MfaPolicy, MfaStatus, NewApiToken, NewGrant, NewGroup, NewInvite, NewMember, NewSharedToken,
+    NewSink, PasswordChange, RecoveryCodes, Role, RoleChange, SharedTokenView, SinkView,
+    SsoSettings, SsoSettingsUpdate, TotpConfirm, TotpEnrolment, paths,
 };
 use reqwest::Method;
 use serde::Serialize;
@@ -159,6 +159,16 @@ impl TeamClient {
     pub async fn reset_member_mfa(&self, user_id: &UserId) -> Result<(), TeamError> {
         self.send_ignored(Method::POST, &paths::member_mfa_reset(user_id), &NO_BODY)
             .await
+    }
+
+    /// Whether the team requires a second factor of everyone (admins).
+    pub async fn mfa_policy(&self) -> Result<MfaPolicy, TeamError> {
+        self.get(&paths::mfa_policy()).await
+    }
+
+    /// Requires (or stops requiring) a second factor of everyone (owners).
+    pub async fn set_mfa_policy(&self, policy: MfaPolicy) -> Result<MfaPolicy, TeamError> {
+        self.send(Method::PUT, &paths::mfa_policy(), &policy).await
     }
 
     /// The team's identity provider settings (admins; the secret never comes back).

@@ -29,6 +29,12 @@ pub enum TeamError {
     /// The password was right; the account wants its second factor next.
     #[error("Type the code your authenticator app shows for this account, or a recovery code.")]
     SecondFactorRequired,
+    /// The password was right; the team requires a second factor the account
+    /// does not have yet: one is set up to finish the sign-in.
+    #[error(
+        "Your team requires two-step sign-in: set up an authenticator app to finish signing in."
+    )]
+    SecondFactorSetupRequired,
     #[error("This sign-in waits for no code: sign in with your password first.")]
     NoPendingSignIn,
     #[error("Kaito cannot listen for the browser's return on this computer: {0}")]
@@ -86,6 +92,7 @@ impl TeamError {
             Self::Refused { code, .. } => code.clone(),
             Self::NotLinked => "team.not_linked".to_owned(),
             Self::SecondFactorRequired => "team.second_factor_required".to_owned(),
+            Self::SecondFactorSetupRequired => "team.second_factor_setup_required".to_owned(),
             Self::NoPendingSignIn => "team.no_pending_sign_in".to_owned(),
             Self::SsoLoopback(_) => "team.sso_loopback".to_owned(),
             Self::NoBrowser(_) => "team.no_browser".to_owned(),

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kaito_api::{
-    AcceptInvite, LoginAnswer, LoginRequest, MeView, MfaAnswer, NewDevice, SetPassword, TokenPair,
-    paths,
+    AcceptInvite, EnrolChallenge, EnrolledSignIn, LoginAnswer, LoginRequest, MeView, MfaAnswer,
+    NewDevice, RecoveryCodes, SetPassword, TokenPair, TotpEnrolment, paths,
 };
 use kaito_vault::{SecretSlot, Vault, VaultError};
 use zeroize::Zeroizing;
@@ -30,6 +30,9 @@ pub struct PendingSignIn {
     server_url: String,
     http: reqwest::Client,
     challenge: Zeroizing<String>,
+    /// The team requires a second factor and the account has none: one is set
+    /// up to finish this sign-in ([`TeamClient::begin_required_setup`]).
+    pub must_set_up: bool,
 }
 
 impl std::fmt::Debug for PendingSignIn {
@@ -73,6 +76,10 @@ impl TeamClient {
             LoginAnswer::SecondFactor(challenge) => Ok(PasswordStep::SecondFactor(PendingSignIn {
                 server_url,
                 http,
+                must_set_up: challenge
+                    .methods
+                    .iter()
+                    .any(|method| method == "enrol_totp"),
                 challenge: Zeroizing::new(challenge.challenge),
             })),
         }
@@ -124,6 +131,54 @@ impl TeamClient {
             device_name,
         )
         .await
+    }
+
+    /// For a sign-in that must set up an authenticator: its secret to scan.
+    pub async fn begin_required_setup(pending: &PendingSignIn) -> Result<TotpEnrolment, TeamError> {
+        let server_url = &pending.server_url;
+        let started = pending
+            .http
+            .post(format!("{server_url}{}", paths::login_mfa_enrol()))
+            .json(&EnrolChallenge {
+                challenge: pending.challenge.to_string(),
+            })
+            .send()
+            .await
+            .map_err(|error| unreachable(server_url, &error))?;
+        read(started).await
+    }
+
+    /// Finishes that sign-in with the new authenticator's first code: signed in,
+    /// and the recovery codes to show once. A wrong code leaves `pending` usable.
+    pub async fn finish_required_setup(
+        vault: &Vault,
+        secrets: Arc<dyn SecretSlot>,
+        pending: &PendingSignIn,
+        code: &str,
+        device_name: &str,
+    ) -> Result<(Self, RecoveryCodes), TeamError> {
+        let server_url = &pending.server_url;
+        let answered = pending
+            .http
+            .post(format!("{server_url}{}", paths::login_mfa_enrol_confirm()))
+            .json(&MfaAnswer {
+                challenge: pending.challenge.to_string(),
+                code: code.trim().to_owned(),
+            })
+            .send()
+            .await
+            .map_err(|error| unreachable(server_url, &error))?;
+        let signed_in: EnrolledSignIn = read(answered).await?;
+        let client = Self::enrol(
+            vault,
+            secrets,
+            server_url.clone(),
+            pending.http.clone(),
+            &signed_in.tokens,
+            device_name,
+        )
+        .await?;
+        Ok((client, signed_in.recovery_codes))
     }
 
     /// Joins a team with an invite (a `kaito://join` link's): sets this member's

@@ -185,6 +185,21 @@ pub async fn team_new_recovery_codes(
     Ok(replaced?.codes)
 }
 
+/// Whether the team requires a second factor of everyone.
+#[tauri::command]
+pub async fn team_mfa_policy(team: SignedIn) -> Result<bool, IpcError> {
+    Ok(team.mfa_policy().await?.required)
+}
+
+/// Owners: require (or stop requiring) a second factor of everyone.
+#[tauri::command]
+pub async fn team_set_mfa_policy(team: SignedIn, required: bool) -> Result<bool, IpcError> {
+    Ok(team
+        .set_mfa_policy(kaito_api::MfaPolicy { required })
+        .await?
+        .required)
+}
+
 #[tauri::command]
 pub async fn team_reset_member_mfa(team: SignedIn, user_id: String) -> Result<(), IpcError> {
     Ok(team.reset_member_mfa(&user_id.parse()?).await?)

@@ -14,6 +14,7 @@ use zeroize::Zeroize as _;
 use crate::IpcError;
 use crate::state::AppState;
 use crate::team::{TeamInboxView, TeamMode, TeamStatusView, TeamTokensView};
+use crate::views::{TotpEnrolmentView, in_groups_of_four, qr_svg};
 
 #[tauri::command]
 pub async fn team_status(
@@ -59,6 +60,47 @@ pub async fn team_sign_in_code(
         .answer_second_factor(vault, &code)
         .await?
         .into())
+}
+
+/// The authenticator to set up for a sign-in whose team requires one
+/// (`team.second_factor_setup_required`): its secret and QR code.
+#[tauri::command]
+pub async fn team_begin_required_setup(
+    team: State<'_, Arc<TeamMode>>,
+) -> Result<TotpEnrolmentView, IpcError> {
+    let enrolment = team.session().begin_required_setup().await?;
+    Ok(TotpEnrolmentView {
+        secret: in_groups_of_four(&enrolment.secret),
+        qr_svg: qr_svg(&enrolment.otpauth_uri, 200)?,
+    })
+}
+
+/// A sign-in finished by setting up an authenticator: the recovery codes are
+/// shown this once.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RequiredSetupView {
+    pub status: TeamStatusView,
+    pub recovery_codes: Vec<String>,
+}
+
+/// Finishes that sign-in with the new authenticator's first code.
+#[tauri::command]
+pub async fn team_finish_required_setup(
+    state: State<'_, AppState>,
+    team: State<'_, Arc<TeamMode>>,
+    code: String,
+) -> Result<RequiredSetupView, IpcError> {
+    let code = zeroize::Zeroizing::new(code);
+    let (status, codes) = team
+        .session()
+        .finish_required_setup(state.vault()?, &code)
+        .await?;
+    Ok(RequiredSetupView {
+        status: status.into(),
+        recovery_codes: codes.codes,
+    })
 }
 
 #[tauri::command]

@@ -233,3 +233,82 @@ async fn an_owner_resets_a_lost_authenticator_from_the_admin_page() {
     wait_for_audit(&team, "the reset", |event| event.kind == "mfa.reset").await;
     olivia.finish().await;
 }
+
+/// Olivia requires two-step sign-in of everyone on the Admin page; Mia, who has
+/// no authenticator, signs in with her password and is walked through setting one
+/// up (the secret read off the screen), keeps the recovery codes, and is signed in.
+#[tokio::test]
+async fn a_team_that_requires_two_step_sign_in_has_a_member_set_it_up_as_she_signs_in() {
+    let team = team_with_shared_token().await;
+    let olivia = AppSession::start(&[]).await;
+    olivia.text_of("[data-testid=empty-state]").await;
+    sign_in_as(&olivia, &team, "olivia@example.com", OWNER_PASSWORD).await;
+    olivia
+        .wait_content("[data-testid=team-status]", |text| text.contains("(owner)"))
+        .await;
+    olivia.click("[data-testid=nav-admin]").await;
+    olivia.click("[data-testid=admin-sso]").await;
+    olivia.text_of("[data-testid=mfa-policy-required]").await;
+    olivia.click("[data-testid=mfa-policy-required]").await;
+    wait_for_audit(&team, "the policy change", |event| {
+        event.kind == "mfa.policy_changed" && event.details["required"] == true
+    })
+    .await;
+    olivia.finish().await;
+
+    let mia = AppSession::start(&[]).await;
+    mia.text_of("[data-testid=empty-state]").await;
+    sign_in_as_mia(&mia, &team, MEMBER_PASSWORD).await;
+    let intro = mia.text_of("[data-testid=team-setup-intro]").await;
+    assert!(intro.contains("requires two-step sign-in"), "{intro}");
+    let secret = mia
+        .wait_content("[data-testid=team-setup-secret]", |text| !text.is_empty())
+        .await;
+    assert_eq!(
+        mia.eval("document.querySelectorAll('[data-testid=team-setup-qr] svg').length")
+            .await,
+        1,
+        "a QR code to scan"
+    );
+    let phone = CodeGenerator::new(
+        &kaito_core::Token::new(
+            "",
+            "",
+            kaito_core::OtpKind::Totp { period: 30 },
+            kaito_core::Algorithm::Sha1,
+            6,
+            kaito_core::Secret::from_base32(&secret).unwrap(),
+        )
+        .unwrap(),
+    );
+    mia.type_into("[data-testid=team-setup-code]", "000000")
+        .await;
+    mia.click("[data-testid=team-setup-submit]").await;
+    let wrong = mia
+        .wait_content("[data-testid=team-setup-error]", |text| !text.is_empty())
+        .await;
+    assert!(wrong.contains("not the code the app shows"), "{wrong}");
+    mia.type_into(
+        "[data-testid=team-setup-code]",
+        phone.code_at(now_secs()).as_str(),
+    )
+    .await;
+    mia.click("[data-testid=team-setup-submit]").await;
+    mia.text_of("[data-testid=team-setup-recovery-codes]").await;
+    let codes = mia
+        .eval("[...document.querySelectorAll('[data-testid=team-setup-recovery-codes] code')].map((c) => c.textContent)")
+        .await;
+    assert_eq!(codes.as_array().map(Vec::len), Some(10), "{codes}");
+    mia.click("[data-testid=team-setup-done]").await;
+    let status = mia
+        .wait_content("[data-testid=team-status]", |text| text.contains("Acme"))
+        .await;
+    assert!(status.contains("mia@example.com (member)"), "{status}");
+    // Settings shows it on, as if she had turned it on herself.
+    mia.text_of("[data-testid=mfa-on]").await;
+    wait_for_audit(&team, "the set-up at sign-in", |event| {
+        event.kind == "mfa.enrolled" && event.details["at_sign_in"] == true
+    })
+    .await;
+    mia.finish().await;
+}

@@ -22,6 +22,7 @@ import type { CameraEvent } from '../bindings/CameraEvent';
 import type { CameraView } from '../bindings/CameraView';
 import type { TeamStatusView } from '../bindings/TeamStatusView';
 import type { SsoAvailabilityView } from '../bindings/SsoAvailabilityView';
+import type { RequiredSetupView } from '../bindings/RequiredSetupView';
 import type { SsoSettingsView } from '../bindings/SsoSettingsView';
 import type { SsoForm } from '../bindings/SsoForm';
 import type { TeamTokensView } from '../bindings/TeamTokensView';
@@ -128,6 +129,11 @@ export const commands = {
     call<TeamStatusView>('team_sign_in', { serverUrl, email, password }),
   /** After `team.second_factor_required`: the authenticator's code or a recovery code. */
   teamSignInCode: (code: string) => call<TeamStatusView>('team_sign_in_code', { code }),
+  /** For a sign-in whose team requires two-step sign-in the account lacks. */
+  teamBeginRequiredSetup: () => call<TotpEnrolmentView>('team_begin_required_setup'),
+  teamFinishRequiredSetup: (code: string) => call<RequiredSetupView>('team_finish_required_setup', { code }),
+  teamMfaPolicy: () => call<boolean>('team_mfa_policy'),
+  teamSetMfaPolicy: (required: boolean) => call<boolean>('team_set_mfa_policy', { required }),
   /** Whether the email's team signs in through its identity provider (read from the domain). */
   teamSsoAvailability: (serverUrl: string, email: string) => call<SsoAvailabilityView>('team_sso_availability', { serverUrl, email }),
   /** Opens the provider in the system browser and waits for it to come back. */

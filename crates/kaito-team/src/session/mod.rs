@@ -231,8 +231,13 @@ impl Session {
         match step {
             PasswordStep::SignedIn(client) => self.adopt(vault, *client).await,
             PasswordStep::SecondFactor(pending) => {
+                let must_set_up = pending.must_set_up;
                 *lock(&self.pending_sign_in) = Some(Arc::new(pending));
-                Err(TeamError::SecondFactorRequired)
+                Err(if must_set_up {
+                    TeamError::SecondFactorSetupRequired
+                } else {
+                    TeamError::SecondFactorRequired
+                })
             }
         }
     }
@@ -269,6 +274,45 @@ impl Session {
                 Err(error)
             }
         }
+    }
+
+    /// The authenticator secret for the sign-in [`Self::sign_in`] left waiting
+    /// for a second factor to be set up (`team.second_factor_setup_required`).
+    pub async fn begin_required_setup(&self) -> Result<kaito_api::TotpEnrolment, TeamError> {
+        let pending = lock(&self.pending_sign_in)
+            .clone()
+            .filter(|pending| pending.must_set_up)
+            .ok_or(TeamError::NoPendingSignIn)?;
+        TeamClient::begin_required_setup(&pending).await
+    }
+
+    /// Finishes that sign-in with the new authenticator's first code; the
+    /// recovery codes come back to be shown once.
+    pub async fn finish_required_setup(
+        &self,
+        vault: &Vault,
+        code: &str,
+    ) -> Result<(Status, kaito_api::RecoveryCodes), TeamError> {
+        let pending = lock(&self.pending_sign_in)
+            .clone()
+            .filter(|pending| pending.must_set_up)
+            .ok_or(TeamError::NoPendingSignIn)?;
+        let (client, codes) = TeamClient::finish_required_setup(
+            vault,
+            self.keychain_slot()?,
+            &pending,
+            code,
+            &device_name(),
+        )
+        .await
+        .inspect_err(|error| {
+            if matches!(error, TeamError::Refused { code, .. } if code == "auth.mfa_challenge_invalid" || code == "auth.rate_limited")
+            {
+                lock(&self.pending_sign_in).take();
+            }
+        })?;
+        lock(&self.pending_sign_in).take();
+        Ok((self.adopt(vault, client).await?, codes))
     }
 
     /// Signs in through the team's identity provider in the system browser
