@@ -109,6 +109,9 @@ kinds! {
         TokenRotated = "token.rotated",
         GrantCreated = "grant.created",
         GrantRevoked = "grant.revoked",
+        /// A time-boxed grant's time ended (details: `grant_id`, `user_id` or
+        /// `group_id`, `mode`, `expires_at`).
+        GrantExpired = "grant.expired",
         GroupCreated = "group.created",
         GroupMemberAdded = "group.member_added",
         GroupMemberRemoved = "group.member_removed",

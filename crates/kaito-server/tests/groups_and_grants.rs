@@ -399,3 +399,81 @@ async fn admins_cannot_grant_themselves_seeds() {
         assert_eq!(seed.status, 200, "{label}: {}", seed.body);
     }
 }
+
+/// A time-boxed seed grant ("seed access for 4 hours"): the seed is served until
+/// the time ends, refused after, and the end is in the team's chain as
+/// `grant.expired` (once, however often the sweep runs).
+#[tokio::test]
+async fn a_time_boxed_seed_grant_ends_on_time_and_its_end_is_audited() {
+    for server in servers().await {
+        let label = server.label;
+        let team = team_with_shared_token(&server).await;
+        let token = &team.token_id;
+        let owner = Some(team.owner.access_token.as_str());
+        let ends = now_ms() + 4 * 3_600_000;
+        let grant_id = server
+            .grant(
+                owner,
+                token,
+                &json!({ "user_id": team.member_id, "mode": "seed", "expires_at": ends }),
+            )
+            .await;
+        let member = Some(team.member.access_token.as_str());
+        let seed = server
+            .get(&format!("/v1/tokens/{token}/seed"), member)
+            .await;
+        assert_eq!(seed.status, 200, "{label}: {}", seed.body);
+
+        // Before its time nothing ends; at its time it does, once.
+        assert_eq!(
+            kaito_server::shared::expire_grants(&server.store, ends - 1)
+                .await
+                .unwrap(),
+            0,
+            "{label}"
+        );
+        assert_eq!(
+            kaito_server::shared::expire_grants(&server.store, ends)
+                .await
+                .unwrap(),
+            1,
+            "{label}"
+        );
+        assert_eq!(
+            kaito_server::shared::expire_grants(&server.store, ends + 60_000)
+                .await
+                .unwrap(),
+            0,
+            "{label}"
+        );
+        let refused = server
+            .get(&format!("/v1/tokens/{token}/seed"), member)
+            .await;
+        assert_eq!(refused.status, 403, "{label}: {}", refused.body);
+        let events: Vec<AuditEventView> = server
+            .get("/v1/audit/events?kind=grant.expired", owner)
+            .await
+            .parse();
+        assert_eq!(events.len(), 1, "{label}: {events:?}");
+        assert_eq!(events[0].actor, None, "{label}: the server ended it");
+        assert_eq!(
+            events[0].subject.as_deref(),
+            Some(token.as_str()),
+            "{label}"
+        );
+        assert_eq!(events[0].details["grant_id"], json!(grant_id), "{label}");
+        assert_eq!(events[0].details["mode"], json!("seed"), "{label}");
+        assert_eq!(
+            events[0].details["user_id"],
+            json!(team.member_id),
+            "{label}"
+        );
+        let verified = server.get("/v1/audit/verify", owner).await;
+        assert_eq!(
+            verified.body["intact"],
+            json!(true),
+            "{label}: {}",
+            verified.body
+        );
+    }
+}

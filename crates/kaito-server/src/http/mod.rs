@@ -195,6 +195,7 @@ impl ServerState {
         tasks.spawn(crate::accounts::prune_login_failures_forever(
             self.store.clone(),
         ));
+        tasks.spawn(crate::shared::expire_grants_forever(self.store.clone()));
         tasks.spawn(crate::login_throttle::forget_idle_sources_forever(
             self.login_throttle.clone(),
             self.device_events.clone(),

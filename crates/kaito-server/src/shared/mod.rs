@@ -5,6 +5,7 @@
 //! and grant changed is in the team's audit log, committed with the action.
 
 mod codes;
+mod expiry;
 mod grants;
 mod groups;
 mod notifications;
@@ -15,6 +16,7 @@ use kaito_core::token::OtpKind;
 use crate::error::ServerError;
 
 pub use codes::{codes, seed};
+pub use expiry::{EXPIRY_SWEEP, expire_grants, expire_grants_forever};
 pub use grants::{access, grant, grants, revoke_grant};
 pub use groups::{add_to_group, create_group, groups, remove_from_group};
 pub use notifications::{mark_read, notifications};

@@ -114,6 +114,7 @@ fn severity(kind: AuditKind) -> (u8, u8) {
         | AuditKind::TokenCreated
         | AuditKind::GrantCreated
         | AuditKind::GrantRevoked
+        | AuditKind::GrantExpired
         | AuditKind::GroupCreated
         | AuditKind::GroupMemberAdded
         | AuditKind::GroupMemberRemoved
